@@ -1,0 +1,40 @@
+// dextbench: run scenarios, validate files, control a rig by hand.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { reportError, UsageError } from './errors.ts';
+import { packageRoot } from './paths.ts';
+
+const USAGE = `usage: dextbench <command> [options]
+
+  run [files|folders] [--rig rigs/x.yaml ...] [--var NAME=value ...] [Playwright options]
+        run scenarios (default: scenarios/ on rigs/sim.yaml, the simulated Mac); Playwright's
+        --grep, --repeat-each, --retries, --reporter list,html,junit,json,blob, --shard,
+        --last-failed, --workers ... pass through
+  validate [files|folders] [--rig r] [--var NAME=value]
+        check scenarios, rigs and device profiles (default: scenarios/ rigs/ devices/)
+  rig status|plug|unplug|cycle [device] [--rig r] [--off 1s]
+        hands-on control of a rig's devices
+  sysext list [--json] [--rig r]
+        the rig host's system extensions`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run': return await (await import('./run.ts')).runCommand(rest);
+      case 'validate': return await (await import('./validate.ts')).validateCommand(rest);
+      case 'rig': return await (await import('./rig.ts')).rigCommand(rest);
+      case 'sysext': return await (await import('./sysext.ts')).sysextCommand(rest);
+      case '--version': case '-v':
+        console.log(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
+        return 0;
+      case undefined: case 'help': case '--help': case '-h':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"; run dextbench --help for the commands`);
+    }
+  } catch (error) {
+    return reportError(error);
+  }
+}

@@ -1,0 +1,29 @@
+// The Playwright config `dextbench run` drives: one project per rig; a rig's scenarios run one at a
+// time in one worker (project workers: 1), different rigs in parallel.
+import { defineConfig } from '@playwright/test';
+import { loadRig } from '../scenario/index.ts';
+import type { RigOptions } from './fixtures.ts';
+import { buildReporters } from './reporters.ts';
+import { engineDir, readRunConfig } from './run-config.ts';
+
+const run = readRunConfig();
+const rigs = run.rigFiles.map((file) => loadRig(file, { vars: run.vars }));
+
+export default defineConfig<RigOptions, RigOptions>({
+  testDir: engineDir,
+  testMatch: 'scenario.spec.ts',
+  // The package may live in node_modules; its spec must still be found.
+  testIgnore: [],
+  outputDir: run.outputDir,
+  // Each scenario is its own unit, so --shard splits scenarios, not rigs.
+  fullyParallel: true,
+  workers: Math.max(1, rigs.length),
+  timeout: 2 * 60_000,
+  reporter: buildReporters(run.reporters, run.reportDir),
+  globalSetup: './global-setup.ts',
+  projects: rigs.map((rig) => ({
+    name: rig.name,
+    workers: 1,
+    use: { rigFile: rig.file },
+  })),
+});

@@ -1,0 +1,23 @@
+// `--reporter html,junit,json,blob` becomes reporters with their report files under the report dir,
+// and measurements embedded as JUnit properties.
+import { join } from 'node:path';
+import type { ReporterDescription } from '@playwright/test';
+
+export const KNOWN_REPORTERS = ['list', 'line', 'dot', 'html', 'junit', 'json', 'blob', 'github', 'null'] as const;
+const TERMINAL = new Set(['list', 'line', 'dot', 'github', 'null']);
+
+export function buildReporters(names: string[], reportDir: string): ReporterDescription[] {
+  const chosen = names.length ? names : ['list'];
+  const reporters: ReporterDescription[] = chosen.map((name): ReporterDescription => {
+    switch (name) {
+      case 'html': return ['html', { outputFolder: join(reportDir, 'html'), open: 'never' }];
+      case 'junit': return ['junit', { outputFile: join(reportDir, 'junit.xml'), embedAnnotationsAsProperties: true }];
+      case 'json': return ['json', { outputFile: join(reportDir, 'results.json') }];
+      case 'blob': return ['blob', { outputDir: join(reportDir, 'blob') }];
+      default: return [name];
+    }
+  });
+  // People watching a run expect progress in the terminal even when they asked for file reports.
+  if (!chosen.some((n) => TERMINAL.has(n))) reporters.unshift(['list']);
+  return reporters;
+}

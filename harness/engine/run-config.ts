@@ -1,0 +1,42 @@
+// What `dextbench run` hands to the Playwright config and workers (through the environment, since
+// Playwright loads the config and specs in processes of its own).
+import { resolve } from 'node:path';
+
+export interface RunConfig {
+  /** Absolute paths of the rig files; each becomes a Playwright project. */
+  rigFiles: string[];
+  /** Absolute paths of the scenario files to run. */
+  scenarioFiles: string[];
+  /** --var NAME=value */
+  vars: Record<string, string>;
+  /** Reporter names: list, line, dot, html, junit, json, blob. */
+  reporters: string[];
+  /** Where html/junit/json/blob reports go. */
+  reportDir: string;
+  /** Playwright's output dir (attachments, .last-run.json). */
+  outputDir: string;
+  /** The directory scenario paths are shown relative to. */
+  rootDir: string;
+}
+
+const ENV_KEY = 'DEXTBENCH_RUN';
+
+export function writeRunConfig(config: RunConfig, env: NodeJS.ProcessEnv): void {
+  env[ENV_KEY] = JSON.stringify(config);
+}
+
+export function readRunConfig(): RunConfig {
+  const raw = process.env[ENV_KEY];
+  if (!raw) {
+    throw new Error('this Playwright config is driven by `npx dextbench run`; run that instead of `playwright test`');
+  }
+  return JSON.parse(raw) as RunConfig;
+}
+
+/** Environment key under which global setup publishes a running simulated Mac for a rig. */
+export function simEnvKey(rigName: string): string {
+  return `DEXTBENCH_SIM_${rigName.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`;
+}
+
+export const engineDir = resolve(import.meta.dirname);
+export const repoRoot = resolve(import.meta.dirname, '../..');

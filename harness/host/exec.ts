@@ -1,0 +1,254 @@
+// Exec: run argv arrays on the host under test. Never a shell string: each argv element reaches
+// the target byte-exact. Transport-neutral: `LocalExec` now, ssh later behind the same interface.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface ExecRecord {
+  argv: string[];
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export interface ExecResult extends ExecRecord {
+  stdout: string;
+  stderr: string;
+  /** True when exitCode === 0. */
+  ok: boolean;
+}
+
+export interface ExecOptions {
+  /** Deadline in ms; the process tree is killed when it passes. Default 60 s: every wait has a deadline. */
+  timeoutMs?: number;
+  stdin?: string | Buffer;
+  /** Extra environment for this command (merged over the host's). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Called for every complete line of output as it arrives. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Do not reject on a non-zero exit or a timeout. */
+  nothrow?: boolean;
+}
+
+export class ExecError extends Error {
+  constructor(readonly result: ExecResult) {
+    const why = result.timedOut
+      ? `timed out after ${result.durationMs} ms`
+      : result.signal
+        ? `killed by ${result.signal}`
+        : `exited with ${result.exitCode}`;
+    const stderr = result.stderr.trim().split('\n').slice(-3).join(' | ');
+    super(`${formatArgv(result.argv)} ${why}${stderr ? `: ${stderr}` : ''}`);
+    this.name = 'ExecError';
+  }
+}
+
+/** A running command: await it for the result, or stream its lines. zx-style fluent modifiers. */
+export interface ExecCommand extends PromiseLike<ExecResult> {
+  timeout(ms: number): ExecCommand;
+  nothrow(): ExecCommand;
+  stdin(data: string | Buffer): ExecCommand;
+  lines(onLine: (line: string, stream: 'stdout' | 'stderr') => void): ExecCommand;
+  env(vars: Record<string, string>): ExecCommand;
+}
+
+/** A long-running process with its stdio exposed (log stream, the channel bridge). */
+export interface ExecProcess {
+  readonly argv: string[];
+  readonly stdin: NodeJS.WritableStream;
+  readonly stdout: NodeJS.ReadableStream;
+  readonly stderr: NodeJS.ReadableStream;
+  readonly exited: Promise<ExecRecord>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface Exec {
+  /** A short description of where commands run ("local", "ssh ci@mac-mini-3"). */
+  readonly where: string;
+  run(argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  spawn(argv: string[], options?: Omit<ExecOptions, 'nothrow' | 'stdin' | 'onLine'>): ExecProcess;
+  /** Observers see every finished command (the timeline records them). */
+  onRecord(listener: (record: ExecRecord) => void): () => void;
+}
+
+export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
+
+/** Fluent wrapper: `$(exec, ['ioreg', '-a']).timeout(5000).nothrow()`. */
+export function $(exec: Exec, argv: string[]): ExecCommand {
+  const options: ExecOptions = {};
+  let promise: Promise<ExecResult> | undefined;
+  const command: ExecCommand = {
+    timeout(ms) { options.timeoutMs = ms; return command; },
+    nothrow() { options.nothrow = true; return command; },
+    stdin(data) { options.stdin = data; return command; },
+    lines(onLine) { options.onLine = onLine; return command; },
+    env(vars) { options.env = { ...options.env, ...vars }; return command; },
+    then(onFulfilled, onRejected) {
+      promise ??= exec.run(argv, options);
+      return promise.then(onFulfilled, onRejected);
+    },
+  };
+  return command;
+}
+
+/** argv as a person would paste it into a POSIX shell (for messages and the timeline only). */
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(' ');
+}
+
+/** POSIX single-quote escaping: the only form every sh, bash and zsh reads the same way. */
+export function shellQuote(arg: string): string {
+  if (arg !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Splits a byte stream into lines, keeping a partial last line until more arrives. */
+export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer | string): void; end(): void } {
+  let rest = '';
+  return {
+    push(chunk) {
+      rest += chunk.toString();
+      let nl: number;
+      while ((nl = rest.indexOf('\n')) >= 0) {
+        onLine(rest.slice(0, nl).replace(/\r$/, ''));
+        rest = rest.slice(nl + 1);
+      }
+    },
+    end() {
+      if (rest) onLine(rest);
+      rest = '';
+    },
+  };
+}
+
+export interface LocalExecOptions {
+  /** Directories put first on PATH (the simulated Mac's shims). */
+  pathPrefix?: string[];
+  env?: Record<string, string>;
+  where?: string;
+}
+
+/** Runs commands on this machine with child_process.spawn and no shell. */
+export class LocalExec implements Exec {
+  readonly where: string;
+  private readonly listeners = new Set<(record: ExecRecord) => void>();
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(options: LocalExecOptions = {}) {
+    this.where = options.where ?? 'local';
+    const path = [...(options.pathPrefix ?? []), process.env.PATH ?? ''].filter(Boolean).join(':');
+    this.env = { ...process.env, ...options.env, PATH: path };
+  }
+
+  onRecord(listener: (record: ExecRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(record: ExecRecord): void {
+    for (const listener of this.listeners) listener(record);
+  }
+
+  private start(argv: string[], options: ExecOptions): { child: ChildProcess; started: number } {
+    if (argv.length === 0) throw new Error('Exec: empty argv');
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: options.cwd,
+      env: options.env ? { ...this.env, ...options.env } : this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Own process group, so a timeout kills the whole tree the command started.
+      detached: true,
+    });
+    return { child, started: performance.now() };
+  }
+
+  run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      let started: number;
+      let child: ChildProcess;
+      try {
+        ({ child, started } = this.start(argv, options));
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const outLines = options.onLine ? lineSplitter((l) => options.onLine!(l, 'stdout')) : undefined;
+      const errLines = options.onLine ? lineSplitter((l) => options.onLine!(l, 'stderr')) : undefined;
+      child.stdout!.on('data', (c: Buffer) => { out.push(c); outLines?.push(c); });
+      child.stderr!.on('data', (c: Buffer) => { err.push(c); errLines?.push(c); });
+      child.stdin!.on('error', () => { /* the command may exit without reading its stdin */ });
+      child.stdin!.end(options.stdin ?? '');
+      let timedOut = false;
+      const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killTree(child, 'SIGKILL');
+      }, timeoutMs);
+      let spawnError: Error | undefined;
+      child.on('error', (e) => { spawnError = e; });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        outLines?.end();
+        errLines?.end();
+        const result: ExecResult = {
+          argv,
+          exitCode: code,
+          signal: signal ?? null,
+          durationMs: Math.round(performance.now() - started),
+          timedOut,
+          stdout: Buffer.concat(out).toString(),
+          stderr: Buffer.concat(err).toString(),
+          ok: code === 0,
+        };
+        if (spawnError) {
+          const enoent = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
+          result.exitCode = enoent ? 127 : 126;
+          result.ok = false;
+          result.stderr = enoent ? `${argv[0]}: command not found` : spawnError.message;
+        }
+        const { stdout: _o, stderr: _e, ok: _k, ...record } = result;
+        this.emit(record);
+        if (!result.ok && !options.nothrow) reject(new ExecError(result));
+        else resolve(result);
+      });
+    });
+  }
+
+  spawn(argv: string[], options: Omit<ExecOptions, 'nothrow' | 'stdin' | 'onLine'> = {}): ExecProcess {
+    const { child, started } = this.start(argv, options);
+    const timeoutMs = options.timeoutMs;
+    let timedOut = false;
+    const timer = timeoutMs ? setTimeout(() => { timedOut = true; killTree(child, 'SIGKILL'); }, timeoutMs) : undefined;
+    const exited = new Promise<ExecRecord>((resolve) => {
+      child.on('error', () => { /* reported through close */ });
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        const record: ExecRecord = {
+          argv, exitCode: code, signal: signal ?? null,
+          durationMs: Math.round(performance.now() - started), timedOut,
+        };
+        this.emit(record);
+        resolve(record);
+      });
+    });
+    child.stdin!.on('error', () => { /* peer gone; exited reports it */ });
+    return {
+      argv,
+      stdin: child.stdin!,
+      stdout: child.stdout!,
+      stderr: child.stderr!,
+      exited,
+      kill: (signal = 'SIGTERM') => killTree(child, signal),
+    };
+  }
+}
+
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try { child.kill(signal); } catch { /* already gone */ }
+  }
+}

@@ -1,0 +1,106 @@
+// What a rig has (resources), as resolved from its YAML file: kept apart from the drivers that act
+// on it (power/, host/) and from the strategies that bring it to a state (rig/connect.ts).
+
+export interface UsbIdentity {
+  vendorId: number;
+  productId: number;
+  product?: string;
+  manufacturer?: string;
+  serial?: string;
+  bcdDevice?: number;
+  speed?: 'low' | 'full' | 'high' | 'super';
+}
+
+export interface EndpointSpec {
+  address: number;
+  type: 'bulk' | 'interrupt' | 'isochronous' | 'control';
+  maxPacketSize?: number;
+}
+
+export interface InterfaceSpec {
+  number: number;
+  class: number;
+  subclass?: number;
+  protocol?: number;
+  endpoints: EndpointSpec[];
+}
+
+/** devices/<name>.yaml */
+export interface DeviceProfile {
+  file: string;
+  name: string;
+  description?: string;
+  usb: UsbIdentity;
+  interfaces: InterfaceSpec[];
+  /** The driver that should match this device. */
+  driver?: {
+    bundle: string;
+    userClass: string;
+    provider?: 'IOUSBHostDevice' | 'IOUSBHostInterface';
+  };
+  /** Absolute path of the device's own extension .proto (channel, later issue). */
+  proto?: string;
+  emulation?: {
+    sim?: { model: string };
+    gadget?: Record<string, unknown>;
+  };
+}
+
+/** An extension the rig or a scenario declares: a bundle id and the build that carries it. */
+export interface ExtensionDecl {
+  bundle: string;
+  /** Absolute path of a bare .dext build (wrapped into the activator app on the Mac). */
+  dext?: string;
+  /** Absolute path of an app that carries the extension in Contents/Library/SystemExtensions. */
+  app?: string;
+  /** Expected "short/bundle" version, e.g. "1.0.0/1", when the scenario pins one. */
+  version?: string;
+  /** Team id, when it differs from the rig's signing team. */
+  team?: string;
+}
+
+export interface SimSettings {
+  sip: 'enabled' | 'disabled';
+  developerMode: boolean;
+  teamId: string;
+  macos: { productName: string; productVersion: string; buildVersion: string };
+  approvedTeams: string[];
+  /** team id -> bundle ids pre-approved, as an MDM system-extension-policy would. */
+  approvedExtensions: Record<string, string[]>;
+  timing?: Partial<Record<'enumerateMs' | 'matchMs' | 'activateMs' | 'relaunchMs', number>>;
+}
+
+export type RigHost =
+  | { kind: 'local' }
+  | { kind: 'sim'; sim: SimSettings }
+  | { kind: 'ssh'; target: string; port?: number; identityFile?: string; options?: string[] };
+
+export interface HubSpec {
+  id: string;
+  driver: 'uhubctl';
+  /** uhubctl location, e.g. "1-1" or "2-1.4". */
+  location: string;
+  ports?: number;
+}
+
+export interface RigDevice {
+  role: string;
+  profile: DeviceProfile;
+  port: { hub: string; port: number };
+}
+
+/** rigs/<name>.yaml */
+export interface RigDefinition {
+  file: string;
+  name: string;
+  description?: string;
+  host: RigHost;
+  signing: { identity: string; team?: string };
+  activator: { command: string[] };
+  privileged: { sudo: boolean };
+  hubs: HubSpec[];
+  devices: RigDevice[];
+  extensions: Record<string, ExtensionDecl>;
+  vars: Record<string, string>;
+  reservation: { ttlMs: number };
+}

@@ -1,0 +1,51 @@
+// What a step gets to work with. The engine builds it; steps only use these interfaces, so they
+// never know Playwright, the simulator, or each other.
+import type { RigSession } from '../rig/connect.ts';
+import type { ExtensionDecl } from '../rig/types.ts';
+import type { Scenario } from '../scenario/index.ts';
+
+/** One event on the scenario's timeline (written as JSON lines). */
+export type TimelineEvent = { type: string } & Record<string, unknown>;
+
+export interface Timeline {
+  record(event: TimelineEvent): void;
+}
+
+/** Teardown actions run last-in first-out, always: on success, failure and timeout. */
+export interface CleanupStack {
+  push(title: string, action: () => Promise<void>): void;
+}
+
+export interface Measurement {
+  name: string;
+  value: number;
+  unit?: string;
+  min?: number;
+  max?: number;
+}
+
+export interface StepContext {
+  rig: RigSession;
+  scenario: Scenario;
+  /** Extensions the scenario may name: the rig's, overridden by the scenario's `uses.extensions`. */
+  extensions: Record<string, ExtensionDecl>;
+  timeline: Timeline;
+  cleanup: CleanupStack;
+  /** Results of earlier steps, by their `as:` name. */
+  results: Map<string, unknown>;
+  /** When the scenario began, on this machine's clock. */
+  startedAt: Date;
+  /** Deadline for this step in ms (its `timeout`, or the kind's default). */
+  timeoutMs: number;
+  measure(measurement: Measurement): void;
+  /** Registry ids of providers each bundle was seen matched on during this scenario. */
+  matchedProviders: Map<string, Set<bigint>>;
+}
+
+/** A one-line failure meant for the person reading the report: no stack trace is shown for it. */
+export class StepFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepFailure';
+  }
+}

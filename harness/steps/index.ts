@@ -1,0 +1,32 @@
+// The step registry: every step kind, one module each. The scenario loader gets the schemas
+// from here; the engine gets the runners.
+import expectEnumerated from './expect-enumerated.ts';
+import expectMatched from './expect-matched.ts';
+import expectNoCrash from './expect-no-crash.ts';
+import expectRelaunched from './expect-relaunched.ts';
+import expectTerminated from './expect-terminated.ts';
+import fault from './fault.ts';
+import measure from './measure.ts';
+import plug from './plug.ts';
+import replug from './replug.ts';
+import run from './run.ts';
+import sysextActivate from './sysext-activate.ts';
+import sysextDeactivate from './sysext-deactivate.ts';
+import sysextDeveloper from './sysext-developer.ts';
+import sysextExpect from './sysext-expect.ts';
+import sysextUninstall from './sysext-uninstall.ts';
+import unplug from './unplug.ts';
+import wait from './wait.ts';
+import type { StepDefinition } from './step.ts';
+
+const all: StepDefinition[] = [
+  sysextDeveloper, sysextActivate, sysextDeactivate, sysextUninstall, sysextExpect,
+  plug, unplug, replug, expectEnumerated, expectMatched, expectTerminated, expectNoCrash, expectRelaunched,
+  wait, run, measure, fault,
+] as StepDefinition[];
+
+export const stepRegistry: ReadonlyMap<string, StepDefinition> = new Map(all.map((s) => [s.kind, s]));
+
+export type { StepDefinition } from './step.ts';
+export type { StepContext, Timeline, CleanupStack, Measurement } from './context.ts';
+export { StepFailure } from './context.ts';

@@ -1,0 +1,21 @@
+// The message a person needs when an extension waits for approval: where to click, or how to
+// pre-approve it for unattended rigs.
+import type { SystemExtensionRow } from '../../host/parsers/index.ts';
+
+const SETTINGS_PANE: Record<string, string> = {
+  'com.apple.system_extension.driver_extension': 'Driver Extensions',
+  'com.apple.system_extension.network_extension': 'Network Extensions',
+  'com.apple.system_extension.endpoint_security': 'Endpoint Security Extensions',
+};
+
+export const WAITING_FOR_USER = 'activated waiting for user';
+
+export function approvalHint(bundleId: string, row: SystemExtensionRow | undefined, team: string | undefined): string {
+  const version = row ? ` ${row.shortVersion}/${row.bundleVersion}` : '';
+  const pane = SETTINGS_PANE[row?.category ?? ''] ?? 'Driver Extensions';
+  const teamId = row?.teamId && row.teamId !== '-' ? row.teamId : team ?? '<TEAMID>';
+  return `${bundleId}${version} is waiting for user approval [${WAITING_FOR_USER}]: ` +
+    `approve it in System Settings > General > Login Items & Extensions > ${pane}, ` +
+    `or pre-approve it on unattended rigs with an MDM system-extension-policy payload ` +
+    `(AllowedSystemExtensions: {${teamId}: [${bundleId}]})`;
+}

@@ -1,0 +1,13 @@
+import { duration } from '../scenario/index.ts';
+import { defineStep } from './step.ts';
+import { sleep } from '../rig/device-state.ts';
+
+export default defineStep({
+  kind: 'wait',
+  summary: 'Pause for a duration, e.g. `wait: 300ms`.',
+  schema: duration,
+  async run(ms) {
+    await sleep(ms);
+    return { waitedMs: ms };
+  },
+});

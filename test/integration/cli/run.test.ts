@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { attachmentText, dextbench, readJsonReport, repoRoot } from '../../support/cli.ts';
+
+const shipped = readdirSync(join(repoRoot, 'scenarios/driverkit')).filter((f) => f.endsWith('.yaml'));
+const nameOf = (file: string) => (parse(readFileSync(join(repoRoot, 'scenarios/driverkit', file), 'utf8')) as { name: string }).name;
+
+test('npx dextbench run: every shipped scenario passes on the simulated Mac, with list, JUnit and JSON reports', async () => {
+  const r = await dextbench(['run', '--reporter', 'list,junit,json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok(shipped.length >= 6);
+  for (const file of shipped) {
+    assert.match(r.stdout, new RegExp(`✓ .*\\[sim\\] › .*driverkit/${file.replace('.', '\\.')} › ${escape(nameOf(file))}`), `list line for ${file}`);
+  }
+  assert.match(r.stdout, new RegExp(`${shipped.length} passed`));
+
+  const tests = readJsonReport(r.cwd);
+  assert.equal(tests.length, shipped.length);
+  for (const t of tests) {
+    assert.equal(t.status, 'expected', t.title);
+    const timeline = t.results[0]!.attachments.find((a) => a.name === 'timeline.jsonl');
+    assert.ok(timeline, `${t.title} has a timeline`);
+    const events = attachmentText(timeline).trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(events.some((e) => e.type === 'step' && e.status === 'passed'), t.title);
+    assert.ok(events.some((e) => e.type === 'exec' && Array.isArray(e.argv)), t.title);
+  }
+  const approval = tests.find((t) => t.title.includes('echo-needs-approval'))!;
+  const expected = approval.annotations.find((a) => a.type === 'expected failure');
+  assert.match(expected?.description ?? '', /waiting for user approval \[activated waiting for user\]: approve it in System Settings/);
+
+  const junit = readFileSync(join(r.cwd, 'dextbench-report/junit.xml'), 'utf8');
+  assert.match(junit, /<property name="measure:plug_to_match" value="\d+ ms">/);
+  assert.equal((junit.match(/<testcase /g) ?? []).length, shipped.length);
+});
+
+test('a failing scenario: its message, the YAML line, the timeline and the failure artifacts', async () => {
+  const r = await dextbench(['run', '--reporter', 'list,json', join(repoRoot, 'test/fixtures/projects/failing')]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /echo \(1d6b:0104 serial ECHO0001, hub1 port 2\) was not matched by NotTheEchoDriver within 700ms: enumerated as "Loopback" id 0x[0-9a-f]+, services: EchoDriver <IOUserService>/);
+  assert.match(r.stdout, /wrong-user-class\.yaml:13/);
+  assert.doesNotMatch(r.stdout, /harness\/(steps|engine|rig)\//, 'no harness stack frames');
+
+  const [t] = readJsonReport(r.cwd);
+  assert.equal(t!.status, 'unexpected');
+  const attachments = new Map(t!.results[0]!.attachments.map((a) => [a.name, attachmentText(a)]));
+  for (const name of ['timeline.jsonl', 'systemextensionsctl-list.txt', 'ioreg-usb.txt', 'unified-log.txt']) assert.ok(attachments.has(name), name);
+  assert.match(attachments.get('systemextensionsctl-list.txt')!, /com\.example\.echo\.driver \(1\.0\.0\/1\)/);
+  assert.match(attachments.get('ioreg-usb.txt')!, /Loopback/);
+  assert.match(attachments.get('unified-log.txt')!, /DK: EchoDriver-0x[0-9a-f]+::start\(/);
+
+  const events = attachments.get('timeline.jsonl')!.trim().split('\n').map((l) => JSON.parse(l));
+  const steps = events.filter((e) => e.type === 'step' && e.status !== 'started');
+  assert.deepEqual(steps.map((e) => `${e.phase}:${e.kind}:${e.status}`), [
+    'setup:sysext.developer:passed', 'setup:sysext.activate:passed',
+    'steps:plug:passed', 'steps:expect.matched:failed',
+    'cleanup:sysext.deactivate:passed',
+  ]);
+  assert.match(steps[3].error, /not matched by NotTheEchoDriver/);
+  assert.ok(events.some((e) => e.type === 'exec' && e.argv[0] === 'uhubctl'), 'hub commands recorded');
+  assert.ok(events.some((e) => e.type === 'registry' && e.change === 'device-added'), 'registry change recorded');
+  assert.ok(events.some((e) => e.type === 'port-off'), 'the rig was left safe');
+  assert.equal(events.at(-1).type, 'scenario-end');
+});
+
+test('--grep runs one scenario; --list runs none', async () => {
+  const r = await dextbench(['run', '--grep', 'hot unplug']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /1 passed/);
+  assert.match(r.stdout, /echo-hotplug\.yaml/);
+  const list = await dextbench(['run', '--list']);
+  assert.equal(list.code, 0, list.stdout + list.stderr);
+  assert.match(list.stdout, new RegExp(`Total: ${shipped.length} tests? in 1 file`));
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,15 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { repoRoot } from '../support/cli.ts';
+
+test('the parsers are importable from plain Node through the package exports (no TypeScript loader)', () => {
+  const script = `
+    import { parseSystemExtensionsList, parseIoregPlist, parseUnifiedLogLine, parseEsloggerLine } from 'dextbench';
+    const list = parseSystemExtensionsList('1 extension(s)\\n--- com.apple.system_extension.driver_extension\\nenabled\\tactive\\tteamID\\tbundleID (version)\\tname\\t[state]\\n*\\t*\\t5JZGQTGU4W\\tcn.wch.CH34xVCPDriver (1.0/1)\\tcn.wch.CH34xVCPDriver\\t[activated enabled]\\n');
+    console.log(JSON.stringify({ state: list.extensions[0].state, fns: [typeof parseIoregPlist, typeof parseUnifiedLogLine, typeof parseEsloggerLine] }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { state: 'activated enabled', fns: ['function', 'function', 'function'] });
+});
