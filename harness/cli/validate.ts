@@ -2,7 +2,7 @@
 // profiles; one line per problem; exit 1 when any.
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { loadRig, validateFiles } from '../scenario/index.ts';
+import { formatIssue, loadRig, validateFiles } from '../scenario/index.ts';
 import { stepRegistry } from '../steps/index.ts';
 import { parseArgs, parseVars } from './args.ts';
 import { FileIssues } from './errors.ts';
@@ -22,7 +22,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
     // A broken rig is reported below when it is among the files validated.
   }
   const { checked, issues } = validateFiles(files, { steps: stepRegistry, vars, rigVars });
-  if (issues.length) throw new FileIssues(issues);
+  if (issues.length) throw new FileIssues(issues.map((issue) => formatIssue(issue)));
   console.log(`${checked.length} file${checked.length === 1 ? '' : 's'} OK (${checked.map((f) => relative(process.cwd(), f)).join(', ')})`);
   return 0;
 }

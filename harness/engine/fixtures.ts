@@ -90,13 +90,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     try {
       await use(scene);
     } finally {
+      // The rig as the failure left it, before cleanup changes it.
+      if (testInfo.status !== testInfo.expectedStatus) await attachFailureArtifacts(rig, scene, testInfo);
       const failures = await cleanup.runAll();
-      await rig.safeState().catch((error: unknown) => failures.push({ title: 'safe state', error }));
-      timeline.record({ type: 'scenario-end', status: testInfo.status, cleanupFailures: failures.length });
+      await rig.safeState().then(
+        () => timeline.record({ type: 'safe-state', ports: 'off' }),
+        (error: unknown) => { failures.push({ title: 'safe state', error }); },
+      );
       await log?.stop();
       stopRecording();
-      const failed = testInfo.status !== testInfo.expectedStatus || failures.length > 0;
-      if (failed) await attachFailureArtifacts(rig, scene, testInfo);
+      timeline.record({ type: 'scenario-end', status: testInfo.status, cleanupFailures: failures.length });
       await testInfo.attach('timeline.jsonl', { body: timeline.toJsonLines(), contentType: 'application/x-ndjson' });
       if (measurements.length) await testInfo.attach('measurements.json', { body: JSON.stringify(measurements, null, 2), contentType: 'application/json' });
       if (failures.length > 0) {

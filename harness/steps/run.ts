@@ -5,7 +5,9 @@ import { defineStep } from './step.ts';
 import { formatArgv } from '../host/exec.ts';
 
 /** "text" matches as a substring; "/re/flags" as a regular expression. */
-const textMatch = z.string().transform((s, ctx) => {
+type TextMatch = { text: string } | { regex: RegExp };
+
+const textMatch = z.string().transform((s, ctx): TextMatch => {
   const m = /^\/(.*)\/([dgimsuy]*)$/s.exec(s);
   if (!m) return { text: s };
   try {
@@ -15,7 +17,6 @@ const textMatch = z.string().transform((s, ctx) => {
     return z.NEVER;
   }
 });
-type TextMatch = z.output<typeof textMatch>;
 
 function matches(m: TextMatch, value: string): boolean {
   return 'regex' in m ? m.regex.test(value) : value.includes(m.text);

@@ -14,7 +14,7 @@ test('rig status / plug / unplug and sysext list on the simulated Mac keep one M
   assert.match(plug.stdout, /^echo: plugged, enumerated as "Loopback" id 0x[0-9a-f]+, no dext service after \d+ ms$/m);
 
   const after = await dextbench(['rig', 'status', 'echo'], { cwd });
-  assert.match(after.stdout, /port 2 {2}on {2}echo {2}enumerated as "Loopback"/);
+  assert.match(after.stdout, /port 2 {2}on {3}echo {2}enumerated as "Loopback"/);
 
   const sysext = await dextbench(['sysext', 'list', '--json'], { cwd });
   assert.equal(sysext.code, 0, sysext.stderr);

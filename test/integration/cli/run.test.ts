@@ -13,7 +13,7 @@ test('npx dextbench run: every shipped scenario passes on the simulated Mac, wit
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(shipped.length >= 6);
   for (const file of shipped) {
-    assert.match(r.stdout, new RegExp(`✓ .*\\[sim\\] › .*driverkit/${file.replace('.', '\\.')} › ${escape(nameOf(file))}`), `list line for ${file}`);
+    assert.match(r.stdout, new RegExp(`✓ .*\\[sim\\] › .*scenarios/driverkit/${escape(file)}:\\d+:1 › ${escape(nameOf(file))}`), `list line for ${file}`);
   }
   assert.match(r.stdout, new RegExp(`${shipped.length} passed`));
 
@@ -27,7 +27,7 @@ test('npx dextbench run: every shipped scenario passes on the simulated Mac, wit
     assert.ok(events.some((e) => e.type === 'step' && e.status === 'passed'), t.title);
     assert.ok(events.some((e) => e.type === 'exec' && Array.isArray(e.argv)), t.title);
   }
-  const approval = tests.find((t) => t.title.includes('echo-needs-approval'))!;
+  const approval = tests.find((t) => t.file.endsWith('echo-needs-approval.yaml'))!;
   const expected = approval.annotations.find((a) => a.type === 'expected failure');
   assert.match(expected?.description ?? '', /waiting for user approval \[activated waiting for user\]: approve it in System Settings/);
 
@@ -61,7 +61,9 @@ test('a failing scenario: its message, the YAML line, the timeline and the failu
   assert.match(steps[3].error, /not matched by NotTheEchoDriver/);
   assert.ok(events.some((e) => e.type === 'exec' && e.argv[0] === 'uhubctl'), 'hub commands recorded');
   assert.ok(events.some((e) => e.type === 'registry' && e.change === 'device-added'), 'registry change recorded');
-  assert.ok(events.some((e) => e.type === 'port-off'), 'the rig was left safe');
+  const safeAt = events.findIndex((e) => e.type === 'safe-state');
+  assert.ok(safeAt > 0, 'the rig was left safe');
+  assert.ok(events.slice(0, safeAt).some((e) => e.type === 'exec' && e.argv[0] === 'uhubctl' && e.argv.includes('off')), 'ports switched off');
   assert.equal(events.at(-1).type, 'scenario-end');
 });
 
@@ -72,7 +74,7 @@ test('--grep runs one scenario; --list runs none', async () => {
   assert.match(r.stdout, /echo-hotplug\.yaml/);
   const list = await dextbench(['run', '--list']);
   assert.equal(list.code, 0, list.stdout + list.stderr);
-  assert.match(list.stdout, new RegExp(`Total: ${shipped.length} tests? in 1 file`));
+  assert.match(list.stdout, new RegExp(`Total: ${shipped.length} tests in ${shipped.length} files`));
 });
 
 function escape(s: string): string {

@@ -1,0 +1,499 @@
+// EchoDriver: opens the loopback device, finds its bulk IN/OUT pipes on interface 0, hosts
+// libdextbench's loopback model and paces its io with real USB round trips (dxb_glue.h).
+//
+// Queues: EchoDriver's methods and pipe completions run on its default queue, EchoUserClient's
+// ExternalMethod on the user client's. ivars->lock serialises everything that touches the
+// model (server, events, io) or the round trip in flight.
+
+#include <os/log.h>
+#include <string.h>
+#include <time.h>
+
+#include <DriverKit/DriverKit.h>
+#include <USBDriverKit/USBDriverKit.h>
+
+#include "EchoDriver.h"
+#include "EchoUserClient.h"
+#include "dxb_glue.h"
+
+#define Log(fmt, ...) os_log(OS_LOG_DEFAULT, "EchoDriver - " fmt, ##__VA_ARGS__)
+
+namespace {
+// The rig's gadget (configfs, 0x1d6b:0x0104) has one configuration, c.1, with the loopback
+// function as interface 0.
+constexpr uint8_t kLoopbackConfiguration = 1;
+constexpr uint8_t kLoopbackInterface = 0;
+constexpr uint32_t kMaxTransfer = DXB_LOOPBACK_DEFAULT_CHUNK; // the model's largest piece
+constexpr uint32_t kTransferTimeoutMs = 5000;
+
+uint64_t gProcessStartNs;
+
+uint64_t NowNs(void *)
+{
+    return clock_gettime_nsec_np(CLOCK_UPTIME_RAW);
+}
+
+void DoorbellTrampoline(void *driver, const uint64_t *values, uint32_t count)
+{
+    static_cast<EchoDriver *>(driver)->RingDoorbell(values, count);
+}
+
+uint64_t BytesDone(const dxb_loopback_t *model)
+{
+    uint64_t total = 0;
+    for (const dxb_loopback_io_t &io : model->io) {
+        total += io.used ? io.bytes_done : 0;
+    }
+    return total;
+}
+} // namespace
+
+struct EchoDriver_IVars {
+    IOLock *lock;
+    IOUSBHostDevice *device;
+    IOUSBHostInterface *interface;
+    IOUSBHostPipe *inPipe;
+    IOUSBHostPipe *outPipe;
+    uint8_t inAddress;
+    uint8_t outAddress;
+    IOBufferMemoryDescriptor *inBuffer;
+    IOBufferMemoryDescriptor *outBuffer;
+    OSAction *readAction;
+    OSAction *writeAction;
+    dxb_loopback_t *model; // large (buffers, event ring): heap, not ivars
+
+    IOUserClient *doorbellClient;
+    OSAction *doorbellAction;
+
+    // The one USB round trip in flight.
+    bool inFlight;
+    bool readDone;
+    bool writeDone;
+    uint32_t length;
+    uint32_t received;
+    IOReturn status;
+};
+
+bool EchoDriver::init()
+{
+    if (!super::init()) {
+        return false;
+    }
+    ivars = IONewZero(EchoDriver_IVars, 1);
+    if (ivars == nullptr) {
+        return false;
+    }
+    ivars->lock = IOLockAlloc();
+    ivars->model = static_cast<dxb_loopback_t *>(IOMallocZero(sizeof(dxb_loopback_t)));
+    return ivars->lock != nullptr && ivars->model != nullptr;
+}
+
+kern_return_t IMPL(EchoDriver, Start)
+{
+    kern_return_t ret = Start(provider, SUPERDISPATCH);
+    if (ret != kIOReturnSuccess) {
+        Log("super::Start failed: 0x%08x", ret);
+        return ret;
+    }
+
+    ivars->device = OSDynamicCast(IOUSBHostDevice, provider);
+    if (ivars->device == nullptr) {
+        Log("provider is not an IOUSBHostDevice");
+        return kIOReturnNoDevice;
+    }
+    ivars->device->retain();
+
+    ret = ivars->device->Open(this, 0, 0);
+    if (ret != kIOReturnSuccess) {
+        Log("cannot open the device: 0x%08x", ret);
+        OSSafeReleaseNULL(ivars->device);
+        return ret;
+    }
+    // No interface drivers: this dext drives the whole device.
+    ret = ivars->device->SetConfiguration(kLoopbackConfiguration, false);
+    if (ret == kIOReturnSuccess) {
+        ret = OpenPipes();
+    }
+    if (ret == kIOReturnSuccess) {
+        ret = CreateActionWriteComplete(0, &ivars->writeAction);
+    }
+    if (ret == kIOReturnSuccess) {
+        ret = CreateActionReadComplete(0, &ivars->readAction);
+    }
+    if (ret == kIOReturnSuccess) {
+        if (gProcessStartNs == 0) {
+            gProcessStartNs = NowNs(nullptr);
+        }
+        dxb_loopback_config_t config = {};
+        config.driver_name = "EchoDriver";
+        config.driver_version = "1.0.0";
+        GetRegistryEntryID(&config.instance_id);
+        config.process_start_time_ns = gProcessStartNs;
+        config.endpoints[0] = ivars->outAddress;
+        config.endpoints[1] = ivars->inAddress;
+        config.now = NowNs;
+        IOLockLock(ivars->lock);
+        dxb_loopback_init(ivars->model, &config); // queues the Started event
+        IOLockUnlock(ivars->lock);
+        ret = RegisterService();
+    }
+    if (ret != kIOReturnSuccess) {
+        Log("start failed: 0x%08x", ret);
+        ClosePipes();
+        return ret;
+    }
+    Log("started");
+    return kIOReturnSuccess;
+}
+
+kern_return_t EchoDriver::OpenPipes()
+{
+    uintptr_t iterator = 0;
+    kern_return_t ret = ivars->device->CreateInterfaceIterator(&iterator);
+    if (ret != kIOReturnSuccess) {
+        return ret;
+    }
+    IOUSBHostInterface *candidate = nullptr;
+    while (ivars->device->CopyInterface(iterator, &candidate) == kIOReturnSuccess && candidate != nullptr) {
+        const IOUSBConfigurationDescriptor *configuration = candidate->CopyConfigurationDescriptor();
+        const IOUSBInterfaceDescriptor *descriptor =
+            configuration != nullptr ? candidate->GetInterfaceDescriptor(configuration) : nullptr;
+        bool wanted = ivars->interface == nullptr && descriptor != nullptr &&
+                      descriptor->bInterfaceNumber == kLoopbackInterface;
+        if (configuration != nullptr) {
+            IOUSBHostFreeDescriptor(configuration);
+        }
+        if (wanted) {
+            ivars->interface = candidate; // keeps the reference CopyInterface gave us
+        } else {
+            candidate->release();
+        }
+        candidate = nullptr;
+    }
+    ivars->device->DestroyInterfaceIterator(iterator);
+    if (ivars->interface == nullptr) {
+        Log("no interface %u", kLoopbackInterface);
+        return kIOReturnNotFound;
+    }
+
+    ret = ivars->interface->Open(this, 0, 0);
+    if (ret != kIOReturnSuccess) {
+        Log("cannot open interface %u: 0x%08x", kLoopbackInterface, ret);
+        OSSafeReleaseNULL(ivars->interface); // not opened: ClosePipes must not Close it
+        return ret;
+    }
+
+    // The first bulk IN and bulk OUT endpoints: 0x81 / 0x01 in the device profile, but a
+    // gadget's endpoint numbers are chosen by its UDC, so match on type and direction.
+    const IOUSBConfigurationDescriptor *configuration = ivars->interface->CopyConfigurationDescriptor();
+    if (configuration == nullptr) {
+        return kIOReturnNotFound;
+    }
+    const IOUSBInterfaceDescriptor *descriptor = ivars->interface->GetInterfaceDescriptor(configuration);
+    const IOUSBEndpointDescriptor *endpoint = nullptr;
+    while (ret == kIOReturnSuccess && descriptor != nullptr &&
+           (endpoint = IOUSBGetNextEndpointDescriptor(configuration, descriptor,
+                                                      reinterpret_cast<const IOUSBDescriptorHeader *>(endpoint))) != nullptr) {
+        if (IOUSBGetEndpointType(endpoint) != kIOUSBEndpointTypeBulk) {
+            continue;
+        }
+        bool in = IOUSBGetEndpointDirection(endpoint) == kIOUSBEndpointDirectionIn;
+        IOUSBHostPipe **pipe = in ? &ivars->inPipe : &ivars->outPipe;
+        if (*pipe != nullptr) {
+            continue;
+        }
+        uint8_t address = IOUSBGetEndpointAddress(endpoint);
+        ret = ivars->interface->CopyPipe(address, pipe);
+        (in ? ivars->inAddress : ivars->outAddress) = address;
+        Log("bulk %{public}s endpoint 0x%02x: 0x%08x", in ? "IN" : "OUT", address, ret);
+    }
+    IOUSBHostFreeDescriptor(configuration);
+    if (ret != kIOReturnSuccess) {
+        return ret;
+    }
+    if (ivars->inPipe == nullptr || ivars->outPipe == nullptr) {
+        Log("interface %u lacks a bulk IN/OUT pair", kLoopbackInterface);
+        return kIOReturnNotFound;
+    }
+
+    ret = ivars->interface->CreateIOBuffer(kIOMemoryDirectionIn, kMaxTransfer, &ivars->inBuffer);
+    if (ret == kIOReturnSuccess) {
+        ret = ivars->interface->CreateIOBuffer(kIOMemoryDirectionOut, kMaxTransfer, &ivars->outBuffer);
+    }
+    return ret;
+}
+
+void EchoDriver::ClosePipes()
+{
+    OSSafeReleaseNULL(ivars->inBuffer);
+    OSSafeReleaseNULL(ivars->outBuffer);
+    OSSafeReleaseNULL(ivars->inPipe);
+    OSSafeReleaseNULL(ivars->outPipe);
+    if (ivars->interface != nullptr) {
+        ivars->interface->Close(this, 0);
+        OSSafeReleaseNULL(ivars->interface);
+    }
+    if (ivars->device != nullptr) {
+        ivars->device->Close(this, 0);
+        OSSafeReleaseNULL(ivars->device);
+    }
+}
+
+kern_return_t IMPL(EchoDriver, Stop)
+{
+    Log("stopping");
+    IOLockLock(ivars->lock);
+    dxb_loopback_stop(ivars->model); // queues Stopping (rings a subscribed bridge), aborts running io
+    dxb_events_unsubscribe(&ivars->model->events);
+    // Asynchronous: a synchronous abort would wait for completions queued behind us.
+    if (ivars->inFlight && !ivars->readDone && ivars->inPipe != nullptr) {
+        ivars->inPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this);
+    }
+    if (ivars->inFlight && !ivars->writeDone && ivars->outPipe != nullptr) {
+        ivars->outPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this);
+    }
+    OSSafeReleaseNULL(ivars->doorbellAction);
+    OSSafeReleaseNULL(ivars->doorbellClient);
+    IOLockUnlock(ivars->lock);
+
+    // Completions may still be queued: close the pipes and stop only once both actions are
+    // cancelled (the last cancel handler finishes Stop).
+    __block _Atomic uint32_t pendingCancels = 0;
+    OSAction *actions[] = { ivars->readAction, ivars->writeAction };
+    for (OSAction *action : actions) {
+        if (action != nullptr) {
+            ++pendingCancels;
+        }
+    }
+    if (pendingCancels == 0) {
+        ClosePipes();
+        return Stop(provider, SUPERDISPATCH);
+    }
+    retain();
+    provider->retain();
+    void (^finish)(void) = ^{
+        if (__c11_atomic_fetch_sub(&pendingCancels, 1U, __ATOMIC_RELAXED) <= 1) {
+            ClosePipes();
+            kern_return_t status = Stop(provider, SUPERDISPATCH);
+            if (status != kIOReturnSuccess) {
+                Log("super::Stop failed: 0x%08x", status);
+            }
+            provider->release();
+            release();
+        }
+    };
+    for (OSAction *action : actions) {
+        if (action != nullptr) {
+            action->Cancel(finish);
+        }
+    }
+    return kIOReturnSuccess;
+}
+
+void EchoDriver::free()
+{
+    if (ivars != nullptr) {
+        ClosePipes();
+        if (ivars->model != nullptr) {
+            IOFree(ivars->model, sizeof(dxb_loopback_t));
+        }
+        OSSafeReleaseNULL(ivars->readAction);
+        OSSafeReleaseNULL(ivars->writeAction);
+        OSSafeReleaseNULL(ivars->doorbellAction);
+        OSSafeReleaseNULL(ivars->doorbellClient);
+        if (ivars->lock != nullptr) {
+            IOLockFree(ivars->lock);
+        }
+    }
+    IOSafeDeleteNULL(ivars, EchoDriver_IVars, 1);
+    super::free();
+}
+
+kern_return_t IMPL(EchoDriver, NewUserClient)
+{
+    IOService *client = nullptr;
+    // "UserClientProperties" names the personality's sub-dictionary (Info.plist):
+    // IOClass IOUserUserClient, IOUserClass EchoUserClient.
+    kern_return_t ret = Create(this, "UserClientProperties", &client);
+    if (ret != kIOReturnSuccess) {
+        Log("cannot create the user client: 0x%08x", ret);
+        return ret;
+    }
+    *userClient = OSDynamicCast(IOUserClient, client);
+    if (*userClient == nullptr) {
+        client->release();
+        return kIOReturnError;
+    }
+    return kIOReturnSuccess;
+}
+
+// MARK: - Channel
+
+void EchoDriver::ChannelInit(struct dxb_channel *channel)
+{
+    dxb_channel_init(channel, &ivars->model->server);
+}
+
+kern_return_t EchoDriver::ChannelCall(struct dxb_channel *channel, const uint8_t *input, size_t inputLength,
+                                      bool inputOutOfLine, uint8_t *output, size_t outputCapacity, size_t *outputLength)
+{
+    IOLockLock(ivars->lock);
+    int result = dxb_channel_call(channel, input, inputLength, inputOutOfLine, output, outputCapacity, outputLength);
+    Pump(); // an IoStart may have just made the model busy
+    IOLockUnlock(ivars->lock);
+    return DXB_IORETURN(result);
+}
+
+kern_return_t EchoDriver::ChannelFetch(struct dxb_channel *channel, uint8_t *output, size_t outputCapacity)
+{
+    IOLockLock(ivars->lock);
+    int result = dxb_channel_fetch(channel, output, outputCapacity);
+    IOLockUnlock(ivars->lock);
+    return DXB_IORETURN(result);
+}
+
+void EchoDriver::Subscribe(IOUserClient *client, OSAction *action)
+{
+    client->retain();
+    action->retain();
+    IOLockLock(ivars->lock);
+    OSSafeReleaseNULL(ivars->doorbellClient);
+    OSSafeReleaseNULL(ivars->doorbellAction);
+    ivars->doorbellClient = client;
+    ivars->doorbellAction = action;
+    dxb_events_subscribe(&ivars->model->events, DoorbellTrampoline, this); // rings at once if events wait
+    IOLockUnlock(ivars->lock);
+}
+
+void EchoDriver::Unsubscribe(IOUserClient *client)
+{
+    IOLockLock(ivars->lock);
+    if (ivars->doorbellClient == client) {
+        dxb_events_unsubscribe(&ivars->model->events);
+        OSSafeReleaseNULL(ivars->doorbellAction);
+        OSSafeReleaseNULL(ivars->doorbellClient);
+    }
+    IOLockUnlock(ivars->lock);
+}
+
+void EchoDriver::RingDoorbell(const uint64_t *values, uint32_t count)
+{
+    if (ivars->doorbellClient == nullptr || ivars->doorbellAction == nullptr) {
+        return;
+    }
+    // [pending_event_count, last_seq, dropped_total]: within the 16 values a completion carries.
+    IOUserClientAsyncArgumentsArray arguments = {};
+    uint32_t n = count < 16 ? count : 16;
+    for (uint32_t i = 0; i < n; i++) {
+        arguments[i] = values[i];
+    }
+    ivars->doorbellClient->AsyncCompletion(ivars->doorbellAction, kIOReturnSuccess, arguments, n);
+}
+
+// MARK: - USB round trips (lock held)
+
+void EchoDriver::Pump()
+{
+    if (ivars->inFlight || ivars->inPipe == nullptr || ivars->outPipe == nullptr ||
+        ivars->model->crashed || !dxb_loopback_busy(ivars->model)) {
+        return;
+    }
+    // One model transfer: at most one chunk, and no more than its tx_buf holds, so tx_buf is
+    // exactly the piece it generated. (A DELAY fault moves nothing; the next call pumps again.)
+    uint64_t chunk = kMaxTransfer;
+    for (const dxb_loopback_io_t &io : ivars->model->io) {
+        if (io.used && io.state == dextbench_v1_IoState_IO_STATE_RUNNING && io.chunk_size != 0) {
+            chunk = io.chunk_size < chunk ? io.chunk_size : chunk;
+            break;
+        }
+    }
+    uint64_t before = BytesDone(ivars->model);
+    dxb_loopback_advance(ivars->model, chunk);
+    uint64_t moved = BytesDone(ivars->model) - before;
+    if (moved == 0 || moved > kMaxTransfer) {
+        return;
+    }
+
+    IOAddressSegment out = {};
+    if (ivars->outBuffer->GetAddressRange(&out) != kIOReturnSuccess) {
+        return;
+    }
+    memcpy(reinterpret_cast<void *>(out.address), ivars->model->tx_buf, moved);
+    ivars->inFlight = true;
+    ivars->readDone = false;
+    ivars->writeDone = false;
+    ivars->length = static_cast<uint32_t>(moved);
+    ivars->received = 0;
+    ivars->status = kIOReturnSuccess;
+    // Read first, so the looped-back bytes have somewhere to land.
+    kern_return_t ret = ivars->inPipe->AsyncIO(ivars->inBuffer, ivars->length, ivars->readAction, kTransferTimeoutMs);
+    if (ret != kIOReturnSuccess) {
+        // Not FinishRoundTrip: it pumps again, and a refusing pipe would recurse through the io.
+        ivars->inFlight = false;
+        dxb_events_push_log(&ivars->model->events, dextbench_v1_LogLevel_LOG_LEVEL_ERROR, "USB loopback read not queued");
+        return;
+    }
+    ret = ivars->outPipe->AsyncIO(ivars->outBuffer, ivars->length, ivars->writeAction, kTransferTimeoutMs);
+    if (ret != kIOReturnSuccess) {
+        ivars->writeDone = true;
+        ivars->status = ret;
+        ivars->inPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this); // nothing will come back
+    }
+}
+
+void IMPL(EchoDriver, WriteComplete)
+{
+    IOLockLock(ivars->lock);
+    ivars->writeDone = true;
+    if (status != kIOReturnSuccess) {
+        if (ivars->status == kIOReturnSuccess) {
+            ivars->status = status;
+        }
+        // Nothing was sent, so nothing will come back: end the read now, not at its timeout.
+        if (!ivars->readDone && ivars->inPipe != nullptr) {
+            ivars->inPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this);
+        }
+    }
+    if (ivars->readDone) {
+        FinishRoundTrip();
+    }
+    IOLockUnlock(ivars->lock);
+}
+
+void IMPL(EchoDriver, ReadComplete)
+{
+    IOLockLock(ivars->lock);
+    ivars->readDone = true;
+    ivars->received = actualByteCount;
+    if (status != kIOReturnSuccess) {
+        if (ivars->status == kIOReturnSuccess) {
+            ivars->status = status;
+        }
+        if (!ivars->writeDone && ivars->outPipe != nullptr) {
+            ivars->outPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this);
+        }
+    }
+    if (ivars->writeDone) {
+        FinishRoundTrip();
+    }
+    IOLockUnlock(ivars->lock);
+}
+
+void EchoDriver::FinishRoundTrip()
+{
+    ivars->inFlight = false;
+    IOAddressSegment in = {}, out = {};
+    bool mapped = ivars->inBuffer != nullptr && ivars->outBuffer != nullptr &&
+                  ivars->inBuffer->GetAddressRange(&in) == kIOReturnSuccess &&
+                  ivars->outBuffer->GetAddressRange(&out) == kIOReturnSuccess;
+    if (ivars->status == kIOReturnAborted) {
+        return; // Stop or an abort: the model already ended the io
+    }
+    if (ivars->status != kIOReturnSuccess) {
+        dxb_events_push_log(&ivars->model->events, dextbench_v1_LogLevel_LOG_LEVEL_ERROR, "USB loopback round trip failed");
+    } else if (!mapped || ivars->received != ivars->length ||
+               memcmp(reinterpret_cast<const void *>(in.address), reinterpret_cast<const void *>(out.address), ivars->length) != 0) {
+        dxb_events_push_log(&ivars->model->events, dextbench_v1_LogLevel_LOG_LEVEL_ERROR, "USB loopback returned different bytes");
+    }
+    Pump();
+}

@@ -1,0 +1,17 @@
+// The host under test: Exec and the macOS tools over it. (The output parsers have their own
+// barrel, ./parsers/index.ts.)
+export * from './exec.ts';
+export { ToolError } from './tools/tool-error.ts';
+export { systemExtensionsCtl, formatRow } from './tools/systemextensionsctl.ts';
+export type { SystemExtensionsCtl, SystemExtensionsCtlOptions, SystemExtensionsList, WaitForStateOptions } from './tools/systemextensionsctl.ts';
+export { ioreg, findDevice } from './tools/ioreg.ts';
+export type { Ioreg, IoregEntry, IoregQuery, UsbIdentityQuery } from './tools/ioreg.ts';
+export { UnifiedLogStream, logShow, dextPredicate, formatLocalSecond } from './tools/log.ts';
+export type { LogEntry, LogLevel, LogShowOptions, LogStreamOptions } from './tools/log.ts';
+export { activator, outcomeOf, parseActivatorEvents, OS_SYSTEM_EXTENSION_ERRORS } from './tools/activator.ts';
+export type { ActivationError, ActivationOutcome, ActivationRequest, ActivationResult, Activator, ActivatorEvent } from './tools/activator.ts';
+export { sipStatus } from './tools/csrutil.ts';
+export type { SipStatus } from './tools/csrutil.ts';
+export { macosVersion } from './tools/sw_vers.ts';
+export type { MacosVersion } from './tools/sw_vers.ts';
+export { killProcess } from './tools/kill.ts';

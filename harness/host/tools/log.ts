@@ -1,0 +1,204 @@
+// The unified log: `log stream` kept running through a scenario, and `log show` for what happened
+// since a moment. Always `--style ndjson` (one JSON object per line; macos-formats.md §4.4); every
+// line that is not a log event (the "Filtering the log data…" notice, the show footer) is skipped.
+import type { Exec, ExecProcess, ExecRecord } from '../exec.ts';
+import { lineSplitter } from '../exec.ts';
+import { parseUnifiedLogLine, type UnifiedLogEntry } from '../parsers/index.ts';
+import { failure, oneLine, ToolError } from './tool-error.ts';
+
+export type LogEntry = UnifiedLogEntry;
+export type LogLevel = 'info' | 'debug';
+
+export interface LogStreamOptions {
+  /** An NSPredicate string, passed as one `--predicate` argument. */
+  predicate?: string;
+  /** `--level info|debug`; the default level shows Default, Error and Fault messages. */
+  level?: LogLevel;
+  /** How long `log stream` must stay up before start() trusts it (a missing tool exits at once). */
+  startupMs?: number;
+  /** Oldest entries are dropped beyond this many. */
+  maxEntries?: number;
+  /** A safety deadline for the stream process itself, should stop() never be called. */
+  lifetimeMs?: number;
+}
+
+const DEFAULT_STARTUP_MS = 300;
+const DEFAULT_MAX_ENTRIES = 100_000;
+const DEFAULT_LIFETIME_MS = 4 * 60 * 60_000;
+const STOP_GRACE_MS = 3_000;
+
+/** `log stream --style ndjson` as a running collection of parsed entries. */
+export class UnifiedLogStream {
+  private readonly kept: LogEntry[] = [];
+  private readonly listeners = new Set<(entry: LogEntry) => void>();
+  private readonly exitListeners = new Set<(record: ExecRecord) => void>();
+  private exitRecord: ExecRecord | undefined;
+  private stderrTail: string[] = [];
+  /** `{` lines that were not valid log JSON (a torn write): skipped, counted. */
+  malformed = 0;
+
+  private constructor(private readonly child: ExecProcess, private readonly maxEntries: number) {
+    const out = lineSplitter((line) => this.accept(line));
+    const err = lineSplitter((line) => { this.stderrTail = [...this.stderrTail, line].slice(-5); });
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    void child.exited.then((record) => {
+      out.end();
+      err.end();
+      this.exitRecord = record;
+      for (const listener of this.exitListeners) listener(record);
+    });
+  }
+
+  static async start(exec: Exec, options: LogStreamOptions = {}): Promise<UnifiedLogStream> {
+    const argv = ['log', 'stream', '--style', 'ndjson'];
+    if (options.level) argv.push('--level', options.level);
+    if (options.predicate) argv.push('--predicate', options.predicate);
+    const child = exec.spawn(argv, { timeoutMs: options.lifetimeMs ?? DEFAULT_LIFETIME_MS });
+    const stream = new UnifiedLogStream(child, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    let timer: NodeJS.Timeout | undefined;
+    const early = await Promise.race([
+      child.exited,
+      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), options.startupMs ?? DEFAULT_STARTUP_MS); }),
+    ]);
+    clearTimeout(timer);
+    if (early) {
+      // Let the stderr reader deliver what the tool said before it exited.
+      await new Promise((resolve) => setImmediate(resolve));
+      const missing = early.exitCode === 127 || early.exitCode === -2;
+      throw new ToolError(`log stream on ${exec.where} ${missing ? 'is not available (no `log` command)' : `exited at once with ${early.exitCode ?? early.signal}`}` +
+        `${stream.stderrTail.length ? `: ${oneLine(stream.stderrTail.join('\n'))}` : ''}`);
+    }
+    return stream;
+  }
+
+  private accept(line: string): void {
+    const entry = parseLine(line, () => { this.malformed++; });
+    if (!entry) return;
+    this.kept.push(entry);
+    if (this.kept.length > this.maxEntries) this.kept.splice(0, this.kept.length - this.maxEntries);
+    for (const listener of this.listeners) listener(entry);
+  }
+
+  /** Entries received so far, oldest first. */
+  entries(): LogEntry[] {
+    return [...this.kept];
+  }
+
+  onEntry(listener: (entry: LogEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The first entry `predicate` accepts: among those already received (unless `includePast` is
+   * false), else the next to arrive. Rejects at the deadline, naming `description`.
+   */
+  waitFor(
+    predicate: (entry: LogEntry) => boolean,
+    options: { timeoutMs: number; description: string; includePast?: boolean },
+  ): Promise<LogEntry> {
+    if (options.includePast !== false) {
+      const seen = this.kept.find(predicate);
+      if (seen) return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(onEntry);
+        this.exitListeners.delete(onExit);
+      };
+      const onEntry = (entry: LogEntry) => {
+        if (!predicate(entry)) return;
+        done();
+        resolve(entry);
+      };
+      const onExit = (record: ExecRecord) => {
+        done();
+        reject(new ToolError(`log stream exited (${record.exitCode ?? record.signal}) while waiting for ${options.description}` +
+          `${this.stderrTail.length ? `: ${oneLine(this.stderrTail.join('\n'))}` : ''}`));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new ToolError(`no unified log line for ${options.description} within ${options.timeoutMs} ms (${this.kept.length} line(s) received)`));
+      }, options.timeoutMs);
+      this.listeners.add(onEntry);
+      if (this.exitRecord) onExit(this.exitRecord);
+      else this.exitListeners.add(onExit);
+    });
+  }
+
+  /** Ends `log stream` (SIGTERM, then SIGKILL after a grace period). Entries stay readable. */
+  async stop(): Promise<void> {
+    if (this.exitRecord) return;
+    this.child.kill('SIGTERM');
+    const ended = await Promise.race([this.child.exited, delay(STOP_GRACE_MS)]);
+    if (!ended) {
+      this.child.kill('SIGKILL');
+      await Promise.race([this.child.exited, delay(STOP_GRACE_MS)]);
+    }
+  }
+}
+
+export interface LogShowOptions {
+  start: Date;
+  predicate?: string;
+  level?: LogLevel;
+  timeoutMs?: number;
+}
+
+/**
+ * `log show --style ndjson --start "YYYY-MM-DD HH:MM:SS"`: the entries since `start`.
+ * `--start` is read in the host's local time and to the second: `start` is formatted in this
+ * machine's time zone, so an ssh host in another zone, or with a skewed clock, shifts the window
+ * (keep the clocks synced; the window opens up to a second early).
+ */
+export async function logShow(exec: Exec, options: LogShowOptions): Promise<LogEntry[]> {
+  const argv = ['log', 'show', '--style', 'ndjson', '--start', formatLocalSecond(options.start)];
+  if (options.level === 'info') argv.push('--info');
+  if (options.level === 'debug') argv.push('--info', '--debug');
+  if (options.predicate) argv.push('--predicate', options.predicate);
+  const result = await exec.run(argv, { timeoutMs: options.timeoutMs ?? 60_000, nothrow: true });
+  if (!result.ok) throw failure(result, 'reading the unified log');
+  const entries: LogEntry[] = [];
+  for (const line of result.stdout.split('\n')) {
+    const entry = parseLine(line, () => undefined);
+    if (entry) entries.push(entry);
+  }
+  return entries;
+}
+
+/** One line as an entry; null for notices and footers, and for a malformed line (reported). */
+function parseLine(line: string, onMalformed: () => void): LogEntry | null {
+  try {
+    return parseUnifiedLogLine(line);
+  } catch {
+    onMalformed();
+    return null;
+  }
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in this machine's local time. */
+export function formatLocalSecond(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ` +
+    `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
+}
+
+/**
+ * A predicate for dext lifecycle lines: the kernel's `DK:` and crash lines, sysextd,
+ * kernelmanagerd, and each dext's own lines (sender `<bundle>.dext`; macos-formats.md §7.4).
+ */
+export function dextPredicate(bundleIds: string[]): string {
+  const clauses = ['process == "kernel"', 'process == "sysextd"', 'process == "kernelmanagerd"'];
+  for (const bundleId of bundleIds) {
+    if (!/^[A-Za-z0-9.-]+$/.test(bundleId)) throw new ToolError(`not a bundle identifier: ${JSON.stringify(bundleId)}`);
+    clauses.push(`sender == "${bundleId}.dext"`);
+  }
+  return clauses.join(' OR ');
+}
+
+function delay(ms: number): Promise<undefined> {
+  // Unref'd: a grace period must not keep the harness alive on its own.
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}

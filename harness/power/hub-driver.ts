@@ -1,0 +1,24 @@
+// A switchable USB hub: power a port on or off, and read what each port says.
+
+export interface HubPortStatus {
+  port: number;
+  powered: boolean;
+  connected: boolean;
+  /** What the hub reports attached, e.g. "1d6b:0104 dextbench Loopback ECHO0001". */
+  device?: string;
+}
+
+export interface HubDriver {
+  readonly id: string;
+  setPort(port: number, on: boolean): Promise<void>;
+  /** Off, wait `offMs`, on. */
+  cyclePort(port: number, offMs: number): Promise<void>;
+  status(): Promise<HubPortStatus[]>;
+}
+
+export class HubError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HubError';
+  }
+}

@@ -1,0 +1,108 @@
+// A connected rig: its host's Exec, the macOS tools over it, a driver per hub, and the devices by
+// role. `safeState()` brings every device port off: the state a rig is left in between scenarios.
+import { LocalExec, type Exec } from '../host/exec.ts';
+import { activator, type Activator } from '../host/tools/activator.ts';
+import { sipStatus, type SipStatus } from '../host/tools/csrutil.ts';
+import { ioreg, type Ioreg } from '../host/tools/ioreg.ts';
+import { macosVersion, type MacosVersion } from '../host/tools/sw_vers.ts';
+import { systemExtensionsCtl, type SystemExtensionsCtl } from '../host/tools/systemextensionsctl.ts';
+import { createHubDriver, type HubDriver } from '../power/index.ts';
+import type { RigDefinition, RigDevice } from './types.ts';
+
+export interface RigTools {
+  sysext: SystemExtensionsCtl;
+  ioreg: Ioreg;
+  activator: Activator;
+  sipStatus(): Promise<SipStatus>;
+  macosVersion(): Promise<MacosVersion>;
+}
+
+export interface RigSession {
+  definition: RigDefinition;
+  exec: Exec;
+  hubs: Map<string, HubDriver>;
+  /** By role (the key under `devices:` in the rig file). */
+  devices: Map<string, RigDevice>;
+  tools: RigTools;
+  /** Every port a device sits on switched off, in parallel, within `timeoutMs` (default 20 s). */
+  safeState(options?: { timeoutMs?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class RigConnectError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RigConnectError';
+  }
+}
+
+const SAFE_STATE_TIMEOUT_MS = 20_000;
+
+export interface ConnectOptions {
+  /** The running simulated Mac of a `host: sim` rig. */
+  sim?: { binDir: string };
+  /** Commands go through this Exec instead of one built from `host:` (tests, wrapped transports). */
+  exec?: Exec;
+}
+
+export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): RigSession {
+  const exec = options.exec ?? execFor(rig, options);
+  const sudo = rig.privileged.sudo;
+  const hubs = new Map(rig.hubs.map((hub) => [hub.id, createHubDriver(exec, hub, { sudo })]));
+  const devices = new Map(rig.devices.map((device) => [device.role, device]));
+  for (const device of devices.values()) {
+    if (!hubs.has(device.port.hub)) {
+      throw new RigConnectError(`rig "${rig.name}": device ${device.role} sits on hub "${device.port.hub}", which the rig does not declare (hubs: ${[...hubs.keys()].join(', ') || 'none'})`);
+    }
+  }
+  const tools: RigTools = {
+    sysext: systemExtensionsCtl(exec, { sudo }),
+    ioreg: ioreg(exec),
+    activator: activator(exec, rig.activator.command),
+    sipStatus: () => sipStatus(exec),
+    macosVersion: () => macosVersion(exec),
+  };
+
+  return {
+    definition: rig,
+    exec,
+    hubs,
+    devices,
+    tools,
+    async safeState({ timeoutMs = SAFE_STATE_TIMEOUT_MS } = {}) {
+      const ports = new Map<string, { hub: HubDriver; port: number; roles: string[] }>();
+      for (const device of devices.values()) {
+        const key = `${device.port.hub}:${device.port.port}`;
+        const slot = ports.get(key) ?? { hub: hubs.get(device.port.hub)!, port: device.port.port, roles: [] };
+        slot.roles.push(device.role);
+        ports.set(key, slot);
+      }
+      const switching = [...ports.values()].map((slot) => slot.hub.setPort(slot.port, false).then(
+        () => undefined,
+        (error: unknown) => `${slot.roles.join('/')} (${slot.hub.id} port ${slot.port}): ${(error as Error).message}`,
+      ));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+      const outcome = await Promise.race([Promise.all(switching), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') throw new RigConnectError(`rig "${rig.name}": ports not all off within ${timeoutMs} ms (safe state)`);
+      const failures = outcome.filter((f): f is string => f !== undefined);
+      if (failures.length) throw new RigConnectError(`rig "${rig.name}": safe state failed: ${failures.join('; ')}`);
+    },
+    async close() {
+      // Commands are one-shot processes; an ssh Exec will close its connection here.
+    },
+  };
+}
+
+function execFor(rig: RigDefinition, options: ConnectOptions): Exec {
+  switch (rig.host.kind) {
+    case 'sim':
+      if (!options.sim) throw new RigConnectError(`rig "${rig.name}" is a simulated Mac: start it first (startSimulatedMac) and connect with its binDir`);
+      return new LocalExec({ pathPrefix: [options.sim.binDir], where: `simulated Mac "${rig.name}"` });
+    case 'local':
+      return new LocalExec();
+    case 'ssh':
+      throw new RigConnectError(`rig "${rig.name}": ssh hosts (${rig.host.target}) come in a later release; run dextbench on the Mac itself with host: local`);
+  }
+}

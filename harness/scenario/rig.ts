@@ -1,0 +1,208 @@
+// rigs/*.yaml → RigDefinition: the host, the hubs and which device sits on which port (each
+// device profile loaded too), the extensions and variables the rig provides.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isMap, isScalar } from 'yaml';
+import { z } from 'zod';
+import type { DeviceProfile, RigDefinition, RigDevice, RigHost, SimSettings } from '../rig/types.ts';
+import { bundleId, extensionDecl, isRelativePathLike, resolveFrom, teamId, variables } from './common.ts';
+import { deviceFromYaml } from './device.ts';
+import { didYouMean, showValue, ValidationError, type ValidationIssue } from './issues.ts';
+import { withResolvedPaths } from './scenario.ts';
+import { duration } from './units.ts';
+import { layeredLookup, substituteInNode } from './variables.ts';
+import { parseWithIssues } from './zod-issues.ts';
+import { issueAt, notAMapIssue, pairOf, readYamlFile, type YamlFile } from './yaml.ts';
+
+export interface LoadRigOptions {
+  /** `--var NAME=value`: the highest precedence. */
+  vars?: Record<string, string>;
+  /** Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_ACTIVATOR = ['dextbench-activator'];
+const millis = z.number().int().min(0);
+const name = (what: string) => z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: (issue) => `expected ${what} of letters, digits, _ . -, got ${showValue(issue.input)}` });
+
+const simSchema = z.strictObject({
+  sip: z.enum(['enabled', 'disabled']).default('disabled'),
+  developerMode: z.boolean().default(false),
+  teamId: teamId.default('DXTBNCH001').meta({ description: 'The team the simulated activator signs with.' }),
+  macos: z.strictObject({
+    productName: z.string().min(1).default('macOS'),
+    productVersion: z.string().min(1).default('15.5'),
+    buildVersion: z.string().min(1).default('24F74'),
+  }).prefault({}),
+  approvedTeams: z.array(teamId).default([]).meta({ description: 'AllowedTeamIdentifiers of a system-extension policy.' }),
+  approvedExtensions: z.record(teamId, z.array(bundleId)).default({}).meta({ description: 'AllowedSystemExtensions of a system-extension policy: team id → bundle ids.' }),
+  timing: z.strictObject({
+    enumerateMs: millis.optional(), matchMs: millis.optional(), activateMs: millis.optional(), relaunchMs: millis.optional(),
+  }).optional(),
+});
+
+const sshHost = z.strictObject({
+  ssh: z.string().regex(/^([^@\s]+@)?[^@\s:]+$/, { error: (issue) => `expected user@host, got ${showValue(issue.input)}` }),
+  port: z.number().int().min(1).max(65535).optional(),
+  identityFile: z.string().min(1).optional(),
+  options: z.array(z.string().min(1)).optional().meta({ description: 'Extra ssh -o options, e.g. StrictHostKeyChecking=accept-new.' }),
+});
+
+export const rigSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  host: z.union([z.literal('local'), z.literal('sim'), sshHost], { error: 'expected local, sim or { ssh: user@host }' }).meta({ description: 'local (this Mac), sim (the simulated Mac) or { ssh: user@host }.' }),
+  sim: simSchema.optional().meta({ description: 'Settings of the simulated Mac (host: sim only).' }),
+  signing: z.strictObject({
+    identity: z.string().min(1).default('-').meta({ description: 'codesign identity for wrapping dexts; "-" signs ad hoc.' }),
+    team: teamId.optional(),
+  }).prefault({}),
+  activator: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).default({ command: DEFAULT_ACTIVATOR }),
+  privileged: z.strictObject({ sudo: z.boolean().default(false) }).prefault({}),
+  hubs: z.array(z.strictObject({
+    id: name('a hub id'),
+    driver: z.literal('uhubctl'),
+    location: z.string().min(1).meta({ description: 'uhubctl location, e.g. "1-1" or "2-1.4".' }),
+    ports: z.number().int().min(1).max(32).optional(),
+  })).default([]),
+  devices: z.record(name('a device role'), z.strictObject({
+    profile: z.string().min(1).meta({ description: 'Device profile file (relative to this rig file).' }),
+    port: z.strictObject({ hub: z.string().min(1), port: z.number().int().min(1) }),
+  })).default({}),
+  extensions: z.record(z.string().min(1), extensionDecl).default({}),
+  vars: variables.default({}).meta({ description: 'Variables for scenarios run on this rig; ./ and ../ paths are relative to this file.' }),
+  reservation: z.strictObject({ ttl: duration.prefault('30m') }).prefault({}),
+});
+type RigDocument = z.output<typeof rigSchema>;
+
+export function loadRig(file: string, options: LoadRigOptions = {}): RigDefinition {
+  const path = resolve(file);
+  const { yaml, issues } = readYamlFile(path);
+  if (!yaml) throw new ValidationError(issues);
+  const result = rigFromYaml(yaml, options);
+  if (issues.length || result.issues.length || !result.rig) throw new ValidationError([...issues, ...result.issues]);
+  return result.rig;
+}
+
+export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig?: RigDefinition; issues: ValidationIssue[] } {
+  const issues: ValidationIssue[] = [];
+  const root = yaml.doc.contents;
+  if (!isMap(root)) {
+    return { issues: [notAMapIssue(yaml, 'a rig is a map of keys (name, host, hubs, devices, …)')] };
+  }
+  const env = options.env ?? process.env;
+  const setHint = 'pass --var NAME=… or set it in this rig\'s vars';
+  const varsNode = pairOf(root, 'vars')?.value;
+  substituteInNode(yaml, varsNode, { lookup: layeredLookup(options.vars, env), setHint }, issues);
+  const own: Record<string, string> = {};
+  if (isMap(varsNode)) {
+    for (const pair of varsNode.items) {
+      if (!isScalar(pair.key) || !isScalar(pair.value) || pair.value.value === null || typeof pair.value.value === 'object') continue;
+      const value = String(pair.value.value);
+      own[String(pair.key.value)] = isRelativePathLike(value) ? resolveFrom(yaml.file, value) : value;
+    }
+  }
+  const lookup = layeredLookup(options.vars, env, own);
+  for (const pair of root.items) {
+    if (!(isScalar(pair.key) && pair.key.value === 'vars')) substituteInNode(yaml, pair.value, { lookup, setHint }, issues);
+  }
+
+  const parsed = parseWithIssues<RigDocument>({ yaml, schema: rigSchema, input: yaml.doc.toJS(), basePath: [], rootLabel: 'rig' });
+  if (!parsed.ok) return { issues: [...issues, ...parsed.issues] };
+  const doc = parsed.value;
+
+  let host: RigHost;
+  if (doc.host === 'sim') {
+    if (!doc.sim) issues.push(issueAt(yaml, [], 'rig: missing required key "sim" (host: sim needs the simulated Mac\'s settings)', 'write sim: {} for the defaults'));
+    host = { kind: 'sim', sim: simSettings(doc.sim ?? simSchema.parse({})) };
+  } else {
+    if (doc.sim) issues.push(issueAt(yaml, ['sim'], `sim: settings are only for host: sim, this rig's host is ${typeof doc.host === 'string' ? doc.host : 'ssh'}`, undefined, 'key'));
+    if (doc.host === 'local') {
+      host = { kind: 'local' };
+    } else {
+      host = { kind: 'ssh', target: doc.host.ssh };
+      if (doc.host.port !== undefined) host.port = doc.host.port;
+      if (doc.host.identityFile !== undefined) host.identityFile = doc.host.identityFile;
+      if (doc.host.options !== undefined) host.options = doc.host.options;
+    }
+  }
+
+  const hubPorts = new Map<string, number | undefined>();
+  doc.hubs.forEach((hub, index) => {
+    if (hubPorts.has(hub.id)) issues.push(issueAt(yaml, ['hubs', index, 'id'], `hubs[${index}].id: hub id "${hub.id}" is declared twice`));
+    hubPorts.set(hub.id, hub.ports);
+  });
+
+  const devices: RigDevice[] = [];
+  const occupied = new Map<string, string>();
+  for (const [role, device] of Object.entries(doc.devices)) {
+    const at = ['devices', role];
+    const label = `devices.${role}`;
+    const { hub, port } = device.port;
+    if (!hubPorts.has(hub)) {
+      const declared = [...hubPorts.keys()];
+      issues.push(issueAt(yaml, [...at, 'port', 'hub'], `${label}.port.hub: unknown hub "${hub}"`,
+        didYouMean(hub, declared) ?? (declared.length ? `declared hubs: ${declared.join(', ')}` : 'declare it under hubs:')));
+    } else {
+      const ports = hubPorts.get(hub);
+      if (ports !== undefined && port > ports) {
+        issues.push(issueAt(yaml, [...at, 'port', 'port'], `${label}.port.port: hub ${hub} has ${ports} ports, got port ${port}`));
+      }
+      const slot = `${hub}:${port}`;
+      const other = occupied.get(slot);
+      if (other !== undefined) {
+        issues.push(issueAt(yaml, [...at, 'port'], `${label}.port: ${other} is already on hub ${hub} port ${port}`, 'give each device its own port'));
+      } else {
+        occupied.set(slot, role);
+      }
+    }
+    const profile = loadProfileFor(yaml, [...at, 'profile'], `${label}.profile`, device.profile, issues);
+    if (profile) devices.push({ role, profile, port: { hub, port } });
+  }
+
+  const extensions = Object.fromEntries(Object.entries(doc.extensions).map(([n, decl]) => [n, withResolvedPaths(yaml.file, decl)]));
+  if (issues.length) return { issues };
+  const rig: RigDefinition = {
+    file: yaml.file,
+    name: doc.name,
+    host,
+    signing: doc.signing.team === undefined ? { identity: doc.signing.identity } : { identity: doc.signing.identity, team: doc.signing.team },
+    activator: { command: doc.activator.command },
+    privileged: { sudo: doc.privileged.sudo },
+    hubs: doc.hubs.map((h) => (h.ports === undefined ? { id: h.id, driver: h.driver, location: h.location } : { ...h })),
+    devices,
+    extensions,
+    vars: own,
+    reservation: { ttlMs: doc.reservation.ttl },
+  };
+  if (doc.description !== undefined) rig.description = doc.description;
+  return { rig, issues };
+}
+
+function simSettings(sim: z.output<typeof simSchema>): SimSettings {
+  const settings: SimSettings = {
+    sip: sim.sip, developerMode: sim.developerMode, teamId: sim.teamId, macos: sim.macos,
+    approvedTeams: sim.approvedTeams, approvedExtensions: sim.approvedExtensions,
+  };
+  if (sim.timing) settings.timing = sim.timing;
+  return settings;
+}
+
+/** Loads a rig device's profile; its own problems are reported in the profile file. */
+function loadProfileFor(yaml: YamlFile, path: (string | number)[], label: string, written: string, issues: ValidationIssue[]): DeviceProfile | undefined {
+  const file = resolveFrom(yaml.file, written);
+  if (!existsSync(file)) {
+    issues.push(issueAt(yaml, path, `${label}: device profile ${JSON.stringify(written)} not found (looked for ${file})`));
+    return undefined;
+  }
+  const read = readYamlFile(file);
+  if (!read.yaml) {
+    issues.push(...read.issues);
+    return undefined;
+  }
+  const result = deviceFromYaml(read.yaml);
+  issues.push(...read.issues, ...result.issues);
+  return read.issues.length ? undefined : result.profile;
+}

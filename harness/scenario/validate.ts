@@ -1,0 +1,84 @@
+// `dextbench validate`: every scenario, rig and device profile given (folders recursively), all
+// problems collected instead of stopping at the first file.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { isMap, isScalar } from 'yaml';
+import type { ExtensionDecl } from '../rig/types.ts';
+import { deviceFromYaml } from './device.ts';
+import { sortIssues, type ValidationIssue } from './issues.ts';
+import { rigFromYaml } from './rig.ts';
+import { scenarioFromYaml } from './scenario.ts';
+import type { StepSchemas } from './steps.ts';
+import { readYamlFile } from './yaml.ts';
+
+export type DocumentKind = 'scenario' | 'rig' | 'device';
+
+const FOLDER_KINDS: Record<string, DocumentKind> = { scenarios: 'scenario', rigs: 'rig', devices: 'device' };
+
+/**
+ * What a file is: by the nearest enclosing scenarios/, rigs/ or devices/ folder, else by its keys
+ * (steps → scenario, host/hubs → rig, usb/interfaces → device); scenario when nothing tells.
+ */
+export function detectDocumentKind(file: string, parsed: unknown): DocumentKind {
+  const folders = dirname(resolve(file)).split(sep).reverse();
+  for (const folder of folders) {
+    const kind = FOLDER_KINDS[folder];
+    if (kind) return kind;
+  }
+  const keys = new Set(keysOf(parsed));
+  if (keys.has('usb') || keys.has('interfaces')) return 'device';
+  if (keys.has('host') || keys.has('hubs')) return 'rig';
+  return 'scenario';
+}
+
+function keysOf(parsed: unknown): string[] {
+  if (isMap(parsed)) return parsed.items.map((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)));
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return Object.keys(parsed);
+  return [];
+}
+
+export interface ValidateOptions {
+  steps: StepSchemas;
+  vars?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  /** Variables of the rig the scenarios would run on. */
+  rigVars?: Record<string, string>;
+  rigExtensions?: Record<string, ExtensionDecl>;
+}
+
+/** Files and folders (recursively: *.yaml, *.yml) → the files checked and every issue found. */
+export function validateFiles(paths: string[], options: ValidateOptions): { checked: string[]; issues: ValidationIssue[] } {
+  const files = expandYamlFiles(paths);
+  const issues: ValidationIssue[] = [];
+  for (const file of files) {
+    const read = readYamlFile(file);
+    issues.push(...read.issues);
+    if (!read.yaml) continue;
+    const kind = detectDocumentKind(file, read.yaml.doc.contents);
+    const result = kind === 'rig' ? rigFromYaml(read.yaml, options)
+      : kind === 'device' ? deviceFromYaml(read.yaml)
+      : scenarioFromYaml(read.yaml, options);
+    issues.push(...result.issues);
+  }
+  return { checked: files, issues: sortIssues(issues) };
+}
+
+function expandYamlFiles(paths: string[]): string[] {
+  const files = new Set<string>();
+  const visit = (path: string, top: boolean) => {
+    if (top && !existsSync(path)) {
+      files.add(path); // reported as unreadable by readYamlFile
+      return;
+    }
+    if (statSync(path).isDirectory()) {
+      for (const entry of readdirSync(path).sort()) {
+        if (entry.startsWith('.') || entry === 'node_modules') continue;
+        visit(join(path, entry), false);
+      }
+    } else if (top || /\.ya?ml$/.test(basename(path))) {
+      files.add(path);
+    }
+  };
+  for (const p of paths) visit(resolve(p), true);
+  return [...files].sort();
+}

@@ -1,0 +1,107 @@
+// SimConfig: the simulated Mac's description, validated here (the sim owns its own schema).
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const hex4 = z.string().regex(/^[0-9a-fA-F]{4}$/, 'expected 4 hex digits');
+
+const hubSchema = z.object({
+  id: z.string().min(1),
+  location: z.string().regex(/^\d+-\d+(\.\d+)*$/, 'expected a uhubctl location like 1-1 or 1-1.3'),
+  ports: z.number().int().min(1).max(15),
+  vid: hex4,
+  pid: hex4,
+  vendor: z.string().default(''),
+  product: z.string().default('USB2.0 Hub'),
+  serial: z.string().optional(),
+  /** BCD USB version the hub reports (uhubctl prints it as `USB x.yy`). */
+  bcdUSB: z.number().int().default(0x0210),
+});
+
+const endpointSchema = z.object({
+  address: z.number().int().min(0).max(255),
+  type: z.enum(['bulk', 'interrupt', 'isochronous', 'control']),
+  maxPacketSize: z.number().int().optional(),
+});
+
+const deviceSchema = z.object({
+  role: z.string().min(1),
+  hub: z.string().min(1),
+  port: z.number().int().min(1),
+  usb: z.object({
+    vendorId: z.number().int().min(0).max(0xffff),
+    productId: z.number().int().min(0).max(0xffff),
+    product: z.string().default(''),
+    manufacturer: z.string().default(''),
+    serial: z.string().optional(),
+    bcdDevice: z.number().int().default(0x0100),
+    speed: z.enum(['low', 'full', 'high', 'super']).default('high'),
+    deviceClass: z.number().int().default(0),
+  }),
+  interfaces: z.array(z.object({
+    number: z.number().int().min(0),
+    class: z.number().int().default(255),
+    subclass: z.number().int().default(0),
+    protocol: z.number().int().default(0),
+    endpoints: z.array(endpointSchema).default([]),
+  })).default([]),
+  model: z.string().optional(),
+});
+
+export const simConfigSchema = z.object({
+  name: z.string().default('sim'),
+  macos: z.object({
+    productName: z.string().default('macOS'),
+    productVersion: z.string().regex(/^\d+(\.\d+){1,2}$/, 'expected a version like 15.5'),
+    buildVersion: z.string().min(1),
+  }),
+  sip: z.enum(['enabled', 'disabled']),
+  developerMode: z.boolean().default(false),
+  teamId: z.string().regex(/^[A-Z0-9]{10}$/, 'expected a 10-character team ID'),
+  policy: z.object({
+    allowedTeamIdentifiers: z.array(z.string()).default([]),
+    allowedSystemExtensions: z.record(z.string(), z.array(z.string())).default({}),
+  }).default({ allowedTeamIdentifiers: [], allowedSystemExtensions: {} }),
+  timing: z.object({
+    enumerateMs: z.number().int().min(0).default(40),
+    matchMs: z.number().int().min(0).default(60),
+    activateMs: z.number().int().min(0).default(120),
+    relaunchMs: z.number().int().min(0).default(80),
+  }).default({ enumerateMs: 40, matchMs: 60, activateMs: 120, relaunchMs: 80 }),
+  hubs: z.array(hubSchema).default([]),
+  devices: z.array(deviceSchema).default([]),
+}).superRefine((cfg, ctx) => {
+  const hubs = new Map(cfg.hubs.map((h) => [h.id, h]));
+  if (hubs.size !== cfg.hubs.length) ctx.addIssue({ code: 'custom', path: ['hubs'], message: 'hub ids must be unique' });
+  const seen = new Set<string>();
+  cfg.devices.forEach((d, i) => {
+    const hub = hubs.get(d.hub);
+    if (!hub) ctx.addIssue({ code: 'custom', path: ['devices', i, 'hub'], message: `unknown hub "${d.hub}"` });
+    else if (d.port > hub.ports) ctx.addIssue({ code: 'custom', path: ['devices', i, 'port'], message: `hub ${hub.id} has ${hub.ports} ports` });
+    const slot = `${d.hub}:${d.port}`;
+    if (seen.has(slot)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'port'], message: `two devices on ${slot}` });
+    seen.add(slot);
+  });
+});
+
+export type SimConfig = z.infer<typeof simConfigSchema>;
+export type HubConfig = SimConfig['hubs'][number];
+export type DeviceConfig = SimConfig['devices'][number];
+
+export class ConfigError extends Error {}
+
+/** Read and validate a config file; any problem becomes one ConfigError line. */
+export function loadConfig(path: string): SimConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`sim config ${path}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = simConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : '(root)';
+    throw new ConfigError(`sim config ${path}: ${where}: ${issue.message}`);
+  }
+  return parsed.data;
+}

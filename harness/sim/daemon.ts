@@ -1,0 +1,80 @@
+// The simulated Mac's daemon: `node --import tsx harness/sim/daemon.ts --config <file> --state-dir <dir>`.
+// Prints one ready JSON line, serves the shims in <state-dir>/bin, and runs until SIGTERM or until
+// its stdin closes (so it never outlives its parent).
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import { Mac } from './mac.ts';
+import { startServer, writeShims } from './server.ts';
+import { loadState } from './state.ts';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`sim: ${message}\n`);
+  process.exit(code);
+}
+
+// Unix socket paths are limited to ~104 bytes; long state dirs get a socket in the temp dir.
+function socketPathFor(stateDir: string): string {
+  const local = join(stateDir, 'sim.sock');
+  if (Buffer.byteLength(local) < 100) return local;
+  return join(tmpdir(), `dextbench-sim-${createHash('sha1').update(stateDir).digest('hex').slice(0, 12)}.sock`);
+}
+
+async function main(): Promise<void> {
+  let values: { config?: string; 'state-dir'?: string };
+  try {
+    ({ values } = parseArgs({ options: { config: { type: 'string' }, 'state-dir': { type: 'string' } }, strict: true }));
+  } catch (e) {
+    fail(`${(e as Error).message}; usage: daemon.ts --config <config.json> --state-dir <dir>`, 2);
+  }
+  if (!values.config || !values['state-dir']) fail('usage: daemon.ts --config <config.json> --state-dir <dir>', 2);
+
+  let config;
+  try {
+    config = loadConfig(resolve(values.config));
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message, 2);
+    throw e;
+  }
+  const stateDir = resolve(values['state-dir']);
+  mkdirSync(stateDir, { recursive: true });
+  const statePath = join(stateDir, 'state.json');
+  let state;
+  try {
+    state = loadState(statePath, config);
+  } catch (e) {
+    fail(`cannot resume from ${statePath}: ${(e as Error).message.split('\n')[0]}`, 1);
+  }
+
+  const mac = new Mac(config, state, statePath);
+  mac.boot();
+  const socket = socketPathFor(stateDir);
+  const binDir = join(stateDir, 'bin');
+  writeShims(binDir, socket);
+  const { server, sockets } = await startServer(mac, socket);
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    mac.shutdown();
+    for (const s of sockets) s.destroy();
+    rmSync(socket, { force: true });
+    server.close(() => process.exit(0));
+    // Every wait has a deadline: do not hang on a stuck connection.
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+
+  process.stdout.write(JSON.stringify({ ready: true, binDir, socket, pid: process.pid }) + '\n');
+}
+
+main().catch((e: unknown) => fail((e as Error).message.split('\n')[0] ?? 'failed', 1));

@@ -1,0 +1,132 @@
+// The persisted state of one simulated Mac (`<state-dir>/state.json`). Everything a restarted
+// daemon needs to resume the same Mac lives here; timers are re-derived from it (see mac.ts).
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { SimConfig } from './config.ts';
+import type { LogEntry } from './log.ts';
+import type { PDict } from './plist.ts';
+import type { RegNode } from './registry.ts';
+
+export type ExtensionState =
+  | 'activated enabled'
+  | 'activated waiting for user'
+  | 'terminated waiting to uninstall on reboot';
+
+export const DRIVER_CATEGORY = 'com.apple.system_extension.driver_extension';
+
+export interface ExtensionRow {
+  teamId: string;
+  bundle: string;
+  shortVersion: string;
+  bundleVersion: string;
+  name: string;
+  category: string;
+  state: ExtensionState;
+  /** IOKitPersonalities from the dext's Info.plist, by personality name. */
+  personalities: Record<string, PDict>;
+  /** Where the dext would be staged (`/Library/SystemExtensions/<uuid>/<bundle>.dext`). */
+  uuid: string;
+  cdhash: string;
+}
+
+export interface DextProcess {
+  pid: number;
+  bundle: string;
+  shortVersion: string;
+  bundleVersion: string;
+  uuid: string;
+  serverName: string;
+  /** Registry id (hex, 0x…) of the IOUserServer node; its tag is the first service's id. */
+  serverNodeId: string;
+  tag: string;
+  providerId: string;
+  serviceIds: string[];
+  personality: string;
+}
+
+export interface SimState {
+  format: 1;
+  sip: 'enabled' | 'disabled';
+  developerMode: boolean;
+  bootUuid: string;
+  bootTimeMs: number;
+  nextRegistryId: bigint;
+  nextPid: number;
+  nextUsbAddress: number;
+  sessionCounter: bigint;
+  /** Port power per hub id, index = port - 1. */
+  ports: Record<string, boolean[]>;
+  registry: Record<string, RegNode>;
+  /** Registry id of each enumerated device, by role. */
+  deviceNodes: Record<string, string>;
+  extensions: ExtensionRow[];
+  dexts: DextProcess[];
+  /** Crash times (ms) per bundle; the kernel's counter is a 24 h sliding window. */
+  crashes: Record<string, number[]>;
+  /** Providers whose dext crashed and that wait for the relaunch delay before rematching. */
+  relaunchPending: string[];
+  log: LogEntry[];
+  lastLogUs: bigint;
+}
+
+export function initialState(config: SimConfig): SimState {
+  return {
+    format: 1,
+    sip: config.sip,
+    developerMode: config.developerMode,
+    bootUuid: randomUUID().toUpperCase(),
+    bootTimeMs: Date.now(),
+    nextRegistryId: 0x100000200n,
+    nextPid: 600,
+    nextUsbAddress: 1,
+    sessionCounter: 0n,
+    ports: Object.fromEntries(config.hubs.map((h) => [h.id, Array.from({ length: h.ports }, () => false)])),
+    registry: {},
+    deviceNodes: {},
+    extensions: [],
+    dexts: [],
+    crashes: {},
+    relaunchPending: [],
+    log: [],
+    lastLogUs: 0n,
+  };
+}
+
+// JSON has no bigint or bytes: tag them so registry ids, sessionIDs and traceIDs stay exact.
+export function encodeState(state: SimState): string {
+  return JSON.stringify(state, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const raw = this[key];
+    if (typeof raw === 'bigint') return { $int: raw.toString() };
+    if (raw instanceof Uint8Array) return { $data: Buffer.from(raw).toString('base64') };
+    return value;
+  });
+}
+
+export function decodeState(text: string): SimState {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === '$int') return BigInt((value as { $int: string }).$int);
+      if (keys.length === 1 && keys[0] === '$data') return new Uint8Array(Buffer.from((value as { $data: string }).$data, 'base64'));
+    }
+    return value;
+  }) as SimState;
+}
+
+export function loadState(path: string, config: SimConfig): SimState {
+  if (!existsSync(path)) return initialState(config);
+  const state = decodeState(readFileSync(path, 'utf8'));
+  if (state.format !== 1) throw new Error(`${path}: unknown state format ${String(state.format)}`);
+  // Hubs added to the config since the state was written start with their ports off.
+  for (const hub of config.hubs) {
+    const ports = state.ports[hub.id] ?? [];
+    state.ports[hub.id] = Array.from({ length: hub.ports }, (_, i) => ports[i] ?? false);
+  }
+  return state;
+}
+
+export function saveState(path: string, state: SimState): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, encodeState(state));
+  renameSync(tmp, path);
+}

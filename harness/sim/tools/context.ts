@@ -1,0 +1,25 @@
+// What a tool implementation gets: the Mac, its argv, and the shim's output streams.
+import type { Mac } from '../mac.ts';
+
+export interface ToolContext {
+  mac: Mac;
+  argv: string[];
+  cwd: string;
+  out(text: string): void;
+  err(text: string): void;
+  /** Aborted when the shim disconnects (SIGTERM/SIGINT, or its stdout closed). */
+  signal: AbortSignal;
+}
+
+/** Returns the exit code. */
+export type Tool = (ctx: ToolContext) => number | Promise<number>;
+
+/** Resolves after `ms` or as soon as the shim goes away. */
+export function sleepOrAbort(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) { resolve(); return; }
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = (): void => { clearTimeout(timer); resolve(); };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

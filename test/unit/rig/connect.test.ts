@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connectRig } from '../../../harness/rig/connect.ts';
+import { FakeExec, lines } from '../host/fake-exec.ts';
+import { ECHO_PROFILE, simRig } from './rig-fixtures.ts';
+
+const HEAD = '[2109:2817 VIA Labs, Inc. USB2.0 Hub, USB 2.10, 4 ports, ppps]';
+const offReply = (argv: string[]) => {
+  const port = argv[argv.indexOf('-p') + 1];
+  return { stdout: lines(`Current status for hub ${argv[argv.indexOf('-l') + 1]} ${HEAD}`, `  Port ${port}: 0100 power`, 'Sent power off request',
+    `New status for hub ${argv[argv.indexOf('-l') + 1]} ${HEAD}`, `  Port ${port}: 0000 off`) };
+};
+
+const twoHubRig = () => simRig({
+  hubs: [{ id: 'hub1', driver: 'uhubctl', location: '1-1', ports: 4 }, { id: 'hub2', driver: 'uhubctl', location: '1-2', ports: 4 }],
+  devices: [
+    { role: 'echo', profile: ECHO_PROFILE, port: { hub: 'hub1', port: 2 } },
+    { role: 'echo-alias', profile: ECHO_PROFILE, port: { hub: 'hub1', port: 2 } },
+    { role: 'other', profile: ECHO_PROFILE, port: { hub: 'hub2', port: 3 } },
+  ],
+});
+
+test('a session has hubs, devices by role, and tools over one Exec', () => {
+  const exec = new FakeExec(() => ({}));
+  const session = connectRig(simRig(), { exec });
+  assert.equal(session.exec, exec);
+  assert.deepEqual([...session.hubs.keys()], ['hub1']);
+  assert.equal(session.devices.get('echo')?.port.port, 2);
+  assert.equal(typeof session.tools.sysext.waitForState, 'function');
+  assert.equal(typeof session.tools.activator.activate, 'function');
+});
+
+test('safeState switches every device port off once, in parallel', async () => {
+  const exec = new FakeExec(offReply);
+  await connectRig(twoHubRig(), { exec }).safeState();
+  assert.deepEqual(exec.argvs().sort(), [
+    ['uhubctl', '-l', '1-1', '-p', '2', '-a', 'off'],
+    ['uhubctl', '-l', '1-2', '-p', '3', '-a', 'off'],
+  ]);
+});
+
+test('safeState reports every port that failed, in one line, after trying all', async () => {
+  const exec = new FakeExec((argv) => (argv.includes('1-2') ? { stderr: 'No compatible devices detected at location 1-2!\n', exitCode: 1 } : offReply(argv)));
+  await assert.rejects(connectRig(twoHubRig(), { exec }).safeState(), (e: Error) => {
+    assert.match(e.message, /^rig "test": safe state failed: other \(hub2 port 3\): hub hub2 \(uhubctl location 1-2 on fake host\): uhubctl found no compatible hub/);
+    assert.equal(e.message.split('\n').length, 1);
+    return true;
+  });
+  assert.equal(exec.calls.length, 2);
+});
+
+test('safeState has a deadline', async () => {
+  const exec = new FakeExec(() => new Promise(() => { /* a hub that never answers */ }));
+  await assert.rejects(connectRig(simRig(), { exec }).safeState({ timeoutMs: 30 }), { message: 'rig "test": ports not all off within 30 ms (safe state)' });
+});
+
+test('host kinds: sim needs its binDir, ssh is not yet supported, a device on an unknown hub is refused', () => {
+  assert.throws(() => connectRig(simRig()), /is a simulated Mac: start it first/);
+  assert.equal(connectRig(simRig(), { sim: { binDir: '/x/bin' } }).exec.where, 'simulated Mac "test"');
+  assert.equal(connectRig(simRig({ host: { kind: 'local' } })).exec.where, 'local');
+  assert.throws(() => connectRig(simRig({ host: { kind: 'ssh', target: 'ci@mac' } })), { message: 'rig "test": ssh hosts (ci@mac) come in a later release; run dextbench on the Mac itself with host: local' });
+  assert.throws(() => connectRig(simRig({ devices: [{ role: 'echo', profile: ECHO_PROFILE, port: { hub: 'nope', port: 1 } }] }), { exec: new FakeExec(() => ({})) }),
+    /device echo sits on hub "nope", which the rig does not declare \(hubs: hub1\)/);
+});
