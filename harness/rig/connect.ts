@@ -1,5 +1,7 @@
 // A connected rig: its host's Exec, the macOS tools over it, a driver per hub, and the devices by
 // role. `safeState()` brings every device port off: the state a rig is left in between scenarios.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LocalExec, type Exec } from '../host/exec.ts';
 import { activator, type Activator } from '../host/tools/activator.ts';
 import { sipStatus, type SipStatus } from '../host/tools/csrutil.ts';
@@ -95,11 +97,21 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
   };
 }
 
+/**
+ * The simulated Mac's own $TMPDIR, next to its shims: each simulated Mac is a Mac of its own, so
+ * its reservations (rig/lease.ts) must not collide with another simulated Mac's on this machine.
+ */
+function simTmpDir(binDir: string): string {
+  const dir = join(dirname(binDir), 'tmp');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 function execFor(rig: RigDefinition, options: ConnectOptions): Exec {
   switch (rig.host.kind) {
     case 'sim':
       if (!options.sim) throw new RigConnectError(`rig "${rig.name}" is a simulated Mac: start it first (startSimulatedMac) and connect with its binDir`);
-      return new LocalExec({ pathPrefix: [options.sim.binDir], where: `simulated Mac "${rig.name}"` });
+      return new LocalExec({ pathPrefix: [options.sim.binDir], env: { TMPDIR: simTmpDir(options.sim.binDir) }, where: `simulated Mac "${rig.name}"` });
     case 'local':
       return new LocalExec();
     case 'ssh':

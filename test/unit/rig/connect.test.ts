@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { connectRig } from '../../../harness/rig/connect.ts';
 import { FakeExec, lines } from '../host/fake-exec.ts';
@@ -54,9 +57,20 @@ test('safeState has a deadline', async () => {
   await assert.rejects(connectRig(simRig(), { exec }).safeState({ timeoutMs: 30 }), { message: 'rig "test": ports not all off within 30 ms (safe state)' });
 });
 
+test('a simulated Mac\'s commands see its own TMPDIR (where its reservations live)', async () => {
+  const state = mkdtempSync(join(tmpdir(), 'dextbench-connect-'));
+  try {
+    const session = connectRig(simRig(), { sim: { binDir: join(state, 'bin') } });
+    assert.equal(session.exec.where, 'simulated Mac "test"');
+    assert.equal((await session.exec.run(['printenv', 'TMPDIR'])).stdout.trim(), join(state, 'tmp'));
+    assert.ok(statSync(join(state, 'tmp')).isDirectory());
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+});
+
 test('host kinds: sim needs its binDir, ssh is not yet supported, a device on an unknown hub is refused', () => {
   assert.throws(() => connectRig(simRig()), /is a simulated Mac: start it first/);
-  assert.equal(connectRig(simRig(), { sim: { binDir: '/x/bin' } }).exec.where, 'simulated Mac "test"');
   assert.equal(connectRig(simRig({ host: { kind: 'local' } })).exec.where, 'local');
   assert.throws(() => connectRig(simRig({ host: { kind: 'ssh', target: 'ci@mac' } })), { message: 'rig "test": ssh hosts (ci@mac) come in a later release; run dextbench on the Mac itself with host: local' });
   assert.throws(() => connectRig(simRig({ devices: [{ role: 'echo', profile: ECHO_PROFILE, port: { hub: 'nope', port: 1 } }] }), { exec: new FakeExec(() => ({})) }),
