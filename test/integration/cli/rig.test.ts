@@ -22,6 +22,10 @@ test('rig status / plug / unplug and sysext list on the simulated Mac keep one M
   assert.equal(list.complete, true);
   assert.deepEqual(list.extensions, []);
 
+  const cycle = await dextbench(['rig', 'cycle', 'echo', '--off', '200ms'], { cwd });
+  assert.equal(cycle.code, 0, cycle.stderr);
+  assert.match(cycle.stdout, /^echo: unplugged \(hub1 port 2 off\)\necho: plugged, enumerated as "Loopback"/m);
+
   const unplug = await dextbench(['rig', 'unplug', 'echo'], { cwd });
   assert.equal(unplug.code, 0, unplug.stderr);
   assert.match(unplug.stdout, /^echo: unplugged \(hub1 port 2 off\)$/m);

@@ -77,6 +77,16 @@ test('--grep runs one scenario; --list runs none', async () => {
   assert.match(list.stdout, new RegExp(`Total: ${shipped.length} tests in ${shipped.length} files`));
 });
 
+test('Playwright options pass through: --shard splits scenarios, --repeat-each multiplies them', async () => {
+  const half = Math.ceil(shipped.length / 2);
+  const shard = await dextbench(['run', '--list', '--shard', '1/2']);
+  assert.equal(shard.code, 0, shard.stdout + shard.stderr);
+  assert.match(shard.stdout, new RegExp(`Total: ${half} tests? in ${half} files?`));
+  const repeat = await dextbench(['run', '--list', '--repeat-each=2', join(repoRoot, 'scenarios/driverkit/echo-hotplug.yaml')]);
+  assert.equal(repeat.code, 0, repeat.stdout + repeat.stderr);
+  assert.match(repeat.stdout, /Total: 2 tests in 1 file/);
+});
+
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
