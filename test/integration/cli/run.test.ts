@@ -67,6 +67,13 @@ test('a failing scenario: its message, the YAML line, the timeline and the failu
   assert.equal(events.at(-1).type, 'scenario-end');
 });
 
+test('expect.no_crash fails on a crash of the dext during the scenario, quoting the kernel lines', async () => {
+  const r = await dextbench(['run', join(repoRoot, 'test/fixtures/projects/crash')]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /com\.example\.echo\.driver crashed during the scenario: .*DK: Loopback-0x[0-9a-f]+ rematching after dext crash/);
+  assert.match(r.stdout, /crash-not-expected\.yaml:16/);
+});
+
 test('--grep runs one scenario; --list runs none', async () => {
   const r = await dextbench(['run', '--grep', 'hot unplug']);
   assert.equal(r.code, 0, r.stdout + r.stderr);

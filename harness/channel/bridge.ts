@@ -1,0 +1,73 @@
+// The channel over dextbench-bridge's stdio, started through an Exec: the same code path runs the
+// bridge locally (tests, the simulated rig with dextbench-bridge-inproc) and on a Mac over ssh.
+import type { Exec, ExecProcess } from '../host/exec.ts';
+import { ChannelClient, type ChannelTransport, type ConnectOptions } from './client.ts';
+import { ChannelError } from './errors.ts';
+
+const STDERR_KEEP_BYTES = 4096;
+const KILL_AFTER_CLOSE_MS = 2000;
+
+export interface OpenBridgeOptions extends Omit<ConnectOptions, 'match'> {
+  /** IOPropertyMatch entries, all must hold: { IOUserClass: 'EchoDriver' }. */
+  match: Record<string, string>;
+  /** Pick this service among the matches (IORegistryEntryID, exact). */
+  registryId?: bigint;
+  /** The bridge command and any fixed arguments of its own. Default ['dextbench-bridge']. */
+  command?: string[];
+}
+
+/** The bridge argv: command, then --match KEY=VALUE per entry, then --registry-id. */
+export function bridgeArgv(options: Pick<OpenBridgeOptions, 'match' | 'registryId' | 'command'>): string[] {
+  const entries = Object.entries(options.match);
+  if (entries.length === 0) throw new ChannelError('openBridge: match needs at least one KEY=VALUE (e.g. { IOUserClass: "EchoDriver" })');
+  return [
+    ...(options.command ?? ['dextbench-bridge']),
+    ...entries.flatMap(([key, value]) => ['--match', `${key}=${value}`]),
+    ...(options.registryId !== undefined ? ['--registry-id', options.registryId.toString()] : []),
+  ];
+}
+
+/** Spawns the bridge through `exec` and returns a connected client (OPENED and Hello done). */
+export async function openBridge(exec: Exec, options: OpenBridgeOptions): Promise<ChannelClient> {
+  const argv = bridgeArgv(options);
+  const { match, registryId, command, ...connect } = options;
+  const child = exec.spawn(argv);
+  const matchText = Object.entries(match).map(([k, v]) => `${k}=${v}`).join(' ')
+    + (registryId !== undefined ? ` (registry id ${registryId})` : '');
+  return ChannelClient.connect(bridgeTransport(child), { ...connect, match: matchText });
+}
+
+/** An ExecProcess's stdio as a channel transport; output that arrives before a listener is kept. */
+export function bridgeTransport(process: ExecProcess): ChannelTransport {
+  let dataListener: ((chunk: Uint8Array) => void) | undefined;
+  const early: Uint8Array[] = [];
+  let stderr = '';
+  let exited = false;
+  process.stdout.on('data', (chunk: Buffer) => {
+    if (dataListener) dataListener(chunk);
+    else early.push(chunk);
+  });
+  process.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
+  });
+  void process.exited.then(() => { exited = true; });
+  return {
+    description: process.argv.join(' '),
+    write(bytes) {
+      if (!exited) process.stdin.write(bytes);
+    },
+    onData(listener) {
+      dataListener = listener;
+      for (const chunk of early.splice(0)) listener(chunk);
+    },
+    onClose(listener) {
+      void process.exited.then((record) => listener(record.exitCode, record.signal));
+    },
+    close() {
+      if (exited) return;
+      process.stdin.end();
+      setTimeout(() => { if (!exited) process.kill('SIGKILL'); }, KILL_AFTER_CLOSE_MS).unref();
+    },
+    stderrTail: () => stderr,
+  };
+}
