@@ -1,14 +1,10 @@
-import { z } from 'zod';
 import { classifyDextLogMessage } from '../host/parsers/index.ts';
 import { dextPredicate, logShow } from '../host/tools/log.ts';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';
-import { resolveExtension } from './support/extensions.ts';
+import { extensionArgs, resolveExtension } from './support/extensions.ts';
 
-const schema = z.union([
-  z.string().min(1),
-  z.strictObject({ extension: z.string().min(1) }),
-]).transform((v) => (typeof v === 'string' ? { extension: v } : v));
+const schema = extensionArgs({});
 
 export default defineStep({
   kind: 'expect.no_crash',

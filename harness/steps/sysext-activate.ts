@@ -3,7 +3,7 @@ import { duration } from '../scenario/index.ts';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';
 import { approvalHint, WAITING_FOR_USER } from './support/approval.ts';
-import { resolveExtension, teamFor } from './support/extensions.ts';
+import { requestThroughActivator, resolveExtension, teamFor } from './support/extensions.ts';
 
 const schema = z.union([
   z.string().min(1),
@@ -23,19 +23,8 @@ export default defineStep({
   defaultTimeoutMs: 120_000,
   async run(args, ctx) {
     const decl = resolveExtension(ctx, args.extension);
-    if (!decl.dext && !decl.app) {
-      throw new StepFailure(`extension "${decl.name}" has neither dext: nor app: to activate from`);
-    }
     const withinMs = args.within ?? Math.min(ctx.timeoutMs, 60_000);
-    const outcome = await ctx.rig.tools.activator.activate({
-      dext: decl.dext, app: decl.app, bundle: decl.bundle,
-      identity: ctx.rig.definition.signing.identity, timeoutMs: withinMs,
-    });
-    for (const event of outcome.events) ctx.timeline.record({ type: 'activator', ...event });
-    if (outcome.result === 'failed') {
-      const e = outcome.error;
-      throw new StepFailure(`activation of ${decl.bundle} failed: ${e ? `OSSystemExtensionErrorDomain code ${e.code} (${e.name}): ${e.message}` : `activator exited ${outcome.exitCode}`}`);
-    }
+    const outcome = await requestThroughActivator(ctx, 'activate', decl, withinMs);
     if (outcome.result === 'needsUserApproval') {
       const { list } = await ctx.rig.tools.sysext.list();
       const row = list.extensions.find((r) => r.bundleId === decl.bundle && r.state === WAITING_FOR_USER);

@@ -1,11 +1,7 @@
-import { z } from 'zod';
 import { defineStep } from './step.ts';
-import { resolveExtension, teamFor } from './support/extensions.ts';
+import { extensionArgs, resolveExtension, teamFor } from './support/extensions.ts';
 
-const schema = z.union([
-  z.string().min(1),
-  z.strictObject({ extension: z.string().min(1) }),
-]).transform((v) => (typeof v === 'string' ? { extension: v } : v));
+const schema = extensionArgs({});
 
 export default defineStep({
   kind: 'sysext.uninstall',
