@@ -2,6 +2,7 @@
 // scenario) and `scene` (test scope: timeline, cleanup stack, log stream, measurements; its
 // teardown always runs the cleanup stack and leaves the rig safe, also on failure and timeout).
 import { test as base } from '@playwright/test';
+import { loadChannelCodec, type ChannelClient, type ChannelCodec } from '../channel/index.ts';
 import { dextPredicate, UnifiedLogStream } from '../host/tools/log.ts';
 import { connectRig, type RigSession } from '../rig/connect.ts';
 import { acquireLease, type Lease } from '../rig/lease.ts';
@@ -23,7 +24,9 @@ export interface Scene {
   readonly cleanup: CleanupStackImpl;
   readonly results: Map<string, unknown>;
   readonly matchedProviders: Map<string, Set<bigint>>;
+  readonly channels: Map<string, ChannelClient>;
   readonly log?: UnifiedLogStream;
+  codecFor(deviceProto: string | undefined): ChannelCodec;
   measure(m: Measurement): void;
 }
 
@@ -35,7 +38,17 @@ interface TestFixtures {
   scene: Scene;
 }
 
-const SAFE_STATE_TIMEOUT_MS = 30_000;
+// Loading .proto files is the slow part of a codec: once per worker for each device proto.
+const codecs = new Map<string, ChannelCodec>();
+function codecFor(deviceProto: string | undefined): ChannelCodec {
+  const key = deviceProto ?? '';
+  let codec = codecs.get(key);
+  if (!codec) {
+    codec = loadChannelCodec({ extraProtoFiles: deviceProto ? [deviceProto] : [] });
+    codecs.set(key, codec);
+  }
+  return codec;
+}
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   rigFile: ['', { option: true, scope: 'worker' }],
@@ -81,6 +94,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       timeline, cleanup, log,
       results: new Map(),
       matchedProviders: new Map(),
+      channels: new Map(),
+      codecFor,
       measure(m) {
         measurements.push(m);
         testInfo.annotations.push({ type: `measure:${m.name}`, description: `${m.value}${m.unit ? ` ${m.unit}` : ''}` });

@@ -34,6 +34,7 @@ export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRu
       rig: run.rig, scenario: run.scenario, extensions: run.extensions,
       timeline: scene.timeline, cleanup: scene.cleanup, results: scene.results,
       startedAt: scene.startedAt, timeoutMs, measure: scene.measure, matchedProviders: scene.matchedProviders,
+      channels: scene.channels, codecFor: scene.codecFor,
     };
     try {
       const args = interpolateResults(step.args, scene.results);

@@ -97,6 +97,8 @@ export interface RigDefinition {
   host: RigHost;
   signing: { identity: string; team?: string };
   activator: { command: string[] };
+  /** The channel bridge command (argv before --match). */
+  bridge: { command: string[] };
   privileged: { sudo: boolean };
   hubs: HubSpec[];
   devices: RigDevice[];

@@ -22,6 +22,7 @@ export interface LoadRigOptions {
 }
 
 const DEFAULT_ACTIVATOR = ['dextbench-activator'];
+const DEFAULT_BRIDGE = ['dextbench-bridge'];
 const millis = z.number().int().min(0);
 const name = (what: string) => z
   .string()
@@ -60,6 +61,8 @@ export const rigSchema = z.strictObject({
     team: teamId.optional(),
   }).prefault({}),
   activator: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).default({ command: DEFAULT_ACTIVATOR }),
+  bridge: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).default({ command: DEFAULT_BRIDGE })
+    .meta({ description: 'The channel bridge on the Mac (dext-fixtures/bridge): argv before --match.' }),
   privileged: z.strictObject({ sudo: z.boolean().default(false) }).prefault({}),
   hubs: z.array(z.strictObject({
     id: name('a hub id'),
@@ -170,6 +173,7 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
     host,
     signing: doc.signing.team === undefined ? { identity: doc.signing.identity } : { identity: doc.signing.identity, team: doc.signing.team },
     activator: { command: doc.activator.command },
+    bridge: { command: doc.bridge.command },
     privileged: { sudo: doc.privileged.sudo },
     hubs: doc.hubs.map((h) => (h.ports === undefined ? { id: h.id, driver: h.driver, location: h.location } : { ...h })),
     devices,

@@ -1,5 +1,6 @@
 // What a step gets to work with. The engine builds it; steps only use these interfaces, so they
 // never know Playwright, the simulator, or each other.
+import type { ChannelClient, ChannelCodec } from '../channel/index.ts';
 import type { RigSession } from '../rig/connect.ts';
 import type { ExtensionDecl } from '../rig/types.ts';
 import type { Scenario } from '../scenario/index.ts';
@@ -40,6 +41,10 @@ export interface StepContext {
   measure(measurement: Measurement): void;
   /** Registry ids of providers each bundle was seen matched on during this scenario. */
   matchedProviders: Map<string, Set<bigint>>;
+  /** Open channel sessions by device role (see support/channel.ts). */
+  channels: Map<string, ChannelClient>;
+  /** The channel codec with a device profile's own .proto loaded (cached per run). */
+  codecFor(deviceProto: string | undefined): ChannelCodec;
 }
 
 /** A one-line failure meant for the person reading the report: no stack trace is shown for it. */

@@ -5,7 +5,12 @@ import expectMatched from './expect-matched.ts';
 import expectNoCrash from './expect-no-crash.ts';
 import expectRelaunched from './expect-relaunched.ts';
 import expectTerminated from './expect-terminated.ts';
+import call from './call.ts';
+import expectEvent from './expect-event.ts';
 import fault from './fault.ts';
+import io from './io.ts';
+import ioAwait from './io-await.ts';
+import reconnect from './reconnect.ts';
 import measure from './measure.ts';
 import plug from './plug.ts';
 import replug from './replug.ts';
@@ -23,6 +28,7 @@ const all: StepDefinition[] = [
   sysextDeveloper, sysextActivate, sysextDeactivate, sysextUninstall, sysextExpect,
   plug, unplug, replug, expectEnumerated, expectMatched, expectTerminated, expectNoCrash, expectRelaunched,
   wait, run, measure, fault,
+  call, io, ioAwait, expectEvent, reconnect,
 ] as StepDefinition[];
 
 export const stepRegistry: ReadonlyMap<string, StepDefinition> = new Map(all.map((s) => [s.kind, s]));

@@ -25,6 +25,7 @@ export function simRig(overrides: Partial<RigDefinition> = {}): RigDefinition {
     },
     signing: { identity: '-' },
     activator: { command: ['dextbench-activator'] },
+    bridge: { command: ['dextbench-bridge'] },
     privileged: { sudo: false },
     hubs: [{ id: 'hub1', driver: 'uhubctl', location: '1-1', ports: 4 }],
     devices: [{ role: 'echo', profile: ECHO_PROFILE, port: { hub: 'hub1', port: 2 } }],
