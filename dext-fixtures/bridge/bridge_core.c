@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pb_decode.h>
@@ -49,17 +50,33 @@ int bridge_uc_call(bridge_transport_t *t, const uint8_t *req, size_t req_len, ui
 
 /* --------------------------------------------------------------------------- output */
 
+/* Frames for stdout are queued and written together: one write() per frame was most of the
+ * bridge's cost under pipelined requests. The queue is flushed before the bridge waits for input,
+ * before a stderr line (which mirrors a frame), before exiting, and before a call when a queued
+ * answer has waited OUT_MAX_WAIT_NS or the call may take long (Extension: the dext's own code), so
+ * batching never holds an answer back behind a slow call. */
+#define OUT_QUEUE_BYTES 65536u
+#define OUT_MAX_WAIT_NS 1000000u
+
 typedef struct bridge {
     bridge_transport_t *t;
     int in_fd, out_fd, err_fd;
     uint8_t in[DXB_MAX_VARINT_BYTES + DXB_MAX_MESSAGE_BYTES + 65536];
     size_t in_len;
     uint8_t resp[DXB_MAX_MESSAGE_BYTES];
-    uint8_t frame[DXB_MAX_VARINT_BYTES + DXB_MAX_MESSAGE_BYTES];
+    uint8_t out[OUT_QUEUE_BYTES];
+    size_t out_len;
+    uint64_t out_since_ns; /* when the oldest queued frame was queued */
     dextbench_v1_Response scratch; /* large: kept off the stack */
 } bridge_t;
 
 static bridge_t bridge_state;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int write_all(int fd, const uint8_t *buf, size_t len) {
     while (len > 0) {
@@ -74,21 +91,34 @@ static int write_all(int fd, const uint8_t *buf, size_t len) {
     return 0;
 }
 
-static int write_frame_to(int fd, uint8_t *frame, const uint8_t *msg, size_t len) {
+static int flush_output(bridge_t *b) {
+    int rc = write_all(b->out_fd, b->out, b->out_len);
+    b->out_len = 0;
+    return rc;
+}
+
+/* Queues one frame for stdout (flushing first if it would not fit). */
+static int write_frame(bridge_t *b, const uint8_t *msg, size_t len) {
     size_t h;
     if (len == 0) { /* an all-default Response encodes to nothing; frames are never empty */
         static const uint8_t empty_response[] = {0x08, 0x00}; /* id 0 written explicitly */
         msg = empty_response;
         len = sizeof empty_response;
     }
-    h = dxb_frame_put_header(frame, len);
+    if (len > DXB_MAX_MESSAGE_BYTES) return -1;
+    if (b->out_len + DXB_MAX_VARINT_BYTES + len > sizeof b->out && flush_output(b) != 0) return -1;
+    if (b->out_len == 0) b->out_since_ns = now_ns();
+    h = dxb_frame_put_header(b->out + b->out_len, len);
     if (h == 0) return -1;
-    memcpy(frame + h, msg, len);
-    return write_all(fd, frame, h + len);
+    memcpy(b->out + b->out_len + h, msg, len);
+    b->out_len += h + len;
+    return 0;
 }
 
-static int write_frame(bridge_t *b, const uint8_t *msg, size_t len) {
-    return write_frame_to(b->out_fd, b->frame, msg, len);
+/* Before a user-client call: sends queued frames out if the call may be slow or they waited long. */
+static int flush_before_call(bridge_t *b, int may_be_slow) {
+    if (b->out_len == 0 || (!may_be_slow && now_ns() - b->out_since_ns < OUT_MAX_WAIT_NS)) return 0;
+    return flush_output(b);
 }
 
 static void json_string(char *dst, size_t cap, const char *s) {
@@ -124,11 +154,17 @@ static void log_json(int err_fd, const char *event, const char *const *kv) {
     (void)write_all(err_fd, (const uint8_t *)line, strlen(line)); /* stderr gone: nobody to tell */
 }
 
-static int encode_and_write(int fd, uint8_t *frame, const dextbench_v1_Response *r) {
+/* A stderr line mirrors a frame: the frame goes out first. */
+static void log_event(bridge_t *b, const char *event, const char *const *kv) {
+    (void)flush_output(b); /* a failure shows at the next write */
+    log_json(b->err_fd, event, kv);
+}
+
+static int encode_and_write(bridge_t *b, const dextbench_v1_Response *r) {
     uint8_t buf[1024];
     pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
     if (!pb_encode(&os, dextbench_v1_Response_fields, r)) return -1;
-    return write_frame_to(fd, frame, buf, os.bytes_written);
+    return write_frame(b, buf, os.bytes_written);
 }
 
 static int write_error(bridge_t *b, uint64_t id, int32_t code, const char *message) {
@@ -136,11 +172,12 @@ static int write_error(bridge_t *b, uint64_t id, int32_t code, const char *messa
     memset(r, 0, sizeof *r);
     r->id = id;
     dxb_status_set(r, code, message, NULL);
-    return encode_and_write(b->out_fd, b->frame, r);
+    return encode_and_write(b, r);
 }
 
-static int write_status(int out_fd, uint8_t *frame, dextbench_v1_Response *r, const bridge_transport_t *t,
-                        const char *transport, dextbench_v1_BridgeState state, int32_t io_return, const char *message) {
+static int write_status(bridge_t *b, const bridge_transport_t *t, const char *transport, dextbench_v1_BridgeState state,
+                        int32_t io_return, const char *message) {
+    dextbench_v1_Response *r = &b->scratch;
     dextbench_v1_BridgeStatus *s = &r->result.bridge_status;
     memset(r, 0, sizeof *r);
     r->which_result = dextbench_v1_Response_bridge_status_tag;
@@ -152,19 +189,22 @@ static int write_status(int out_fd, uint8_t *frame, dextbench_v1_Response *r, co
         dxb_str_append(s->user_class, sizeof s->user_class, t->user_class);
     }
     dxb_str_append(s->message, sizeof s->message, message);
-    return encode_and_write(out_fd, frame, r);
+    return encode_and_write(b, r);
 }
 
 static void hex32(char *out, size_t cap, int32_t v) { snprintf(out, cap, "0x%08x", (unsigned)v); }
 
 int bridge_report_open_failed(int out_fd, int err_fd, const char *transport, int32_t io_return, const char *message,
                               int exit_code) {
+    bridge_t *b = &bridge_state;
     char ior[16];
     const char *kv[] = {"transport", transport, "ioReturn", ior, "message", message, NULL};
     hex32(ior, sizeof ior, io_return);
-    write_status(out_fd, bridge_state.frame, &bridge_state.scratch, NULL, transport,
-                 dextbench_v1_BridgeState_BRIDGE_STATE_OPEN_FAILED, io_return, message);
-    log_json(err_fd, "openFailed", kv);
+    b->out_fd = out_fd;
+    b->err_fd = err_fd;
+    b->out_len = 0;
+    write_status(b, NULL, transport, dextbench_v1_BridgeState_BRIDGE_STATE_OPEN_FAILED, io_return, message);
+    log_event(b, "openFailed", kv);
     return exit_code;
 }
 
@@ -174,17 +214,17 @@ static int terminated(bridge_t *b, int32_t io_return) {
     char ior[16];
     const char *kv[] = {"registryId", b->t->registry_id, "ioReturn", ior, NULL};
     hex32(ior, sizeof ior, io_return);
-    write_status(b->out_fd, b->frame, &b->scratch, b->t, b->t->name, dextbench_v1_BridgeState_BRIDGE_STATE_TERMINATED,
-                 io_return, "service terminated");
-    log_json(b->err_fd, "terminated", kv);
+    write_status(b, b->t, b->t->name, dextbench_v1_BridgeState_BRIDGE_STATE_TERMINATED, io_return, "service terminated");
+    log_event(b, "terminated", kv);
     return BRIDGE_EXIT_TERMINATED;
 }
 
-/* Reads the top-level id of a Request without decoding it all. Returns 0 when the bytes are
- * not a well-formed message (the dext then answers INVALID_ARGUMENT itself). */
-static int peek_request_id(const uint8_t *msg, size_t len, uint64_t *id) {
+/* Reads the top-level id and body member of a Request without decoding it all. Returns 0 when
+ * the bytes are not a well-formed message (the dext then answers INVALID_ARGUMENT itself). */
+static int peek_request(const uint8_t *msg, size_t len, uint64_t *id, uint32_t *body_tag) {
     pb_istream_t is = pb_istream_from_buffer(msg, len);
     *id = 0;
+    *body_tag = 0;
     while (is.bytes_left > 0) {
         pb_wire_type_t wt;
         uint32_t tag;
@@ -192,8 +232,9 @@ static int peek_request_id(const uint8_t *msg, size_t len, uint64_t *id) {
         if (!pb_decode_tag(&is, &wt, &tag, &eof)) return 0;
         if (tag == dextbench_v1_Request_id_tag && wt == PB_WT_VARINT) {
             if (!pb_decode_varint(&is, id)) return 0;
-        } else if (!pb_skip_field(&is, wt)) {
-            return 0;
+        } else {
+            *body_tag = tag;
+            if (!pb_skip_field(&is, wt)) return 0;
         }
     }
     return 1;
@@ -213,7 +254,12 @@ static int drain_events(bridge_t *b, int *exit_code) {
     if (!pb_encode(&os, dextbench_v1_Request_fields, &poll)) return -1;
     for (round = 0; round < 64; round++) { /* bounded, so stdin stays served under an event storm */
         pb_istream_t is;
-        int rc = bridge_uc_call(b->t, req, os.bytes_written, b->resp, sizeof b->resp, &resp_len, &io_return);
+        int rc;
+        if (flush_before_call(b, 0) != 0) {
+            *exit_code = BRIDGE_EXIT_IO;
+            return 1;
+        }
+        rc = bridge_uc_call(b->t, req, os.bytes_written, b->resp, sizeof b->resp, &resp_len, &io_return);
         if (rc == BRIDGE_CALL_TERMINATED) {
             *exit_code = terminated(b, io_return);
             return 1;
@@ -247,16 +293,18 @@ static int handle_notes(bridge_t *b, int *exit_code) {
 
 static int handle_request(bridge_t *b, const uint8_t *msg, size_t len, int *exit_code) {
     uint64_t id = 0;
+    uint32_t body_tag = 0;
     size_t resp_len = 0;
     int32_t io_return = 0;
     int rc;
     char text[96];
 
-    if (peek_request_id(msg, len, &id) && id == 0) {
+    if (peek_request(msg, len, &id, &body_tag) && id == 0) {
         if (write_error(b, 0, DXB_STATUS_INVALID_ARGUMENT, "Request.id must be >= 1 (0 is reserved for the bridge)") != 0)
             goto io_error;
         return 0;
     }
+    if (flush_before_call(b, body_tag == dextbench_v1_Request_extension_tag) != 0) goto io_error;
     rc = bridge_uc_call(b->t, msg, len, b->resp, sizeof b->resp, &resp_len, &io_return);
     switch (rc) {
     case BRIDGE_CALL_OK:
@@ -282,7 +330,7 @@ io_error:
 static int malformed(bridge_t *b, const char *why) {
     const char *kv[] = {"message", why, NULL};
     write_error(b, 0, DXB_STATUS_INVALID_ARGUMENT, why);
-    log_json(b->err_fd, "malformedFrame", kv);
+    log_event(b, "malformedFrame", kv);
     return BRIDGE_EXIT_MALFORMED;
 }
 
@@ -308,26 +356,22 @@ static int consume_frames(bridge_t *b, int *exit_code) {
     return stop;
 }
 
-int bridge_run(bridge_transport_t *t, int in_fd, int out_fd, int err_fd) {
-    bridge_t *b = &bridge_state;
+static int run_loop(bridge_t *b) {
+    bridge_transport_t *t = b->t;
     int exit_code = BRIDGE_EXIT_CLOSED;
     const char *kv[] = {"registryId", t->registry_id, "userClass", t->user_class, "transport", t->name, NULL};
 
-    signal(SIGPIPE, SIG_IGN);
-    b->t = t;
-    b->in_fd = in_fd;
-    b->out_fd = out_fd;
-    b->err_fd = err_fd;
-    b->in_len = 0;
-    if (write_status(out_fd, b->frame, &b->scratch, t, t->name, dextbench_v1_BridgeState_BRIDGE_STATE_OPENED, 0, "opened") != 0)
+    if (write_status(b, t, t->name, dextbench_v1_BridgeState_BRIDGE_STATE_OPENED, 0, "opened") != 0 ||
+        flush_output(b) != 0)
         return BRIDGE_EXIT_IO;
-    log_json(err_fd, "opened", kv);
+    log_json(b->err_fd, "opened", kv);
 
     for (;;) {
         struct pollfd fds[2];
         int timeout = t->tick ? t->tick(t->ctx) : -1, n;
         if (handle_notes(b, &exit_code)) return exit_code;
-        fds[0].fd = in_fd;
+        if (flush_output(b) != 0) return BRIDGE_EXIT_IO; /* everything answered so far, before waiting */
+        fds[0].fd = b->in_fd;
         fds[0].events = POLLIN;
         fds[1].fd = t->wake_fd;
         fds[1].events = POLLIN;
@@ -337,7 +381,7 @@ int bridge_run(bridge_transport_t *t, int in_fd, int out_fd, int err_fd) {
             return BRIDGE_EXIT_SOFTWARE;
         }
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t got = read(in_fd, b->in + b->in_len, sizeof b->in - b->in_len);
+            ssize_t got = read(b->in_fd, b->in + b->in_len, sizeof b->in - b->in_len);
             if (got < 0) {
                 if (errno == EINTR || errno == EAGAIN) continue;
                 return BRIDGE_EXIT_IO;
@@ -345,13 +389,29 @@ int bridge_run(bridge_transport_t *t, int in_fd, int out_fd, int err_fd) {
             if (got == 0) {
                 const char *closed[] = {"registryId", t->registry_id, NULL};
                 if (b->in_len > 0) return malformed(b, "malformed frame: input ended inside a frame");
-                log_json(err_fd, "closed", closed);
+                log_event(b, "closed", closed);
                 return BRIDGE_EXIT_CLOSED;
             }
             b->in_len += (size_t)got;
             if (consume_frames(b, &exit_code)) return exit_code;
         }
     }
+}
+
+int bridge_run(bridge_transport_t *t, int in_fd, int out_fd, int err_fd) {
+    bridge_t *b = &bridge_state;
+    int exit_code;
+
+    signal(SIGPIPE, SIG_IGN);
+    b->t = t;
+    b->in_fd = in_fd;
+    b->out_fd = out_fd;
+    b->err_fd = err_fd;
+    b->in_len = 0;
+    b->out_len = 0;
+    exit_code = run_loop(b);
+    (void)flush_output(b); /* the last frames (e.g. TERMINATED); a failure cannot be reported any more */
+    return exit_code;
 }
 
 /* ------------------------------------------------------------------------ command line */

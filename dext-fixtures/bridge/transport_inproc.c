@@ -122,8 +122,9 @@ static void on_sigusr1(int sig) {
 }
 
 typedef struct extra_opts {
-    uint64_t rate, instance_id;
-    int has_instance_id;
+    uint64_t rate, instance_id, start_time_ns;
+    int has_instance_id, has_start_time;
+    const char *driver_version;
 } extra_opts_t;
 
 static int extra_option(char **argv, int argc, int i, void *ctx) {
@@ -134,14 +135,24 @@ static int extra_option(char **argv, int argc, int i, void *ctx) {
         o->has_instance_id = 1;
         return bridge_parse_u64(argv[i + 1], &o->instance_id) == 0 ? 2 : -1;
     }
+    /* A simulated Mac passes its dext process's identity: start time and bundle version. */
+    if (strcmp(argv[i], "--start-time-ns") == 0) {
+        o->has_start_time = 1;
+        return bridge_parse_u64(argv[i + 1], &o->start_time_ns) == 0 ? 2 : -1;
+    }
+    if (strcmp(argv[i], "--driver-version") == 0) {
+        o->driver_version = argv[i + 1];
+        return argv[i + 1][0] != '\0' && strlen(argv[i + 1]) < 32 ? 2 : -1;
+    }
     return 0;
 }
 
 int main(int argc, char **argv) {
     static const char usage[] =
-        "dextbench-bridge-inproc --match KEY=VALUE... [--registry-id N] [--type N] [--rate BYTES_PER_SEC] [--instance-id N]";
+        "dextbench-bridge-inproc --match KEY=VALUE... [--registry-id N] [--type N] [--rate BYTES_PER_SEC] [--instance-id N] "
+        "[--start-time-ns N] [--driver-version S]";
     bridge_args_t args;
-    extra_opts_t opts = {64u * 1024u * 1024u, 0, 0};
+    extra_opts_t opts = {64u * 1024u * 1024u, 0, 0, 0, 0, "1.0.0"};
     dxb_loopback_config_t config;
     bridge_transport_t t;
     uint64_t now = monotonic_ns(NULL);
@@ -156,10 +167,10 @@ int main(int argc, char **argv) {
 
     memset(&config, 0, sizeof config);
     config.driver_name = user_class;
-    config.driver_version = "1.0.0";
+    config.driver_version = opts.driver_version;
     /* A new process is a new "dext instance": both values change on every launch. */
     config.instance_id = opts.has_instance_id ? opts.instance_id : (now ^ ((uint64_t)getpid() << 32)) | 1u;
-    config.process_start_time_ns = now;
+    config.process_start_time_ns = opts.has_start_time ? opts.start_time_ns : now;
     config.endpoints[0] = 0x01;
     config.endpoints[1] = 0x81;
     config.now = monotonic_ns;

@@ -85,7 +85,9 @@ interface PendingCall {
   id: bigint;
   resolve(result: PlainMessage): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  timeoutMs: number;
+  /** performance.now() after which the call fails with CallTimeoutError. */
+  deadline: number;
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: Error): void } {
@@ -103,6 +105,9 @@ export class ChannelClient {
   private serverInfo: ServerInfo | undefined;
   private readonly decoder = new FrameDecoder();
   private readonly pending = new Map<bigint, PendingCall>();
+  /** One timer for every call's deadline (a timer per call cost more than the call): due at or before the earliest. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineDue = Infinity;
   private nextId = 1n;
   private failure: Error | undefined;
   private readonly opened = deferred<BridgeInfo>();
@@ -204,13 +209,40 @@ export class ChannelClient {
     this.nextId++;
     const timeoutMs = options.timeoutMs ?? this.options.callTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<PlainMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new CallTimeoutError(name, id, timeoutMs));
-      }, timeoutMs);
-      this.pending.set(id, { method: name, id, resolve, reject, timer });
+      const deadline = performance.now() + timeoutMs;
+      this.pending.set(id, { method: name, id, resolve, reject, timeoutMs, deadline });
+      if (deadline < this.deadlineDue) this.armDeadlineTimer(deadline);
       this.transport.write(frame);
     });
+  }
+
+  private armDeadlineTimer(due: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineDue = due;
+    this.deadlineTimer = setTimeout(() => this.expireCalls(), Math.max(0, Math.ceil(due - performance.now())));
+  }
+
+  private disarmDeadlineTimer(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineDue = Infinity;
+  }
+
+  /** Fails the calls past their deadline (in id order) and re-arms for the earliest one left. */
+  private expireCalls(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineDue = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const call of this.pending.values()) {
+      if (call.deadline <= now) {
+        this.pending.delete(call.id);
+        call.reject(new CallTimeoutError(call.method, call.id, call.timeoutMs));
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
+    }
+    if (next !== Infinity) this.armDeadlineTimer(next);
   }
 
   /** An Extension request of a device message type; resolves with the decoded Extension result. */
@@ -258,16 +290,20 @@ export class ChannelClient {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ChannelError(`no matching channel event within ${timeoutMs} ms`)), timeoutMs);
     });
+    let settled = false;
     const search = (async (): Promise<ChannelEvent> => {
       for (;;) {
         const { value, done } = await iterator.next();
         if (done) throw this.failure ?? new ChannelClosedError('channel closed');
+        if (settled) throw new ChannelError('waitForEvent already timed out'); // stop at the next event
         if (value.kind !== 'gap' && predicate(value as ChannelEvent)) return value as ChannelEvent;
       }
     })();
+    search.catch(() => { /* after a timeout nobody listens; the race below reports */ });
     try {
       return await Promise.race([search, timeout]);
     } finally {
+      settled = true;
       clearTimeout(timer);
     }
   }
@@ -319,7 +355,7 @@ export class ChannelClient {
       const call = this.pending.get(id);
       if (!call) return; // answered after its deadline
       this.pending.delete(id);
-      clearTimeout(call.timer);
+      if (this.pending.size === 0) this.disarmDeadlineTimer(); // an idle client holds no timer
       if (code === STATUS_UNAVAILABLE) {
         call.reject(new ServiceTerminatedError(`channel call ${call.method} (id ${id}): service terminated: ${status?.message ?? ''}`));
       } else if (code !== 0) {
@@ -411,8 +447,8 @@ export class ChannelClient {
     if (this.failure) return;
     this.failure = error;
     this.opened.reject(error);
+    this.disarmDeadlineTimer();
     for (const call of this.pending.values()) {
-      clearTimeout(call.timer);
       call.reject(error instanceof ServiceTerminatedError
         ? new ServiceTerminatedError(`channel call ${call.method} (id ${call.id}): ${error.message}`)
         : error);

@@ -158,12 +158,18 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
-/** Message fields absent on the wire come back as null from toObject({defaults}); leave them out. */
+/**
+ * Message fields absent on the wire come back as null from toObject({defaults}); leave them out.
+ * toObject's output is a fresh tree of plain objects, so `for…in` sees only its own keys.
+ */
 function dropNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(dropNulls);
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map(dropNulls);
   const out: PlainMessage = {};
-  for (const [key, v] of Object.entries(value)) if (v !== null) out[key] = dropNulls(v);
+  for (const key in value) {
+    const v = (value as PlainMessage)[key];
+    if (v !== null) out[key] = typeof v === 'object' ? dropNulls(v) : v;
+  }
   return out;
 }
 
@@ -173,13 +179,14 @@ function isPlainObject(value: unknown): value is PlainMessage {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
-/** Checks and converts a plain object into what Type.fromObject encodes exactly (64-bit as decimal strings). */
+/** Checks and converts a plain object into what Type.fromObject encodes exactly (64-bit as bigint or safe number). */
 function toProtobufObject(type: protobuf.Type, value: unknown, path: string): PlainMessage {
   if (value === undefined || value === null) return {};
   if (!isPlainObject(value)) throw new ChannelCodecError(`${path}: expected an object for ${type.fullName.slice(1)}, got ${describe(value)}`);
   const out: PlainMessage = {};
-  const oneofSeen = new Map<string, string>();
-  for (const [key, raw] of Object.entries(value)) {
+  let oneofSeen: Map<string, string> | undefined; // most messages have no oneof member set
+  for (const key of Object.keys(value)) {
+    const raw = value[key];
     if (raw === undefined || raw === null) continue;
     const field = type.fields[key] ?? type.fields[protobuf.util.camelCase(key)];
     if (!field) {
@@ -189,6 +196,7 @@ function toProtobufObject(type: protobuf.Type, value: unknown, path: string): Pl
     }
     field.resolve();
     if (field.partOf) {
+      oneofSeen ??= new Map();
       const other = oneofSeen.get(field.partOf.name);
       if (other) throw new ChannelCodecError(`${path}: '${other}' and '${field.name}' are both members of oneof ${field.partOf.name}; set one`);
       oneofSeen.set(field.partOf.name, field.name);
@@ -249,23 +257,34 @@ function integerValue(value: unknown, path: string): number {
   return n;
 }
 
-function longValue(value: unknown, unsigned: boolean, path: string): string {
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/**
+ * A 64-bit value fromObject takes exactly: a safe integer as is, anything else as a bigint (Long
+ * converts both without a decimal round trip; a decimal string only if protobufjs runs without Long).
+ */
+function longValue(value: unknown, unsigned: boolean, path: string): number | bigint | string {
   let big: bigint;
-  if (typeof value === 'bigint') big = value;
-  else if (typeof value === 'number') {
+  if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
       throw new ChannelCodecError(`${path}: ${value} is not an exact integer (above 2^53 write it as a string or bigint)`);
     }
-    big = BigInt(value);
-  } else if (typeof value === 'string' && /^\s*-?(0x[0-9a-f]+|\d+)\s*$/i.test(value)) {
+    if (unsigned && value < 0) throw new ChannelCodecError(`${path}: ${value} is out of range for a uint64`);
+    return protobuf.util.Long ? value : String(value); // every safe integer fits an int64
+  }
+  if (typeof value === 'bigint') big = value;
+  else if (typeof value === 'string' && /^\s*-?(0x[0-9a-f]+|\d+)\s*$/i.test(value)) {
     const text = value.trim();
     big = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
   } else {
     throw new ChannelCodecError(`${path}: expected an integer (number, decimal string or bigint), got ${describe(value)}`);
   }
-  const [min, max] = unsigned ? [0n, (1n << 64n) - 1n] : [-(1n << 63n), (1n << 63n) - 1n];
-  if (big < min || big > max) throw new ChannelCodecError(`${path}: ${big} is out of range for a ${unsigned ? 'uint64' : 'int64'}`);
-  return big.toString();
+  if (unsigned ? big < 0n || big > UINT64_MAX : big < INT64_MIN || big > INT64_MAX) {
+    throw new ChannelCodecError(`${path}: ${big} is out of range for a ${unsigned ? 'uint64' : 'int64'}`);
+  }
+  return protobuf.util.Long ? big : big.toString();
 }
 
 function enumValue(type: protobuf.Enum, value: unknown, path: string): number {

@@ -69,6 +69,11 @@ export const simConfigSchema = z.object({
   }).default({ enumerateMs: 40, matchMs: 60, activateMs: 120, relaunchMs: 80 }),
   hubs: z.array(hubSchema).default([]),
   devices: z.array(deviceSchema).default([]),
+  /** Who serves `dextbench-bridge` connections: the C inproc bridge (built with make), the
+   *  TypeScript model, or auto = C when it builds, else TypeScript. */
+  dextServer: z.enum(['auto', 'c', 'ts']).default('auto'),
+  /** How fast the simulated device moves io traffic: USB 3 Gen 1 in practice (~400 MB/s). */
+  ioBytesPerSecond: z.number().int().positive().default(400_000_000),
 }).superRefine((cfg, ctx) => {
   const hubs = new Map(cfg.hubs.map((h) => [h.id, h]));
   if (hubs.size !== cfg.hubs.length) ctx.addIssue({ code: 'custom', path: ['hubs'], message: 'hub ids must be unique' });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
+import { ensureCBridge } from './dext/c-bridge.ts';
 import { Mac } from './mac.ts';
 import { startServer, writeShims } from './server.ts';
 import { loadState } from './state.ts';
@@ -49,6 +50,13 @@ async function main(): Promise<void> {
     fail(`cannot resume from ${statePath}: ${(e as Error).message.split('\n')[0]}`, 1);
   }
 
+  // The C dext server is built in the background (make, once, under a lock); a failure is one line
+  // here and dextbench-bridge falls back to the TypeScript model (or fails, with dextServer "c").
+  if (config.dextServer !== 'ts') {
+    void ensureCBridge().then((b) => {
+      if (!b.ok) process.stderr.write(`sim: C dext server unavailable (${b.reason}); dextbench-bridge uses the TypeScript model\n`);
+    });
+  }
   const mac = new Mac(config, state, statePath);
   mac.boot();
   const socket = socketPathFor(stateDir);

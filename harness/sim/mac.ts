@@ -13,6 +13,7 @@ export class Mac {
   readonly registry: Registry;
   readonly log: LogStore;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly dextWatchers = new Map<number, Set<() => void>>();
   private stopped = false;
 
   constructor(readonly config: SimConfig, readonly state: SimState, private readonly statePath: string) {
@@ -51,6 +52,20 @@ export class Mac {
     reconcileUsb(this);
     reconcileMatching(this);
     saveState(this.statePath, this.state);
+  }
+
+  /** Call `fn` once when the dext process `pid` stops (crash, unplug, uninstall, reboot); returns an unwatch. */
+  watchDext(pid: number, fn: () => void): () => void {
+    let set = this.dextWatchers.get(pid);
+    if (!set) this.dextWatchers.set(pid, set = new Set());
+    set.add(fn);
+    return () => { set.delete(fn); };
+  }
+
+  dextStopped(pid: number): void {
+    const set = this.dextWatchers.get(pid);
+    this.dextWatchers.delete(pid);
+    for (const fn of set ?? []) fn();
   }
 
   allocPid(): number {

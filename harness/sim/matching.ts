@@ -117,6 +117,7 @@ function launch(mac: Mac, providerId: string): void {
   const proc: DextProcess = {
     pid, bundle: row.bundle, shortVersion: row.shortVersion, bundleVersion: row.bundleVersion, uuid: row.uuid,
     serverName, serverNodeId: server.id, tag: service.id, providerId: provider.id, serviceIds: [service.id], personality,
+    startTimeNs: BigInt(Date.now()) * 1_000_000n,
   };
   mac.state.dexts.push(proc);
   mac.state.relaunchPending = mac.state.relaunchPending.filter((id) => id !== provider.id);
@@ -129,6 +130,8 @@ function removeProcess(mac: Mac, proc: DextProcess): void {
   for (const id of proc.serviceIds) mac.registry.remove(id);
   mac.registry.remove(proc.serverNodeId);
   mac.state.dexts = mac.state.dexts.filter((d) => d !== proc);
+  // Its services are gone: every open user-client connection learns it (bridges report TERMINATED).
+  mac.dextStopped(proc.pid);
 }
 
 /** Stop dexts whose provider is among `nodeIds` (device gone): services terminate, no crash. */

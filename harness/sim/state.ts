@@ -42,6 +42,8 @@ export interface DextProcess {
   providerId: string;
   serviceIds: string[];
   personality: string;
+  /** Wall-clock launch time in ns (GetInfo's process_start_time_ns); absent in older state files. */
+  startTimeNs?: bigint;
 }
 
 export interface SimState {

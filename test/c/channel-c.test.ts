@@ -319,10 +319,36 @@ test('bridge: undecodable request and id 0 are answered; session continues', opt
     do zero = await b.next(); while (sub(zero, 12)); // skip forwarded events
     assert.equal(status(zero).code, 3n);
     assert.equal(status(zero).message, 'Request.id must be >= 1 (0 is reserved for the bridge)');
-    b.send(request(6n, 12, message(fieldBytes(1, 'echo.v1.Nope')))); // Extension: not implemented
-    assert.equal(status(await b.response(6n)).code, 12n);
+    b.send(Buffer.from([0x08, 0x06, 0x9a, 0x06, 0x02, 0x7a, 0x7a])); // id 6, unknown body member 99
+    const unknown = await b.response(6n);
+    assert.equal(status(unknown).code, 12n); // UNIMPLEMENTED
+    assert.equal(status(unknown).message, 'Request has no body this server knows');
     b.send(ping(7n, 7n));
     assert.equal(u64(sub(await b.response(7n), 4)!, 1), 7n);
+    await b.close();
+  } finally {
+    b.child.kill('SIGKILL');
+  }
+});
+
+test('bridge: Extension requests are echoed (the echo device); --start-time-ns and --driver-version set GetInfo', opts, async () => {
+  buildAll();
+  const b = openBridge(['--start-time-ns', '1700000000123456789', '--driver-version', '1.1.0']);
+  try {
+    await expectOpened(b);
+    // dextbench.echo.v1.Echo {text "hi", count 5, blob 00 ff, token 2^63 + 1} (devices/echo.proto)
+    const echo = message(fieldBytes(1, 'hi'), fieldVarint(2, 5), fieldBytes(3, Buffer.from([0, 255])), fieldVarint(4, (1n << 63n) + 1n));
+    b.send(request(1n, 12, message(fieldBytes(1, 'dextbench.echo.v1.Echo'), fieldBytes(2, echo))));
+    const r = await b.response(1n);
+    assert.equal(status(r).code, 0n);
+    const ext = sub(r, 13)!;
+    assert.equal(str(ext, 1), 'dextbench.echo.v1.Echo');
+    assert.ok(bytesOf(ext, 2).equals(echo), 'payload echoed byte for byte');
+    assert.equal(u64(decode(bytesOf(ext, 2)), 4), (1n << 63n) + 1n);
+    b.send(getInfo(2n));
+    const info = sub(await b.response(2n), 5)!;
+    assert.equal(str(info, 2), '1.1.0');
+    assert.equal(u64(info, 4), 1700000000123456789n);
     await b.close();
   } finally {
     b.child.kill('SIGKILL');

@@ -36,7 +36,7 @@ test('a bad config is one line on stderr and exit 2', async () => {
 test('ready line, shims in binDir, and exit when stdin closes', async () => {
   const sim = await startSim();
   try {
-    for (const tool of ['systemextensionsctl', 'ioreg', 'log', 'csrutil', 'sw_vers', 'uhubctl', 'kill', 'reboot', 'dextbench-activator']) {
+    for (const tool of ['systemextensionsctl', 'ioreg', 'log', 'csrutil', 'sw_vers', 'uhubctl', 'kill', 'reboot', 'dextbench-activator', 'dextbench-bridge']) {
       assert.ok(existsSync(join(sim.binDir, tool)), tool);
     }
     assert.ok(existsSync(sim.socket));

@@ -251,12 +251,20 @@ static int32_t on_poll_events(void *ctx, const dextbench_v1_Request *req, dextbe
     return DXB_STATUS_OK;
 }
 
+/* The echo device echoes its own messages: an Extension request comes back as the result. */
+static int32_t on_extension(void *ctx, const dextbench_v1_Request *req, dextbench_v1_Response *resp) {
+    (void)ctx;
+    resp->which_result = dextbench_v1_Response_extension_tag;
+    resp->result.extension = req->body.extension;
+    return DXB_STATUS_OK;
+}
+
 /* -------------------------------------------------------------------------------- model */
 
 void dxb_loopback_init(dxb_loopback_t *m, const dxb_loopback_config_t *config) {
     static const dxb_handlers_t handlers = {
         on_hello, on_ping, on_get_info, on_get_stats, on_reset_stats, on_io_start,
-        on_io_status, on_io_stop, on_inject_fault, on_poll_events, NULL /* no extension */
+        on_io_status, on_io_stop, on_inject_fault, on_poll_events, on_extension
     };
     dextbench_v1_Event started;
     uint32_t i;

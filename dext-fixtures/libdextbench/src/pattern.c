@@ -28,24 +28,32 @@ int dxb_pattern_init(dxb_pattern_t *p, dextbench_v1_Pattern kind, uint64_t seed)
     return kind == dextbench_v1_Pattern_PATTERN_COUNTER || kind == dextbench_v1_Pattern_PATTERN_ZEROS ? DXB_OK : DXB_E_ARG;
 }
 
+/* The next output byte. With x_t = x_{t-n} ^ x_{t-m} and the state holding the last n outputs
+ * (bit i = the output i steps ago), the next k outputs only need outputs at least m - k + 1 steps
+ * old, so k = 8 new bits come from two shifts of the state when m >= 8 (PRBS15, PRBS31), and
+ * k = 4 when m >= 4 (PRBS7): the same stream as one bit at a time, 8 or 4 times fewer steps. */
 static uint8_t next_byte(dxb_pattern_t *p) {
-    unsigned n, m, i;
-    uint8_t byte = 0;
+    unsigned n, m;
     uint64_t offset = p->offset++;
     if (!prbs_taps(p->kind, &n, &m)) {
         return p->kind == dextbench_v1_Pattern_PATTERN_COUNTER ? (uint8_t)(p->seed + offset) : 0;
     }
     {
-        uint32_t s = p->state;
+        uint32_t s = p->state, bits;
         const uint32_t mask = (uint32_t)((1u << n) - 1u);
-        for (i = 0; i < 8; i++) {
-            uint32_t bit = ((s >> (n - 1)) ^ (s >> (m - 1))) & 1u;
-            s = ((s << 1) | bit) & mask;
-            byte = (uint8_t)((byte << 1) | bit); /* first bit of the stream = MSB of byte 0 */
+        if (m >= 8) {
+            bits = ((s >> (n - 8)) ^ (s >> (m - 8))) & 0xffu;
+            s = ((s << 8) | bits) & mask;
+        } else {
+            uint32_t high = ((s >> (n - 4)) ^ (s >> (m - 4))) & 0xfu;
+            s = ((s << 4) | high) & mask;
+            bits = ((s >> (n - 4)) ^ (s >> (m - 4))) & 0xfu;
+            s = ((s << 4) | bits) & mask;
+            bits |= high << 4;
         }
         p->state = s;
+        return (uint8_t)bits; /* first bit of the stream = MSB of the byte */
     }
-    return byte;
 }
 
 void dxb_pattern_fill(dxb_pattern_t *p, uint8_t *out, size_t len) {

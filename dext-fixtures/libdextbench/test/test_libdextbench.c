@@ -598,13 +598,21 @@ static void test_loopback_session(text_t *v) {
     expect_status(DXB_STATUS_NOT_FOUND);
     CHECK(strcmp(resp.status.message, "no io 99") == 0);
 
-    new_req(24, dextbench_v1_Request_extension_tag);
-    strcpy(req.body.extension.type_name, "echo.v1.SetRegister");
-    req.body.extension.payload.size = 2;
-    req.body.extension.payload.bytes[0] = 0x08;
-    req.body.extension.payload.bytes[1] = 0x05;
-    step(v, "extension not implemented by the loopback model", 7300000000ull, 0);
-    expect_status(DXB_STATUS_UNIMPLEMENTED);
+    {
+        /* dextbench.echo.v1.Echo {text "hi", count 5, token 2^63 + 1} (devices/echo.proto) */
+        static const uint8_t echo[] = {0x0a, 0x02, 'h', 'i', 0x10, 0x05, 0x20,
+                                       0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+        new_req(24, dextbench_v1_Request_extension_tag);
+        strcpy(req.body.extension.type_name, "dextbench.echo.v1.Echo");
+        req.body.extension.payload.size = sizeof echo;
+        memcpy(req.body.extension.payload.bytes, echo, sizeof echo);
+        step(v, "extension echo", 7300000000ull, 0);
+        expect_status(0);
+        CHECK(resp.which_result == dextbench_v1_Response_extension_tag);
+        CHECK(strcmp(resp.result.extension.type_name, "dextbench.echo.v1.Echo") == 0);
+        CHECK(resp.result.extension.payload.size == sizeof echo &&
+              memcmp(resp.result.extension.payload.bytes, echo, sizeof echo) == 0);
+    }
 
     new_req(25, dextbench_v1_Request_poll_events_tag);
     req.body.poll_events.max_events = 2;

@@ -1,6 +1,7 @@
 // The shims the daemon writes into binDir, by tool name.
 import { activator } from './activator.ts';
-import type { Tool } from './context.ts';
+import { bridge } from './bridge.ts';
+import type { RawTool, Tool } from './context.ts';
 import { csrutil } from './csrutil.ts';
 import { ioreg } from './ioreg.ts';
 import { kill } from './kill.ts';
@@ -20,4 +21,9 @@ export const TOOLS: Record<string, Tool> = {
   kill,
   reboot,
   'dextbench-activator': activator,
+};
+
+/** Tools with binary stdio (the shim passes bytes through; see shim.js). */
+export const RAW_TOOLS: Record<string, RawTool> = {
+  'dextbench-bridge': bridge,
 };
