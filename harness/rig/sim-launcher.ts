@@ -40,6 +40,8 @@ export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
     teamId: sim.teamId,
     policy: { allowedTeamIdentifiers: sim.approvedTeams, allowedSystemExtensions: sim.approvedExtensions },
     ...(sim.timing ? { timing: sim.timing } : {}),
+    ...(sim.dextServer ? { dextServer: sim.dextServer } : {}),
+    ...(sim.ioMBps !== undefined ? { ioBytesPerSecond: Math.round(sim.ioMBps * 1e6) } : {}),
     hubs: rig.hubs.map((hub) => ({ id: hub.id, location: hub.location, ports: hub.ports ?? DEFAULT_HUB_PORTS, ...DEFAULT_HUB })),
     devices: rig.devices.map((device) => ({
       role: device.role,

@@ -68,6 +68,10 @@ export interface SimSettings {
   /** team id -> bundle ids pre-approved, as an MDM system-extension-policy would. */
   approvedExtensions: Record<string, string[]>;
   timing?: Partial<Record<'enumerateMs' | 'matchMs' | 'activateMs' | 'relaunchMs', number>>;
+  /** Who serves the simulated dext's channel: the C library, its TypeScript twin, or auto. */
+  dextServer?: 'auto' | 'c' | 'ts';
+  /** Simulated device io speed in MB/s. */
+  ioMBps?: number;
 }
 
 export type RigHost =

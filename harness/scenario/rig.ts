@@ -42,6 +42,10 @@ const simSchema = z.strictObject({
   timing: z.strictObject({
     enumerateMs: millis.optional(), matchMs: millis.optional(), activateMs: millis.optional(), relaunchMs: millis.optional(),
   }).optional(),
+  dextServer: z.enum(['auto', 'c', 'ts']).default('auto')
+    .meta({ description: 'Who serves the simulated dext\'s channel: the C library (libdextbench, built with make), its TypeScript twin, or auto (C when it builds).' }),
+  ioMBps: z.number().positive().optional()
+    .meta({ description: 'How fast the simulated device moves io traffic, in MB/s (default 400, USB 3 Gen 1 in practice).' }),
 });
 
 const sshHost = z.strictObject({
@@ -191,6 +195,8 @@ function simSettings(sim: z.output<typeof simSchema>): SimSettings {
     approvedTeams: sim.approvedTeams, approvedExtensions: sim.approvedExtensions,
   };
   if (sim.timing) settings.timing = sim.timing;
+  settings.dextServer = sim.dextServer;
+  if (sim.ioMBps !== undefined) settings.ioMBps = sim.ioMBps;
   return settings;
 }
 
