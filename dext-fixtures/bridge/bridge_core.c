@@ -53,8 +53,9 @@ int bridge_uc_call(bridge_transport_t *t, const uint8_t *req, size_t req_len, ui
 /* Frames for stdout are queued and written together: one write() per frame was most of the
  * bridge's cost under pipelined requests. The queue is flushed before the bridge waits for input,
  * before a stderr line (which mirrors a frame), before exiting, and before a call when a queued
- * answer has waited OUT_MAX_WAIT_NS or the call may take long (Extension: the dext's own code), so
- * batching never holds an answer back behind a slow call. */
+ * answer has waited OUT_MAX_WAIT_NS or the call may take long (Extension runs the dext's own code;
+ * the other bodies are answered by libdextbench without waiting). So an answer is held back by at
+ * most OUT_MAX_WAIT_NS plus one such call, never behind an Extension call. */
 #define OUT_QUEUE_BYTES 65536u
 #define OUT_MAX_WAIT_NS 1000000u
 

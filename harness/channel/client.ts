@@ -195,7 +195,7 @@ export class ChannelClient {
    * One request: `method` is a Request.body member ('ping', 'getInfo', 'GetInfo', 'io_start'…), args
    * its fields. Resolves with the Response's result member (e.g. the Pong for ping).
    */
-  call(method: string, args: PlainMessage = {}, options: CallOptions = {}): Promise<PlainMessage> {
+  call(method: string, args: PlainMessage = {}, options?: CallOptions): Promise<PlainMessage> {
     let name: string;
     let frame: Buffer;
     const id = this.nextId;
@@ -207,7 +207,7 @@ export class ChannelClient {
       return Promise.reject(error);
     }
     this.nextId++;
-    const timeoutMs = options.timeoutMs ?? this.options.callTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = options?.timeoutMs ?? this.options.callTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<PlainMessage>((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
       this.pending.set(id, { method: name, id, resolve, reject, timeoutMs, deadline });

@@ -11,6 +11,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { ChannelCodecError } from './errors.ts';
+import { fastDecode, fastEncode } from './fastcodec.ts';
 
 export type PlainMessage = { [field: string]: unknown };
 
@@ -101,6 +102,7 @@ function createCodec(root: protobuf.Root): ChannelCodec {
   const event = root.lookupType(`${PACKAGE}.Event`);
   const requestMethods = request.oneofs['body']!.oneof.slice();
   const extensionTypes = allTypes(root).filter((name) => !name.startsWith(`${PACKAGE}.`));
+  const methodNames = new Map<string, string>(); // 'GetInfo' → 'getInfo', once per spelling
 
   const lookup = (typeName: string, what: string): protobuf.Type => {
     const name = typeName.replace(/^\./, '');
@@ -111,9 +113,12 @@ function createCodec(root: protobuf.Root): ChannelCodec {
       : 'no device .proto is loaded (pass extraProtoFiles)';
     throw new ChannelCodecError(`unknown ${what} message type '${name}'; ${known}`);
   };
+  // fastEncode / fastDecode give the same results for the common cases, or undefined.
   const encode = (type: protobuf.Type, value: PlainMessage): Uint8Array =>
-    type.encode(type.fromObject(toProtobufObject(type, value, type.name))).finish();
+    fastEncode(type, value) ?? type.encode(type.fromObject(toProtobufObject(type, value, type.name))).finish();
   const decode = (type: protobuf.Type, bytes: Uint8Array): PlainMessage => {
+    const fast = fastDecode(type, bytes);
+    if (fast) return fast;
     let message: protobuf.Message;
     try {
       message = type.decode(bytes);
@@ -128,8 +133,13 @@ function createCodec(root: protobuf.Root): ChannelCodec {
     requestMethods,
     extensionTypes,
     methodName(method) {
+      const known = methodNames.get(method);
+      if (known) return known;
       const name = lowerFirst(protobuf.util.camelCase(method));
-      if (requestMethods.includes(name)) return name;
+      if (requestMethods.includes(name)) {
+        if (methodNames.size < 1000) methodNames.set(method, name); // bounded: callers may pass anything
+        return name;
+      }
       throw new ChannelCodecError(`unknown channel method '${method}'; known: ${requestMethods.join(', ')}`);
     },
     encodeRequest: (value) => encode(request, value),

@@ -22,13 +22,15 @@ export function encodeFrame(message: Uint8Array): Buffer {
   return frame;
 }
 
+const NOTHING = new Uint8Array(0); // shared: an empty array cannot be changed
+
 /**
  * Splits a byte stream into messages. Chunks may cut frames anywhere: a partial frame is kept until
  * the rest arrives. Returned messages are views of the pushed chunks (not copies); stream chunks
  * are never reused by Node, so that is safe.
  */
 export class FrameDecoder {
-  private pending: Uint8Array = new Uint8Array(0);
+  private pending: Uint8Array = NOTHING;
   private failed: MalformedFrameError | undefined;
 
   /** Complete messages in `chunk` (plus what was pending). Throws MalformedFrameError on a bad header. */
@@ -66,7 +68,7 @@ export class FrameDecoder {
       pos += headerBytes + length;
     }
     // Copy the remainder: the caller may keep `chunk`, we must not hold a view that grows stale.
-    this.pending = pos === buf.length ? new Uint8Array(0) : buf.slice(pos);
+    this.pending = pos === buf.length ? NOTHING : buf.slice(pos);
     return messages;
   }
 

@@ -108,6 +108,22 @@ test('64 pipelined pings: all in flight at once, each answer matched to its id',
   }
 });
 
+test('a burst of 1000 calls in one tick (written to the pipe in batches) is answered in order, byte for byte', opts, async () => {
+  const client = await open();
+  try {
+    const data = Buffer.from('batch');
+    const pongs = await Promise.all(Array.from({ length: 1000 }, (_, i) => client.call('ping', { nonce: BigInt(i) << 40n, data })));
+    pongs.forEach((pong, i) => {
+      assert.equal(pong['nonce'], BigInt(i) << 40n);
+      assert.deepEqual(pong['data'], data);
+    });
+    const stamps = pongs.map((p) => p['timeNs'] as bigint);
+    assert.ok(stamps.every((t, i) => i === 0 || t >= stamps[i - 1]!), 'the bridge answered in request order');
+  } finally {
+    await client.close();
+  }
+});
+
 test('SIGUSR1 (unplug) while a call is in flight: ServiceTerminatedError, `terminated` resolves, no hang', opts, async () => {
   const bridge = openWithProcess();
   const client = await bridge.client;

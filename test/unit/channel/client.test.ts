@@ -98,6 +98,40 @@ test('a non-OK status is CallFailedError with code and name; a silent server is 
   await client.close();
 });
 
+test('deadlines: each call fails at its own deadline, a shorter one after a longer one included, answered calls never', async () => {
+  const held: PlainMessage[] = [];
+  const server = echoServer((request) => { held.push(request); return undefined; });
+  const client = await ChannelClient.connect(server, { callTimeoutMs: 400 });
+  const started = performance.now();
+  const settled = (p: Promise<unknown>) => p.then(() => 'answered', (e: unknown) => e).then((r) => ({ r, ms: performance.now() - started }));
+  const long = settled(client.call('getInfo')); // 400 ms, armed first
+  const short = settled(client.call('getStats', {}, { timeoutMs: 60 })); // earlier deadline: the timer must re-arm
+  const answered = settled(client.call('resetStats', {}, { timeoutMs: 100 }));
+  const mid = settled(client.call('ioStatus', {}, { timeoutMs: 150 }));
+  server.send({ id: held[2]!['id'], resetStats: {} });
+  const [l, s, a, m] = await Promise.all([long, short, answered, mid]);
+  assert.ok(s.r instanceof CallTimeoutError && s.r.message === 'channel call getStats (id 3) got no answer within 60 ms');
+  assert.ok(s.ms >= 59 && s.ms < 300, `60 ms deadline fired after ${s.ms} ms`);
+  assert.equal(a.r, 'answered');
+  assert.ok(m.r instanceof CallTimeoutError && m.ms >= 149 && m.ms < 380, `150 ms deadline fired after ${m.ms} ms`);
+  assert.ok(l.r instanceof CallTimeoutError && l.r.message === 'channel call getInfo (id 2) got no answer within 400 ms');
+  assert.ok(l.ms >= 399, `400 ms deadline fired after ${l.ms} ms`);
+  assert.equal(client.inFlight, 0);
+  await client.close();
+});
+
+test('an idle client holds no timer: the deadline timer goes when the last call is answered', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const server = echoServer();
+  const client = await ChannelClient.connect(server, { callTimeoutMs: 60_000 });
+  const idle = timers();
+  const call = client.call('ping', { nonce: 1 });
+  assert.equal(timers(), idle + 1, 'a call in flight has its deadline armed');
+  await call;
+  assert.equal(timers(), idle, 'nothing in flight, no timer (it would keep a script alive for 60 s)');
+  await client.close();
+});
+
 test('Hello: an old or refusing server is ProtocolMismatchError', async () => {
   const old = new FakeServer((r) => ({ id: r['id'], hello: { ...HELLO_OK, protocolVersion: 0 } }));
   queueMicrotask(() => old.send(OPENED));

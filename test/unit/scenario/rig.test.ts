@@ -34,6 +34,7 @@ test('rig: host sim gets the simulated Mac\'s settings with defaults', () => {
       sip: 'disabled', developerMode: false, teamId: 'DXTBNCH001',
       macos: { productName: 'macOS', productVersion: '15.5', buildVersion: '24F74' },
       approvedTeams: [], approvedExtensions: { DXTBNCH001: ['com.example.echo.driver'] },
+      dextServer: 'auto',
     },
   });
   assert.equal(rig.reservation.ttlMs, 30 * 60_000);
