@@ -8,7 +8,7 @@ import {
   ConnectTimeoutError, MalformedFrameError, NoMatchingServiceError, NotPermittedError, ProtocolMismatchError,
   ServiceTerminatedError, statusCodeName,
 } from './errors.ts';
-import { encodeFrame, FrameDecoder } from './framing.ts';
+import { FrameDecoder } from './framing.ts';
 
 /** The protocol version this client speaks (channel.proto, Hello.protocol_version). */
 export const CHANNEL_PROTOCOL_VERSION = 1;
@@ -17,6 +17,7 @@ const IO_RETURN_NOT_PERMITTED = 0xe00002e2 | 0; // kIOReturnNotPermitted as the 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const CLOSE_WAIT_MS = 5_000;
 const HISTORY_LIMIT = 100_000;
+const MAX_SENT_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A duplex byte stream to a channel server. `onClose` reports how the far side ended. */
 export interface ChannelTransport {
@@ -82,7 +83,7 @@ export type ChannelEventItem = ChannelEvent | EventGap;
 
 interface PendingCall {
   method: string;
-  id: bigint;
+  id: number;
   resolve(result: PlainMessage): void;
   reject(error: Error): void;
   timeoutMs: number;
@@ -104,11 +105,12 @@ export class ChannelClient {
   private bridgeInfo: BridgeInfo | undefined;
   private serverInfo: ServerInfo | undefined;
   private readonly decoder = new FrameDecoder();
-  private readonly pending = new Map<bigint, PendingCall>();
+  /** By request id: a number inside the client (exact up to 2^53, far beyond any session), a uint64 on the wire. */
+  private readonly pending = new Map<number, PendingCall>();
   /** One timer for every call's deadline (a timer per call cost more than the call): due at or before the earliest. */
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineDue = Infinity;
-  private nextId = 1n;
+  private nextId = 1;
   private failure: Error | undefined;
   private readonly opened = deferred<BridgeInfo>();
   private readonly termination = deferred<TerminationInfo>();
@@ -197,12 +199,12 @@ export class ChannelClient {
    */
   call(method: string, args: PlainMessage = {}, options?: CallOptions): Promise<PlainMessage> {
     let name: string;
-    let frame: Buffer;
+    let frame: Uint8Array;
     const id = this.nextId;
     try {
       name = this.codec.methodName(method);
       if (this.failure) throw this.failure;
-      frame = encodeFrame(this.codec.encodeRequest({ id, [name]: args }));
+      frame = this.codec.encodeRequestFrame(id, name, args);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -237,7 +239,7 @@ export class ChannelClient {
     for (const call of this.pending.values()) {
       if (call.deadline <= now) {
         this.pending.delete(call.id);
-        call.reject(new CallTimeoutError(call.method, call.id, call.timeoutMs));
+        call.reject(new CallTimeoutError(call.method, BigInt(call.id), call.timeoutMs));
       } else if (call.deadline < next) {
         next = call.deadline;
       }
@@ -352,9 +354,9 @@ export class ChannelClient {
     const status = response['status'] as { code?: number; message?: string } | undefined;
     const code = status?.code ?? 0;
     if (id !== 0n) {
-      const call = this.pending.get(id);
+      const call = id <= MAX_SENT_ID ? this.pending.get(Number(id)) : undefined; // larger ids were never sent
       if (!call) return; // answered after its deadline
-      this.pending.delete(id);
+      this.pending.delete(call.id);
       if (this.pending.size === 0) this.disarmDeadlineTimer(); // an idle client holds no timer
       if (code === STATUS_UNAVAILABLE) {
         call.reject(new ServiceTerminatedError(`channel call ${call.method} (id ${id}): service terminated: ${status?.message ?? ''}`));

@@ -11,7 +11,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { ChannelCodecError } from './errors.ts';
-import { fastDecode, fastEncode } from './fastcodec.ts';
+import { fastDecode, fastEncode, fastEncodeRequestFrame } from './fastcodec.ts';
+import { encodeFrame, MAX_MESSAGE_BYTES } from './framing.ts';
 
 export type PlainMessage = { [field: string]: unknown };
 
@@ -22,6 +23,11 @@ export interface ChannelCodec {
   /** 'GetInfo' | 'get_info' | 'getInfo' → 'getInfo'; throws listing the methods for an unknown name. */
   methodName(method: string): string;
   encodeRequest(request: PlainMessage): Uint8Array;
+  /**
+   * Request {id, [member]: args} as a frame (encodeFrame of encodeRequest, the same bytes).
+   * `member` is a requestMethods name; id >= 1 and at most 2^53.
+   */
+  encodeRequestFrame(id: number, member: string, args: PlainMessage): Uint8Array;
   decodeRequest(bytes: Uint8Array): PlainMessage;
   encodeResponse(response: PlainMessage): Uint8Array;
   decodeResponse(bytes: Uint8Array): PlainMessage;
@@ -143,6 +149,8 @@ function createCodec(root: protobuf.Root): ChannelCodec {
       throw new ChannelCodecError(`unknown channel method '${method}'; known: ${requestMethods.join(', ')}`);
     },
     encodeRequest: (value) => encode(request, value),
+    encodeRequestFrame: (id, member, args) =>
+      fastEncodeRequestFrame(request, id, member, args, MAX_MESSAGE_BYTES) ?? encodeFrame(encode(request, { id, [member]: args })),
     decodeRequest: (bytes) => decode(request, bytes),
     encodeResponse: (value) => encode(response, value),
     decodeResponse: (bytes) => decode(response, bytes),

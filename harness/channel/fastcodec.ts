@@ -140,30 +140,175 @@ function compileToPlain(repeated: FastField[], singular: FastField[], oneofMembe
 
 // ---------------------------------------------------------------------------------- encode
 
-let writer = protobuf.Writer.create(); // reused: finish() copies the bytes out
+/**
+ * protobufjs's Writer, in bytes straight into one reused scratch buffer: its Writer queues an
+ * object per field and copies at finish(), most of a call's garbage. Same encodings (varint
+ * widths, negative int32 as 10 bytes, protobufjs's own UTF-8). A sub-message reserves 5 bytes for
+ * its length and moves down once its length is known.
+ */
+class ScratchWriter {
+  buf = Buffer.allocUnsafe(4096);
+  pos = 0;
+  private readonly forks: number[] = [];
+
+  reset(): void {
+    this.pos = 0;
+    this.forks.length = 0;
+  }
+
+  reserve(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  uint32(v: number): void {
+    this.reserve(5);
+    const buf = this.buf;
+    let p = this.pos;
+    v >>>= 0;
+    while (v > 127) {
+      buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[p++] = v;
+    this.pos = p;
+  }
+
+  /** A 64-bit varint from its two halves (protobufjs's writeVarint64). */
+  varint64(lo: number, hi: number): void {
+    this.reserve(10);
+    const buf = this.buf;
+    let p = this.pos;
+    while (hi) {
+      buf[p++] = (lo & 127) | 128;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    while (lo > 127) {
+      buf[p++] = (lo & 127) | 128;
+      lo >>>= 7;
+    }
+    buf[p++] = lo;
+    this.pos = p;
+  }
+
+  int32(v: number): void {
+    if (v < 0) this.varint64(v >>> 0, 0xffffffff); // sign-extended to 64 bits, as protobufjs
+    else this.uint32(v);
+  }
+
+  string(v: string): void {
+    const length = protobuf.util.utf8.length(v);
+    this.uint32(length);
+    if (length === 0) return;
+    this.reserve(length);
+    protobuf.util.utf8.write(v, this.buf, this.pos);
+    this.pos += length;
+  }
+
+  bytes(v: Uint8Array): void {
+    this.uint32(v.length);
+    this.reserve(v.length);
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+  }
+
+  fork(): void {
+    this.reserve(5);
+    this.forks.push(this.pos);
+    this.pos += 5;
+  }
+
+  ldelim(): void {
+    const start = this.forks.pop()!;
+    const bodyStart = start + 5;
+    const length = this.pos - bodyStart;
+    const buf = this.buf; // the 5 bytes at start are reserved: no growth here
+    let p = start;
+    let v = length;
+    while (v > 127) {
+      buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[p++] = v;
+    if (p !== bodyStart) buf.copyWithin(p, bodyStart, bodyStart + length);
+    this.pos = p + length;
+  }
+
+  /** A copy of bytes [from, pos), `header` bytes of room left in front of them. */
+  copyOut(from: number, header: number): Buffer {
+    const length = this.pos - from;
+    const out = Buffer.allocUnsafe(header + length);
+    if (length <= 64) { // a loop beats Buffer#copy's checks for the usual few bytes
+      const buf = this.buf;
+      for (let i = 0; i < length; i++) out[header + i] = buf[from + i]!;
+    } else {
+      out.set(this.buf.subarray(from, this.pos), header);
+    }
+    return out;
+  }
+}
+
+const writer = new ScratchWriter();
 
 /** `value` encoded as `type`, or undefined when the reflective path must do it. */
 export function fastEncode(type: protobuf.Type, value: unknown): Uint8Array | undefined {
+  writer.reset();
   try {
     writeMessage(writer, fastType(type), value, 0);
   } catch (error) {
-    writer = protobuf.Writer.create(); // may hold a half-written message
     if (error === giveUp) return undefined;
     throw error;
   }
-  const bytes = writer.finish();
-  writer.reset();
-  return bytes;
+  return writer.copyOut(0, 0);
 }
 
-function writeMessage(writer: protobuf.Writer, type: FastType, value: unknown, depth: number): void {
+/**
+ * A Request {id, <member>: args} as a FRAMING A frame (varint length, then the message, in one
+ * buffer), or undefined when the reflective path must encode it or the length is out of 1..maxBytes
+ * (the caller's framing reports that). `member` is a Request.body member name.
+ */
+export function fastEncodeRequestFrame(
+  requestType: protobuf.Type, id: number, member: string, args: unknown, maxBytes: number,
+): Buffer | undefined {
+  const request = fastType(requestType);
+  const field = request.byName.get(member);
+  const idField = request.byName.get('id');
+  if (!request.supported || !field || field.kind !== 'message' || !field.oneof || !idField || idField.kind !== 'uint64'
+    || !Number.isSafeInteger(id) || id < 1) return undefined;
+  writer.reset();
+  try {
+    writer.uint32(idField.tag);
+    writer.varint64(id >>> 0, Math.floor(id / 4294967296) >>> 0);
+    writeValue(writer, field, args, true, 0);
+  } catch (error) {
+    if (error === giveUp) return undefined;
+    throw error;
+  }
+  const length = writer.pos;
+  if (length < 1 || length > maxBytes) return undefined;
+  const header = length < 0x80 ? 1 : length < 0x4000 ? 2 : 3;
+  const frame = writer.copyOut(0, header);
+  let v = length;
+  for (let i = 0; i < header; i++) {
+    frame[i] = (v & 0x7f) | (i < header - 1 ? 0x80 : 0);
+    v >>>= 7;
+  }
+  return frame;
+}
+
+function writeMessage(writer: ScratchWriter, type: FastType, value: unknown, depth: number): void {
   if (!type.supported || depth > MAX_DEPTH || typeof value !== 'object' || value === null || Array.isArray(value)
     || value instanceof Uint8Array) throw giveUp;
   const message = value as Record<string, unknown>;
-  const present: FastField[] = [];
+  // First pass checks (no allocation: for…in over a plain object walks V8's enum cache).
   let ordered = true;
   let oneofsSeen = 0;
-  for (const key of Object.keys(message)) {
+  let lastId = 0;
+  for (const key in message) {
+    if (!Object.hasOwn(message, key)) throw giveUp;
     const v = message[key];
     if (v === undefined || v === null) continue;
     const field = type.byName.get(key);
@@ -172,67 +317,105 @@ function writeMessage(writer: protobuf.Writer, type: FastType, value: unknown, d
       if (oneofsSeen & field.oneofBit) throw giveUp; // two members of one oneof: the slow path reports it
       oneofsSeen |= field.oneofBit;
     }
-    if (present.length > 0 && present[present.length - 1]!.id > field.id) ordered = false;
-    present.push(field);
+    if (lastId > field.id) ordered = false;
+    lastId = field.id;
   }
-  if (!ordered) present.sort((a, b) => a.id - b.id); // protobufjs writes fields by number
-  for (let i = 0; i < present.length; i++) {
-    const field = present[i]!;
-    const v = message[field.name];
-    if (field.repeated) {
-      if (!Array.isArray(v)) throw giveUp;
-      for (const item of v) writeValue(writer, field, item, true, depth);
-    } else {
-      writeValue(writer, field, v, field.explicit, depth);
+  if (ordered) {
+    for (const key in message) {
+      const v = message[key];
+      if (v !== undefined && v !== null) writeField(writer, type.byName.get(key)!, v, depth);
     }
+    return;
+  }
+  const present: FastField[] = [];
+  for (const key of Object.keys(message)) {
+    const v = message[key];
+    if (v !== undefined && v !== null) present.push(type.byName.get(key)!);
+  }
+  present.sort((a, b) => a.id - b.id); // protobufjs writes fields by number
+  for (let i = 0; i < present.length; i++) writeField(writer, present[i]!, message[present[i]!.name], depth);
+}
+
+function writeField(writer: ScratchWriter, field: FastField, v: unknown, depth: number): void {
+  if (field.repeated) {
+    if (!Array.isArray(v)) throw giveUp;
+    for (const item of v) writeValue(writer, field, item, true, depth);
+  } else {
+    writeValue(writer, field, v, field.explicit, depth);
   }
 }
 
 /** One field value; `always` = write it even when it is the zero value (explicit presence, repeated). */
-function writeValue(writer: protobuf.Writer, field: FastField, v: unknown, always: boolean, depth: number): void {
+function writeValue(writer: ScratchWriter, field: FastField, v: unknown, always: boolean, depth: number): void {
   switch (field.kind) {
     case 'message':
-      writer.uint32(field.tag).fork();
+      writer.uint32(field.tag);
+      writer.fork();
       writeMessage(writer, fastType(field.field.resolvedType as protobuf.Type), v, depth + 1);
       writer.ldelim();
       return;
     case 'int32':
     case 'enum':
       if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) throw giveUp;
-      if (always || v !== field.zero) writer.uint32(field.tag).int32(v); // an enum's zero is its first value
+      if (always || v !== field.zero) { // an enum's zero is its first value
+        writer.uint32(field.tag);
+        writer.int32(v);
+      }
       return;
     case 'uint32':
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > UINT32_MAX) throw giveUp;
-      if (always || v !== 0) writer.uint32(field.tag).uint32(v);
+      if (always || v !== 0) {
+        writer.uint32(field.tag);
+        writer.uint32(v);
+      }
       return;
     case 'int64':
     case 'uint64': {
       const unsigned = field.kind === 'uint64';
       if (typeof v === 'number') {
         if (!Number.isSafeInteger(v) || (unsigned && v < 0)) throw giveUp;
-        if (always || v !== 0) writer.uint32(field.tag).uint64(v); // exact: LongBits.fromNumber, as Long.fromNumber
+        if (always || v !== 0) {
+          writer.uint32(field.tag);
+          if (v >= 0) writer.varint64(v >>> 0, Math.floor(v / 4294967296) >>> 0); // exact below 2^53
+          else writeBigVarint(writer, BigInt(v)); // two's complement, as LongBits.fromNumber
+        }
         return;
       }
       if (typeof v !== 'bigint' || (unsigned ? v < 0n || v > UINT64_MAX : v < INT64_MIN || v > INT64_MAX)) throw giveUp;
       if (always || v !== 0n) {
-        const bits = BigInt.asUintN(64, v);
-        writer.uint32(field.tag).uint64({ low: Number(bits & 0xffffffffn) | 0, high: Number(bits >> 32n) | 0, unsigned });
+        writer.uint32(field.tag);
+        writeBigVarint(writer, v);
       }
       return;
     }
     case 'bool':
       if (typeof v !== 'boolean') throw giveUp;
-      if (always || v) writer.uint32(field.tag).bool(v);
+      if (always || v) {
+        writer.uint32(field.tag);
+        writer.uint32(v ? 1 : 0);
+      }
       return;
     case 'string':
       if (typeof v !== 'string') throw giveUp;
-      if (always || v.length > 0) writer.uint32(field.tag).string(v);
+      if (always || v.length > 0) {
+        writer.uint32(field.tag);
+        writer.string(v);
+      }
       return;
     case 'bytes':
       if (!(v instanceof Uint8Array)) throw giveUp;
-      if (always || v.length > 0) writer.uint32(field.tag).bytes(v);
+      if (always || v.length > 0) {
+        writer.uint32(field.tag);
+        writer.bytes(v);
+      }
       return;
   }
+}
+
+/** A 64-bit integer (in int64 or uint64 range) as its two's complement varint. */
+function writeBigVarint(writer: ScratchWriter, v: bigint): void {
+  const bits = BigInt.asUintN(64, v);
+  writer.varint64(Number(bits & 0xffffffffn), Number(bits >> 32n));
 }
 
 // ---------------------------------------------------------------------------------- decode

@@ -185,3 +185,21 @@ test('values outside the canonical JS types hand back to the slow path, which co
   ]) assert.equal(fastEncode(request, value), undefined, show(value));
   assert.equal(Buffer.from(codec.encodeRequest({ id: '3', ping: { data: 'abc' } })).toString('hex'), '0803' + '1a05' + '1203616263');
 });
+
+test('encodeRequestFrame: the same bytes as encodeFrame(encodeRequest(…)) for large ids, 64-bit values and long frames', async () => {
+  const { encodeFrame } = await import('../../../harness/channel/framing.ts');
+  const slow = (id: number, member: string, args: Record<string, unknown>) => encodeFrame(codec.encodeRequest({ id, [member]: args }));
+  const cases: [number, string, Record<string, unknown>][] = [
+    [1, 'ping', {}],
+    [2 ** 32 + 5, 'ping', { nonce: 7 }],
+    [Number.MAX_SAFE_INTEGER, 'getInfo', {}],
+    [3, 'ioStart', { mode: 1, byteCount: 2n ** 40n + 3n, pattern: 3, seed: 1, chunkSize: 65536 }],
+    // A sub-message over 127 bytes (2-byte length) and a frame over 4096 bytes (grown scratch buffer, 2-byte header).
+    [4, 'extension', { typeName: 'dextbench.echo.v1.Echo', payload: new Uint8Array(300).fill(7) }],
+    [5, 'extension', { typeName: 'x', payload: new Uint8Array(5000).fill(1) }],
+    [6, 'injectFault', { kind: 1, endpoint: 129, param: 2n ** 63n }],
+  ];
+  for (const [id, member, args] of cases) {
+    assert.deepEqual(Buffer.from(codec.encodeRequestFrame(id, member, args)), slow(id, member, args), `${member} id ${id}`);
+  }
+});
