@@ -55,9 +55,12 @@ int bridge_uc_call(bridge_transport_t *t, const uint8_t *req, size_t req_len, ui
  * before a stderr line (which mirrors a frame), before exiting, and before a call when a queued
  * answer has waited OUT_MAX_WAIT_NS or the call may take long (Extension runs the dext's own code;
  * the other bodies are answered by libdextbench without waiting). So an answer is held back by at
- * most OUT_MAX_WAIT_NS plus one such call, never behind an Extension call. */
+ * most OUT_MAX_WAIT_NS plus one such call, never behind an Extension call. A long run of input is
+ * also answered every OUT_FLUSH_ANSWERS requests, so the harness works on those answers while the
+ * bridge handles the rest (the harness writes its requests in batches of 16 for the same reason). */
 #define OUT_QUEUE_BYTES 65536u
 #define OUT_MAX_WAIT_NS 1000000u
+#define OUT_FLUSH_ANSWERS 16u
 
 typedef struct bridge {
     bridge_transport_t *t;
@@ -67,6 +70,7 @@ typedef struct bridge {
     uint8_t resp[DXB_MAX_MESSAGE_BYTES];
     uint8_t out[OUT_QUEUE_BYTES];
     size_t out_len;
+    unsigned out_answers; /* requests handled since the last flush */
     uint64_t out_since_ns; /* when the oldest queued frame was queued */
     dextbench_v1_Response scratch; /* large: kept off the stack */
 } bridge_t;
@@ -95,6 +99,7 @@ static int write_all(int fd, const uint8_t *buf, size_t len) {
 static int flush_output(bridge_t *b) {
     int rc = write_all(b->out_fd, b->out, b->out_len);
     b->out_len = 0;
+    b->out_answers = 0;
     return rc;
 }
 
@@ -350,6 +355,10 @@ static int consume_frames(bridge_t *b, int *exit_code) {
         if (b->in_len - pos < hl + ml) break;
         stop = handle_request(b, b->in + pos + hl, ml, exit_code);
         pos += hl + ml;
+        if (!stop && ++b->out_answers >= OUT_FLUSH_ANSWERS && flush_output(b) != 0) {
+            *exit_code = BRIDGE_EXIT_IO;
+            return 1;
+        }
         if (!stop) stop = handle_notes(b, exit_code); /* e.g. the call above crashed the dext */
     }
     memmove(b->in, b->in + pos, b->in_len - pos);

@@ -2,12 +2,14 @@
 // locally or through ssh). Requests carry increasing ids from 1; any number may be in flight and
 // each response is routed by id. Every call has a deadline; every way the far side can fail ends in
 // one clear error for every pending call, never a hang.
+import type protobuf from 'protobufjs';
 import { loadChannelCodec, type ChannelCodec, type PlainMessage } from './codec.ts';
 import {
   BridgeExitedError, BridgeNotFoundError, CallFailedError, CallTimeoutError, ChannelClosedError, ChannelError,
   ConnectTimeoutError, MalformedFrameError, NoMatchingServiceError, NotPermittedError, ProtocolMismatchError,
   ServiceTerminatedError, statusCodeName,
 } from './errors.ts';
+import { fastDecodeCallResponse } from './fastcodec.ts';
 import { FrameDecoder } from './framing.ts';
 
 /** The protocol version this client speaks (channel.proto, Hello.protocol_version). */
@@ -100,6 +102,8 @@ function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(e
 
 export class ChannelClient {
   readonly codec: ChannelCodec;
+  /** codec's Response type, for answers to calls read without a Response object (fastDecodeCallResponse). */
+  private readonly responseType: protobuf.Type;
   /** Resolves when the service terminates (TERMINATED frame or bridge exit 2); never rejects. */
   readonly terminated: Promise<TerminationInfo>;
   private bridgeInfo: BridgeInfo | undefined;
@@ -127,6 +131,7 @@ export class ChannelClient {
     private readonly options: ConnectOptions,
   ) {
     this.codec = options.codec ?? loadChannelCodec();
+    this.responseType = this.codec.root.lookupType('dextbench.v1.Response');
     this.terminated = this.termination.promise;
     this.opened.promise.catch(() => { /* reported by connect() */ });
     transport.onData((chunk) => this.onData(chunk));
@@ -337,6 +342,11 @@ export class ChannelClient {
       return;
     }
     for (const message of messages) {
+      const answer = fastDecodeCallResponse(this.responseType, message);
+      if (answer) {
+        this.onCallResponse(answer.id, answer.code, answer.message, answer.result);
+        continue;
+      }
       let response: PlainMessage;
       try {
         response = this.codec.decodeResponse(message);
@@ -354,24 +364,30 @@ export class ChannelClient {
     const status = response['status'] as { code?: number; message?: string } | undefined;
     const code = status?.code ?? 0;
     if (id !== 0n) {
-      const call = id <= MAX_SENT_ID ? this.pending.get(Number(id)) : undefined; // larger ids were never sent
-      if (!call) return; // answered after its deadline
-      this.pending.delete(call.id);
-      if (this.pending.size === 0) this.disarmDeadlineTimer(); // an idle client holds no timer
-      if (code === STATUS_UNAVAILABLE) {
-        call.reject(new ServiceTerminatedError(`channel call ${call.method} (id ${id}): service terminated: ${status?.message ?? ''}`));
-      } else if (code !== 0) {
-        call.reject(new CallFailedError(call.method, code, statusCodeName(code), status?.message ?? ''));
-      } else {
-        const member = response['result'] as string | undefined;
-        call.resolve((member ? response[member] : undefined) as PlainMessage ?? {});
-      }
+      if (id > MAX_SENT_ID) return; // never sent
+      const member = response['result'] as string | undefined;
+      this.onCallResponse(Number(id), code, status?.message ?? '', member ? response[member] as PlainMessage | undefined : undefined);
       return;
     }
     const result = response['result'];
     if (result === 'eventBatch') this.onEvents((response['eventBatch'] as { events: PlainMessage[] }).events);
     else if (result === 'bridgeStatus') this.onBridgeStatus(response['bridgeStatus'] as PlainMessage);
     else if (code !== 0) this.lastBridgeError = `${statusCodeName(code)}: ${status?.message ?? ''}`;
+  }
+
+  /** A call's answer: `result` is the Response's result member (undefined without one). */
+  private onCallResponse(id: number, code: number, message: string, result: PlainMessage | undefined): void {
+    const call = this.pending.get(id);
+    if (!call) return; // answered after its deadline
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.disarmDeadlineTimer(); // an idle client holds no timer
+    if (code === STATUS_UNAVAILABLE) {
+      call.reject(new ServiceTerminatedError(`channel call ${call.method} (id ${id}): service terminated: ${message}`));
+    } else if (code !== 0) {
+      call.reject(new CallFailedError(call.method, code, statusCodeName(code), message));
+    } else {
+      call.resolve(result ?? {});
+    }
   }
 
   private onBridgeStatus(status: PlainMessage): void {

@@ -32,18 +32,26 @@ interface FastField {
   readonly zero: number;
   /** A bit per oneof of the type (0 outside oneofs), to catch two members set. */
   readonly oneofBit: number;
+  /** The FastType of a message field, once looked up (fastType's WeakMap costs a lookup per value). */
+  sub: FastType | undefined;
 }
 
 interface FastType {
   readonly supported: boolean;
   readonly fields: FastField[];
   readonly byName: Map<string, FastField>;
-  readonly byId: Map<number, FastField>;
+  /** By field number (a sparse array: numbers are small). */
+  readonly byId: (FastField | undefined)[];
   readonly repeated: FastField[];
   readonly singular: FastField[]; // not in a oneof
   readonly oneofMembers: FastField[];
   /** The decoded field values (by FastField.index) as toObject + dropNulls would give them. */
   readonly toPlain: (values: unknown[]) => Record<string, unknown>;
+  /** The fields named id and status, if any (a Request's and a Response's routing fields). */
+  readonly idField: FastField | undefined;
+  readonly statusField: FastField | undefined;
+  /** readMessage's field values, one array per nesting depth, all undefined between reads. */
+  readonly scratch: unknown[][];
 }
 
 const MAX_DEPTH = 64; // protobufjs stops at 100; deeper input takes the slow path
@@ -66,6 +74,10 @@ function fastType(type: protobuf.Type): FastType {
     fastTypes.set(type, fast);
   }
   return fast;
+}
+
+function subType(field: FastField): FastType {
+  return field.sub ??= fastType(field.field.resolvedType as protobuf.Type);
 }
 
 function describeType(type: protobuf.Type): FastType {
@@ -93,6 +105,7 @@ function describeType(type: protobuf.Type): FastType {
       explicit: oneof !== undefined, oneof: oneof?.name, wireType, tag: ((field.id << 3) | wireType) >>> 0,
       zero: kind === 'enum' ? field.typeDefault as number : 0,
       oneofBit: oneof ? 1 << oneofNames.indexOf(oneof.name) : 0,
+      sub: undefined,
     });
   }
   const repeated = fields.filter((f) => f.repeated && !f.oneof);
@@ -102,11 +115,14 @@ function describeType(type: protobuf.Type): FastType {
     supported,
     fields,
     byName: new Map(fields.map((f) => [f.name, f])),
-    byId: new Map(fields.map((f) => [f.id, f])),
+    byId: fields.reduce<(FastField | undefined)[]>((all, f) => { all[f.id] = f; return all; }, []),
     repeated,
     singular,
     oneofMembers,
     toPlain: supported ? compileToPlain(repeated, singular, oneofMembers) : () => { throw giveUp; },
+    idField: fields.find((f) => f.name === 'id'),
+    statusField: fields.find((f) => f.name === 'status'),
+    scratch: [],
   };
 }
 
@@ -153,7 +169,7 @@ class ScratchWriter {
 
   reset(): void {
     this.pos = 0;
-    this.forks.length = 0;
+    if (this.forks.length !== 0) this.forks.length = 0;
   }
 
   reserve(bytes: number): void {
@@ -252,6 +268,11 @@ class ScratchWriter {
 }
 
 const writer = new ScratchWriter();
+/** The last Request / Response type seen and its FastType: one client's calls skip the WeakMap. */
+let lastRequestType: protobuf.Type | undefined;
+let lastRequest: FastType | undefined;
+let lastResponseType: protobuf.Type | undefined;
+let lastResponse: FastType | undefined;
 
 /** `value` encoded as `type`, or undefined when the reflective path must do it. */
 export function fastEncode(type: protobuf.Type, value: unknown): Uint8Array | undefined {
@@ -273,9 +294,11 @@ export function fastEncode(type: protobuf.Type, value: unknown): Uint8Array | un
 export function fastEncodeRequestFrame(
   requestType: protobuf.Type, id: number, member: string, args: unknown, maxBytes: number,
 ): Buffer | undefined {
-  const request = fastType(requestType);
+  const request = requestType === lastRequestType ? lastRequest! : fastType(requestType);
+  lastRequestType = requestType;
+  lastRequest = request;
   const field = request.byName.get(member);
-  const idField = request.byName.get('id');
+  const idField = request.idField;
   if (!request.supported || !field || field.kind !== 'message' || !field.oneof || !idField || idField.kind !== 'uint64'
     || !Number.isSafeInteger(id) || id < 1) return undefined;
   writer.reset();
@@ -351,7 +374,7 @@ function writeValue(writer: ScratchWriter, field: FastField, v: unknown, always:
     case 'message':
       writer.uint32(field.tag);
       writer.fork();
-      writeMessage(writer, fastType(field.field.resolvedType as protobuf.Type), v, depth + 1);
+      writeMessage(writer, subType(field), v, depth + 1);
       writer.ldelim();
       return;
     case 'int32':
@@ -469,13 +492,88 @@ export function fastDecode(type: protobuf.Type, bytes: Uint8Array): Record<strin
   }
 }
 
+/** A call's answer as fastDecodeCallResponse reads it; one object, overwritten by the next read. */
+export interface CallResponse {
+  /** Response.id, >= 1 and exact (at most 2^53 - 1). */
+  id: number;
+  /** Status.code (0 when the status is absent). */
+  code: number;
+  /** Status.message ('' when absent). */
+  message: string;
+  /** The plain object of the result member, as decodeResponse gives it; undefined without one. */
+  result: Record<string, unknown> | undefined;
+}
+
+const callResponse: CallResponse = { id: 0, code: 0, message: '', result: undefined };
+
+/**
+ * The parts of a Response {id, status, result member} a client routes by, read straight from the
+ * bytes: no Response object, no bigint id. Undefined for anything else — id 0 or absent, an id
+ * above 2^53 - 1, and whatever fastDecode would give up on — so decodeResponse handles those. The
+ * result member and status decode exactly as fastDecode decodes them inside the Response.
+ */
+export function fastDecodeCallResponse(responseType: protobuf.Type, bytes: Uint8Array): CallResponse | undefined {
+  const type = responseType === lastResponseType ? lastResponse! : fastType(responseType);
+  lastResponseType = responseType;
+  lastResponse = type;
+  const idField = type.idField;
+  const statusField = type.statusField;
+  if (!type.supported || !idField || idField.kind !== 'uint64' || idField.oneof
+    || !statusField || statusField.kind !== 'message' || statusField.oneof || statusField.repeated) return undefined;
+  const end = bytes.length;
+  let idLo = 0;
+  let idHi = 0;
+  let idSeen = false;
+  let status: Record<string, unknown> | undefined;
+  let result: Record<string, unknown> | undefined;
+  pos = 0;
+  try {
+    while (pos < end) {
+      if (!readVarint32(bytes, end)) return undefined;
+      const field = type.byId[lo >>> 3];
+      if (!field || (lo & 7) !== field.wireType) return undefined;
+      if (field === idField) {
+        if (idSeen || readVarint(bytes, end) === 0) return undefined;
+        idSeen = true;
+        idLo = lo;
+        idHi = hi;
+      } else if (field === statusField) {
+        if (status !== undefined) return undefined;
+        status = readValue(field, bytes, end, 0) as Record<string, unknown>;
+      } else if (field.oneof && field.kind === 'message' && !field.repeated) {
+        if (result !== undefined) return undefined;
+        result = readValue(field, bytes, end, 0) as Record<string, unknown>;
+      } else {
+        return undefined;
+      }
+    }
+  } catch (error) {
+    if (error === giveUp) return undefined;
+    throw error;
+  }
+  if (pos !== end || (idLo === 0 && idHi === 0) || idHi > 0x1fffff) return undefined;
+  callResponse.id = idHi * 4294967296 + idLo;
+  callResponse.code = status ? status['code'] as number : 0;
+  callResponse.message = status ? status['message'] as string : '';
+  callResponse.result = result;
+  return callResponse;
+}
+
 function readMessage(type: FastType, buf: Uint8Array, end: number, depth: number): Record<string, unknown> {
   if (!type.supported || depth > MAX_DEPTH) throw giveUp;
-  const values: unknown[] = new Array(type.fields.length);
+  const values = type.scratch[depth] ??= new Array<unknown>(type.fields.length).fill(undefined);
+  try {
+    return readFields(type, values, buf, end, depth);
+  } finally {
+    values.fill(undefined);
+  }
+}
+
+function readFields(type: FastType, values: unknown[], buf: Uint8Array, end: number, depth: number): Record<string, unknown> {
   let oneofsSeen = 0;
   while (pos < end) {
     if (!readVarint32(buf, end)) throw giveUp;
-    const field = type.byId.get(lo >>> 3);
+    const field = type.byId[lo >>> 3];
     if (!field || (lo & 7) !== field.wireType) throw giveUp; // unknown fields: the slow path skips them
     const v = readValue(field, buf, end, depth);
     if (field.repeated) {
@@ -501,7 +599,7 @@ function readValue(field: FastField, buf: Uint8Array, end: number, depth: number
     const start = pos;
     if (start + length > end) throw giveUp;
     if (field.kind === 'message') {
-      const value = readMessage(fastType(field.field.resolvedType as protobuf.Type), buf, start + length, depth + 1);
+      const value = readMessage(subType(field), buf, start + length, depth + 1);
       pos = start + length;
       return value;
     }

@@ -79,6 +79,60 @@ static dxb_handler_fn handler_for(const dxb_handlers_t *h, pb_size_t which) {
     }
 }
 
+/* Clears resp's header (id, status, which_result) and zeroes the result member a request of kind
+ * `body` is answered with (handlers write only that member); 0 = no member. */
+static void clear_response(dextbench_v1_Response *resp, pb_size_t body) {
+    resp->id = 0;
+    resp->has_status = false;
+    memset(&resp->status, 0, sizeof resp->status);
+    resp->which_result = 0;
+    switch (body) {
+    case dextbench_v1_Request_hello_tag: memset(&resp->result.hello, 0, sizeof resp->result.hello); break;
+    case dextbench_v1_Request_ping_tag: /* bytes past data.size are never encoded: leave its 8 KiB alone */
+        resp->result.ping.nonce = 0;
+        resp->result.ping.data.size = 0;
+        resp->result.ping.time_ns = 0;
+        break;
+    case dextbench_v1_Request_get_info_tag: memset(&resp->result.info, 0, sizeof resp->result.info); break;
+    case dextbench_v1_Request_get_stats_tag: memset(&resp->result.stats, 0, sizeof resp->result.stats); break;
+    case dextbench_v1_Request_reset_stats_tag: memset(&resp->result.reset_stats, 0, sizeof resp->result.reset_stats); break;
+    case dextbench_v1_Request_io_start_tag: memset(&resp->result.io_start, 0, sizeof resp->result.io_start); break;
+    case dextbench_v1_Request_io_status_tag: memset(&resp->result.io_status, 0, sizeof resp->result.io_status); break;
+    case dextbench_v1_Request_io_stop_tag: memset(&resp->result.io_stop, 0, sizeof resp->result.io_stop); break;
+    case dextbench_v1_Request_inject_fault_tag: memset(&resp->result.inject_fault, 0, sizeof resp->result.inject_fault); break;
+    case dextbench_v1_Request_poll_events_tag: memset(&resp->result.event_batch, 0, sizeof resp->result.event_batch); break;
+    case dextbench_v1_Request_extension_tag: memset(&resp->result.extension, 0, sizeof resp->result.extension); break;
+    default: break;
+    }
+}
+
+/* True when the top level of the Request bytes holds a Ping body (field 3, length-delimited). */
+static bool has_ping_body(const uint8_t *in, size_t in_len) {
+    pb_istream_t is = pb_istream_from_buffer(in, in_len);
+    while (is.bytes_left > 0) {
+        pb_wire_type_t wt;
+        uint32_t tag;
+        bool eof;
+        if (!pb_decode_tag(&is, &wt, &tag, &eof)) return false;
+        if (tag == dextbench_v1_Request_ping_tag && wt == PB_WT_STRING) return true;
+        if (!pb_skip_field(&is, wt)) return false;
+    }
+    return false;
+}
+
+/* pb_decode of a Request, as from fresh defaults. pb_decode zeroes the 8 KiB Ping member before
+ * decoding into it whenever which_body was another kind; for a Request with a Ping body the same
+ * result comes from clearing what a Ping's bytes mean (nonce, data.size) and decoding without
+ * that init: nanopb then fills the member it already holds. */
+static bool decode_request(pb_istream_t *is, const uint8_t *in, size_t in_len, dextbench_v1_Request *req) {
+    if (!has_ping_body(in, in_len)) return pb_decode(is, dextbench_v1_Request_fields, req);
+    req->id = 0;
+    req->which_body = dextbench_v1_Request_ping_tag;
+    req->body.ping.nonce = 0;
+    req->body.ping.data.size = 0;
+    return pb_decode_ex(is, dextbench_v1_Request_fields, req, PB_DECODE_NOINIT);
+}
+
 static bool encode_response(const dextbench_v1_Response *resp, uint8_t *out, size_t out_cap, size_t *out_len) {
     pb_ostream_t os = pb_ostream_from_buffer(out, out_cap);
     if (!pb_encode(&os, dextbench_v1_Response_fields, resp)) return false;
@@ -94,14 +148,17 @@ int dxb_server_handle(dxb_server_t *server, const uint8_t *in, size_t in_len, ui
     size_t need = 0;
     uint64_t id;
 
-    memset(req, 0, sizeof *req);
-    memset(resp, 0, sizeof *resp);
-    if (!pb_decode(&is, dextbench_v1_Request_fields, req)) {
+    /* No memset of the (8 KiB) structs per call: pb_decode sets every field of req to its default
+     * first (and zeroes a oneof member as it decodes it), and resp gets its header cleared and the
+     * result member of the request's kind zeroed (clear_response). */
+    if (!decode_request(&is, in, in_len, req)) {
+        clear_response(resp, 0);
         /* The id may not have been read; report what we have (0 when unknown). */
         resp->id = req->id;
         dxb_status_set(resp, DXB_STATUS_INVALID_ARGUMENT, "malformed Request: ", PB_GET_ERROR(&is));
     } else {
         dxb_handler_fn fn = handler_for(&server->handlers, req->which_body);
+        clear_response(resp, req->which_body);
         resp->id = req->id;
         if (fn == NULL) {
             dxb_status_set(resp, DXB_STATUS_UNIMPLEMENTED,
@@ -116,11 +173,11 @@ int dxb_server_handle(dxb_server_t *server, const uint8_t *in, size_t in_len, ui
         }
     }
     id = resp->id;
-    if (pb_get_encoded_size(&need, dextbench_v1_Response_fields, resp) && need <= out_cap &&
-        encode_response(resp, out, out_cap, out_len))
-        return DXB_OK;
+    /* The size is needed only when encoding fails (out_cap too small): no sizing pass per call. */
+    if (encode_response(resp, out, out_cap, out_len)) return DXB_OK;
+    if (!pb_get_encoded_size(&need, dextbench_v1_Response_fields, resp)) need = 0;
 
-    memset(resp, 0, sizeof *resp);
+    clear_response(resp, 0);
     resp->id = id;
     dxb_status_set(resp, DXB_STATUS_RESOURCE_EXHAUSTED, "response needs ", NULL);
     dxb_str_append_u64(resp->status.message, sizeof resp->status.message, (uint64_t)need);

@@ -183,3 +183,24 @@ test('a missing bridge command is BridgeNotFoundError with how to get one', opts
   await assert.rejects(openBridge(new LocalExec(), { match: MATCH, command: ['/nonexistent/dextbench-bridge'], timeoutMs: 5000 }),
     (e: unknown) => e instanceof BridgeNotFoundError && /bridge command not found: \/nonexistent\/dextbench-bridge — build it with `make -C dext-fixtures\/bridge`/.test(e.message));
 });
+
+test('each Ping answer holds only its own request: no nonce or data left from the call before', opts, async () => {
+  // The server reuses its Request/Response structs across calls without clearing them whole.
+  const client = await open();
+  try {
+    const long = Buffer.alloc(300, 0xab);
+    assert.deepEqual(pick(await client.call('ping', { nonce: 9n, data: long })), { nonce: 9n, data: long });
+    assert.deepEqual(pick(await client.call('ping', { data: Buffer.from('ab') })), { nonce: 0n, data: Buffer.from('ab') });
+    assert.deepEqual(pick(await client.call('ping', {})), { nonce: 0n, data: Buffer.alloc(0) });
+    assert.equal((await client.call('getInfo'))['driverName'], 'EchoDriver');
+    assert.deepEqual(pick(await client.call('ping', { nonce: 3 })), { nonce: 3n, data: Buffer.alloc(0) });
+    await assert.rejects(client.call('ioStop', { ioId: 77 }), /NOT_FOUND/);
+    assert.deepEqual(pick(await client.call('ping', { nonce: 4, data: Buffer.from('z') })), { nonce: 4n, data: Buffer.from('z') });
+  } finally {
+    await client.close();
+  }
+});
+
+function pick(pong: PlainMessage): PlainMessage {
+  return { nonce: pong['nonce'], data: Buffer.from(pong['data'] as Uint8Array) };
+}
