@@ -80,9 +80,10 @@ static int32_t on_get_info(void *ctx, const dextbench_v1_Request *req, dextbench
     return DXB_STATUS_OK;
 }
 
-static int32_t endpoint_not_found(dextbench_v1_Response *resp, uint32_t endpoint) {
-    dxb_status_set(resp, DXB_STATUS_NOT_FOUND, "no endpoint ", NULL);
-    dxb_str_append_u64(resp->status.message, sizeof resp->status.message, endpoint);
+/* NOT_FOUND with "no <what> <value>" (an endpoint or an io id). */
+static int32_t not_found(dextbench_v1_Response *resp, const char *what, uint64_t value) {
+    dxb_status_set(resp, DXB_STATUS_NOT_FOUND, what, NULL);
+    dxb_str_append_u64(resp->status.message, sizeof resp->status.message, value);
     return DXB_STATUS_NOT_FOUND;
 }
 
@@ -90,7 +91,7 @@ static int32_t on_get_stats(void *ctx, const dextbench_v1_Request *req, dextbenc
     dxb_loopback_t *m = ctx;
     uint32_t endpoint = req->body.get_stats.endpoint, i;
     dextbench_v1_StatsResult *r = &resp->result.stats;
-    if (endpoint != 0 && stats_for(m, endpoint) == NULL) return endpoint_not_found(resp, endpoint);
+    if (endpoint != 0 && stats_for(m, endpoint) == NULL) return not_found(resp, "no endpoint ", endpoint);
     resp->which_result = dextbench_v1_Response_stats_tag;
     for (i = 0; i < m->n_endpoints; i++)
         if (endpoint == 0 || m->stats[i].endpoint == endpoint) r->endpoints[r->endpoints_count++] = m->stats[i];
@@ -100,7 +101,7 @@ static int32_t on_get_stats(void *ctx, const dextbench_v1_Request *req, dextbenc
 static int32_t on_reset_stats(void *ctx, const dextbench_v1_Request *req, dextbench_v1_Response *resp) {
     dxb_loopback_t *m = ctx;
     uint32_t endpoint = req->body.reset_stats.endpoint, i;
-    if (endpoint != 0 && stats_for(m, endpoint) == NULL) return endpoint_not_found(resp, endpoint);
+    if (endpoint != 0 && stats_for(m, endpoint) == NULL) return not_found(resp, "no endpoint ", endpoint);
     for (i = 0; i < m->n_endpoints; i++) {
         if (endpoint != 0 && m->stats[i].endpoint != endpoint) continue;
         uint32_t keep = m->stats[i].endpoint;
@@ -145,7 +146,7 @@ static int32_t on_io_start(void *ctx, const dextbench_v1_Request *req, dextbench
             return invalid(resp, "device has no endpoint for that direction");
     } else if (s->mode == dextbench_v1_IoMode_IO_MODE_ENDPOINT) {
         bool is_in = (s->endpoint & 0x80u) != 0;
-        if (stats_for(m, s->endpoint) == NULL) return endpoint_not_found(resp, s->endpoint);
+        if (stats_for(m, s->endpoint) == NULL) return not_found(resp, "no endpoint ", s->endpoint);
         if (dir == dextbench_v1_Direction_DIRECTION_BOTH && req->body.io_start.direction != 0)
             return invalid(resp, "IoStart ENDPOINT mode moves one direction");
         if ((dir == dextbench_v1_Direction_DIRECTION_IN && !is_in) || (dir == dextbench_v1_Direction_DIRECTION_OUT && is_in))
@@ -184,16 +185,10 @@ static int32_t on_io_start(void *ctx, const dextbench_v1_Request *req, dextbench
     return DXB_STATUS_OK;
 }
 
-static int32_t io_not_found(dextbench_v1_Response *resp, uint64_t io_id) {
-    dxb_status_set(resp, DXB_STATUS_NOT_FOUND, "no io ", NULL);
-    dxb_str_append_u64(resp->status.message, sizeof resp->status.message, io_id);
-    return DXB_STATUS_NOT_FOUND;
-}
-
 static int32_t on_io_status(void *ctx, const dextbench_v1_Request *req, dextbench_v1_Response *resp) {
     dxb_loopback_t *m = ctx;
     dxb_loopback_io_t *io = io_by_id(m, req->body.io_status.io_id);
-    if (io == NULL) return io_not_found(resp, req->body.io_status.io_id);
+    if (io == NULL) return not_found(resp, "no io ", req->body.io_status.io_id);
     resp->which_result = dextbench_v1_Response_io_status_tag;
     fill_status(m, io, &resp->result.io_status);
     return DXB_STATUS_OK;
@@ -202,7 +197,7 @@ static int32_t on_io_status(void *ctx, const dextbench_v1_Request *req, dextbenc
 static int32_t on_io_stop(void *ctx, const dextbench_v1_Request *req, dextbench_v1_Response *resp) {
     dxb_loopback_t *m = ctx;
     dxb_loopback_io_t *io = io_by_id(m, req->body.io_stop.io_id);
-    if (io == NULL) return io_not_found(resp, req->body.io_stop.io_id);
+    if (io == NULL) return not_found(resp, "no io ", req->body.io_stop.io_id);
     if (io->state == dextbench_v1_IoState_IO_STATE_RUNNING) finish(m, io, dextbench_v1_IoState_IO_STATE_ABORTED);
     resp->which_result = dextbench_v1_Response_io_stop_tag;
     fill_status(m, io, &resp->result.io_stop);
@@ -219,7 +214,7 @@ static int32_t on_inject_fault(void *ctx, const dextbench_v1_Request *req, dextb
         dxb_str_append(text, sizeof text, "crash");
         break;
     case dextbench_v1_FaultKind_FAULT_KIND_STALL:
-        if (f->endpoint != 0 && stats_for(m, f->endpoint) == NULL) return endpoint_not_found(resp, f->endpoint);
+        if (f->endpoint != 0 && stats_for(m, f->endpoint) == NULL) return not_found(resp, "no endpoint ", f->endpoint);
         m->stall_armed = true;
         m->stall_endpoint = f->endpoint;
         dxb_str_append(text, sizeof text, "stall on endpoint ");
