@@ -6,10 +6,11 @@ export class TimelineRecorder implements Timeline {
   private readonly events: string[] = [];
   private readonly t0 = performance.now();
 
-  record(event: TimelineEvent): void {
+  /** Safe to pass around unbound (steps hand it to rig helpers as their event sink). */
+  readonly record = (event: TimelineEvent): void => {
     const line = { t: Math.round(performance.now() - this.t0), ...event };
     this.events.push(JSON.stringify(line, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-  }
+  };
 
   toJsonLines(): string {
     return this.events.length ? `${this.events.join('\n')}\n` : '';

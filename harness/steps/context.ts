@@ -9,7 +9,8 @@ import type { Scenario } from '../scenario/index.ts';
 export type TimelineEvent = { type: string } & Record<string, unknown>;
 
 export interface Timeline {
-  record(event: TimelineEvent): void;
+  /** Callable unbound: `setDevicePower(rig, device, on, ctx.timeline.record)`. */
+  readonly record: (event: TimelineEvent) => void;
 }
 
 /** Teardown actions run last-in first-out, always: on success, failure and timeout. */

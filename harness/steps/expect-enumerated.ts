@@ -9,7 +9,7 @@ export default defineStep({
   defaultTimeoutMs: 30_000,
   async run(args, ctx) {
     const device = rigDevice(ctx.rig, args.device);
-    const seen = await waitEnumerated(ctx.rig, device, args.within ?? 10_000, ctx.timeline.record.bind(ctx.timeline));
+    const seen = await waitEnumerated(ctx.rig, device, args.within ?? 10_000, ctx.timeline.record);
     const d = seen.device!;
     return { registryId: d.registryId, sessionId: d.sessionId, locationId: d.locationId, name: d.name };
   },

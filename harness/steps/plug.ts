@@ -9,8 +9,8 @@ export default defineStep({
   defaultTimeoutMs: 30_000,
   async run(args, ctx) {
     const device = rigDevice(ctx.rig, args.device);
-    await setDevicePower(ctx.rig, device, true, ctx.timeline.record.bind(ctx.timeline));
-    const seen = await waitEnumerated(ctx.rig, device, args.within ?? 10_000, ctx.timeline.record.bind(ctx.timeline));
+    await setDevicePower(ctx.rig, device, true, ctx.timeline.record);
+    const seen = await waitEnumerated(ctx.rig, device, args.within ?? 10_000, ctx.timeline.record);
     return { registryId: seen.device!.registryId, sessionId: seen.device!.sessionId, name: seen.device!.name };
   },
 });

@@ -11,11 +11,11 @@ export default defineStep({
   async run(args, ctx) {
     const device = rigDevice(ctx.rig, args.device);
     const within = args.within ?? 10_000;
-    await setDevicePower(ctx.rig, device, false, ctx.timeline.record.bind(ctx.timeline));
-    await waitGone(ctx.rig, device, within, ctx.timeline.record.bind(ctx.timeline));
+    await setDevicePower(ctx.rig, device, false, ctx.timeline.record);
+    await waitGone(ctx.rig, device, within, ctx.timeline.record);
     await sleep(args.off ?? 1000);
-    await setDevicePower(ctx.rig, device, true, ctx.timeline.record.bind(ctx.timeline));
-    const seen = await waitEnumerated(ctx.rig, device, within, ctx.timeline.record.bind(ctx.timeline));
+    await setDevicePower(ctx.rig, device, true, ctx.timeline.record);
+    const seen = await waitEnumerated(ctx.rig, device, within, ctx.timeline.record);
     return { registryId: seen.device!.registryId, sessionId: seen.device!.sessionId, name: seen.device!.name };
   },
 });

@@ -9,8 +9,8 @@ export default defineStep({
   defaultTimeoutMs: 30_000,
   async run(args, ctx) {
     const device = rigDevice(ctx.rig, args.device);
-    await setDevicePower(ctx.rig, device, false, ctx.timeline.record.bind(ctx.timeline));
-    await waitGone(ctx.rig, device, args.within ?? 10_000, ctx.timeline.record.bind(ctx.timeline));
+    await setDevicePower(ctx.rig, device, false, ctx.timeline.record);
+    await waitGone(ctx.rig, device, args.within ?? 10_000, ctx.timeline.record);
     return { device: device.role };
   },
 });
