@@ -1,5 +1,7 @@
 // EchoDriver: opens the loopback device, finds its bulk IN/OUT pipes on interface 0, hosts
-// libdextbench's loopback model and paces its io with real USB round trips (dxb_glue.h).
+// libdextbench's loopback model and runs its io over real USB round trips (dxb_glue.h): the
+// model's wire-paced chunk API counts a chunk only once the device has returned it, so IoStatus,
+// IoDone and GetStats report what the wire did.
 //
 // Queues: EchoDriver's methods and pipe completions run on its default queue, EchoUserClient's
 // ExternalMethod on the user client's. ivars->lock serialises everything that touches the
@@ -25,6 +27,12 @@ constexpr uint8_t kLoopbackConfiguration = 1;
 constexpr uint8_t kLoopbackInterface = 0;
 constexpr uint32_t kMaxTransfer = DXB_LOOPBACK_DEFAULT_CHUNK; // the model's largest piece
 constexpr uint32_t kTransferTimeoutMs = 5000;
+// IOUSBHostFamily's "pipe has issued a STALL handshake" (iokit_usbhost_err(0)). Taken from
+// IOUSBHostFamilyDefinitions.h, not confirmed in USBDriverKit's headers: any other failure
+// still counts, as an error without the stall.
+#ifndef kUSBHostReturnPipeStalled
+#define kUSBHostReturnPipeStalled static_cast<IOReturn>(0xe0005000)
+#endif
 
 uint64_t gProcessStartNs;
 
@@ -36,15 +44,6 @@ uint64_t NowNs(void *)
 void DoorbellTrampoline(void *driver, const uint64_t *values, uint32_t count)
 {
     static_cast<EchoDriver *>(driver)->RingDoorbell(values, count);
-}
-
-uint64_t BytesDone(const dxb_loopback_t *model)
-{
-    uint64_t total = 0;
-    for (const dxb_loopback_io_t &io : model->io) {
-        total += io.used ? io.bytes_done : 0;
-    }
-    return total;
 }
 } // namespace
 
@@ -65,13 +64,15 @@ struct EchoDriver_IVars {
     IOUserClient *doorbellClient;
     OSAction *doorbellAction;
 
-    // The one USB round trip in flight.
+    // The one USB round trip in flight: a model chunk out and back.
     bool inFlight;
     bool readDone;
     bool writeDone;
+    dxb_loopback_chunk_t chunk;
     uint32_t length;
     uint32_t received;
     IOReturn status;
+    uint8_t failedAddress; // the pipe whose failure set status
 };
 
 bool EchoDriver::init()
@@ -398,45 +399,36 @@ void EchoDriver::Pump()
         ivars->model->crashed || !dxb_loopback_busy(ivars->model)) {
         return;
     }
-    // One model transfer: at most one chunk, and no more than its tx_buf holds, so tx_buf is
-    // exactly the piece it generated. (A DELAY fault moves nothing; the next call pumps again.)
-    uint64_t chunk = kMaxTransfer;
-    for (const dxb_loopback_io_t &io : ivars->model->io) {
-        if (io.used && io.state == dextbench_v1_IoState_IO_STATE_RUNNING && io.chunk_size != 0) {
-            chunk = io.chunk_size < chunk ? io.chunk_size : chunk;
-            break;
-        }
-    }
-    uint64_t before = BytesDone(ivars->model);
-    dxb_loopback_advance(ivars->model, chunk);
-    uint64_t moved = BytesDone(ivars->model) - before;
-    if (moved == 0 || moved > kMaxTransfer) {
-        return;
-    }
-
+    // At most one buffer's worth. (A DELAY fault yields no chunk; the next call pumps again.)
     IOAddressSegment out = {};
-    if (ivars->outBuffer->GetAddressRange(&out) != kIOReturnSuccess) {
+    if (ivars->outBuffer->GetAddressRange(&out) != kIOReturnSuccess ||
+        !dxb_loopback_chunk_begin(ivars->model, kMaxTransfer, &ivars->chunk)) {
         return;
     }
-    memcpy(reinterpret_cast<void *>(out.address), ivars->model->tx_buf, moved);
+    dxb_loopback_chunk_fill(ivars->model, &ivars->chunk, reinterpret_cast<uint8_t *>(out.address),
+                            static_cast<size_t>(ivars->chunk.length));
     ivars->inFlight = true;
     ivars->readDone = false;
     ivars->writeDone = false;
-    ivars->length = static_cast<uint32_t>(moved);
+    ivars->length = static_cast<uint32_t>(ivars->chunk.length);
     ivars->received = 0;
     ivars->status = kIOReturnSuccess;
+    ivars->failedAddress = 0;
     // Read first, so the looped-back bytes have somewhere to land.
     kern_return_t ret = ivars->inPipe->AsyncIO(ivars->inBuffer, ivars->length, ivars->readAction, kTransferTimeoutMs);
     if (ret != kIOReturnSuccess) {
         // Not FinishRoundTrip: it pumps again, and a refusing pipe would recurse through the io.
+        // Ending the chunk FAILED ends the io, so nothing retries into the same refusal.
         ivars->inFlight = false;
-        dxb_events_push_log(&ivars->model->events, dextbench_v1_LogLevel_LOG_LEVEL_ERROR, "USB loopback read not queued");
+        Log("loopback read not queued: 0x%08x", ret);
+        dxb_loopback_chunk_end(ivars->model, &ivars->chunk, DXB_WIRE_ERROR, ivars->inAddress);
         return;
     }
     ret = ivars->outPipe->AsyncIO(ivars->outBuffer, ivars->length, ivars->writeAction, kTransferTimeoutMs);
     if (ret != kIOReturnSuccess) {
         ivars->writeDone = true;
         ivars->status = ret;
+        ivars->failedAddress = ivars->outAddress;
         ivars->inPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this); // nothing will come back
     }
 }
@@ -448,6 +440,7 @@ void IMPL(EchoDriver, WriteComplete)
     if (status != kIOReturnSuccess) {
         if (ivars->status == kIOReturnSuccess) {
             ivars->status = status;
+            ivars->failedAddress = ivars->outAddress;
         }
         // Nothing was sent, so nothing will come back: end the read now, not at its timeout.
         if (!ivars->readDone && ivars->inPipe != nullptr) {
@@ -468,6 +461,7 @@ void IMPL(EchoDriver, ReadComplete)
     if (status != kIOReturnSuccess) {
         if (ivars->status == kIOReturnSuccess) {
             ivars->status = status;
+            ivars->failedAddress = ivars->inAddress;
         }
         if (!ivars->writeDone && ivars->outPipe != nullptr) {
             ivars->outPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this);
@@ -482,18 +476,26 @@ void IMPL(EchoDriver, ReadComplete)
 void EchoDriver::FinishRoundTrip()
 {
     ivars->inFlight = false;
-    IOAddressSegment in = {}, out = {};
-    bool mapped = ivars->inBuffer != nullptr && ivars->outBuffer != nullptr &&
-                  ivars->inBuffer->GetAddressRange(&in) == kIOReturnSuccess &&
-                  ivars->outBuffer->GetAddressRange(&out) == kIOReturnSuccess;
-    if (ivars->status == kIOReturnAborted) {
-        return; // Stop or an abort: the model already ended the io
+    IOAddressSegment in = {};
+    bool mapped = ivars->inBuffer != nullptr && ivars->inBuffer->GetAddressRange(&in) == kIOReturnSuccess;
+    dxb_wire_t wire = DXB_WIRE_OK;
+    if (ivars->status == kIOReturnAborted || ivars->status == kIOReturnNoDevice || ivars->status == kIOReturnNotAttached) {
+        // Cancelled, not failed: Stop aborted the pipes, or the device is leaving (which status
+        // the family completes with then is unconfirmed, hence all three). Stop ends the io
+        // ABORTED; an abort we made after the other pipe failed carries that pipe's status.
+        return;
     }
     if (ivars->status != kIOReturnSuccess) {
-        dxb_events_push_log(&ivars->model->events, dextbench_v1_LogLevel_LOG_LEVEL_ERROR, "USB loopback round trip failed");
-    } else if (!mapped || ivars->received != ivars->length ||
-               memcmp(reinterpret_cast<const void *>(in.address), reinterpret_cast<const void *>(out.address), ivars->length) != 0) {
-        dxb_events_push_log(&ivars->model->events, dextbench_v1_LogLevel_LOG_LEVEL_ERROR, "USB loopback returned different bytes");
+        wire = ivars->status == kUSBHostReturnPipeStalled ? DXB_WIRE_STALL : DXB_WIRE_ERROR;
+        Log("loopback round trip failed on 0x%02x: 0x%08x", ivars->failedAddress, ivars->status);
+    } else if (!mapped || ivars->received != ivars->length) {
+        wire = DXB_WIRE_ERROR; // a short read: the device lost bytes
+        Log("loopback returned %u of %u bytes", ivars->received, ivars->length);
+    } else {
+        // Mismatched bytes count as the io's errors; the io goes on, as a driver's would.
+        dxb_loopback_chunk_verify(ivars->model, &ivars->chunk, reinterpret_cast<const uint8_t *>(in.address),
+                                  ivars->length);
     }
+    dxb_loopback_chunk_end(ivars->model, &ivars->chunk, wire, ivars->failedAddress);
     Pump();
 }

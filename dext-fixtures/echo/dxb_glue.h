@@ -7,14 +7,15 @@
  * proto/dextbench/v1/channel.proto section B), a clock, a lock, and the USB pipes.
  *
  * What the dext calls, all with EchoDriver's lock held:
- *   dxb_loopback_init, dxb_loopback_advance, dxb_loopback_busy, dxb_loopback_stop,
+ *   dxb_loopback_init, dxb_loopback_busy, dxb_loopback_stop,
+ *   dxb_loopback_chunk_begin / _fill / _verify / _end (one USB round trip per chunk),
  *   dxb_channel_init, dxb_channel_call, dxb_channel_fetch,
  *   dxb_events_subscribe, dxb_events_unsubscribe, dxb_events_push_log.
  *
- * libdextbench has no hook for a hardware data path: its io model generates, loops back and
- * verifies in memory. EchoDriver paces that model with real USB round trips (each chunk the
- * model moves is sent on bulk OUT and read back on bulk IN) and reports a wire mismatch or a
- * USB error as an ERROR log event; the io counters remain the model's.
+ * The io runs over the wire: each chunk the model hands out is filled with the io's stream, sent
+ * on bulk OUT, read back on bulk IN and verified, and counted only then (a failed transfer ends
+ * the io FAILED), so the io counters and endpoint stats are the wire's. (dxb_loopback_advance,
+ * the same loop with memcpy for the wire, serves the simulated dext and the tests.)
  */
 #ifndef DXB_GLUE_H
 #define DXB_GLUE_H

@@ -222,8 +222,34 @@ typedef struct dxb_loopback {
 
 /* Queues a Started event. */
 void dxb_loopback_init(dxb_loopback_t *m, const dxb_loopback_config_t *config);
-/* Moves up to max_bytes of io traffic (generated, looped back, verified), honouring faults. */
+/* Moves up to max_bytes of io traffic (generated, looped back in memory, verified), honouring
+ * faults: the chunk loop below with a memcpy for the wire. */
 void dxb_loopback_advance(dxb_loopback_t *m, uint64_t max_bytes);
+
+/* Wire-paced io, for a dext whose loopback really goes over a device: one chunk at a time, and
+ * nothing is counted until the wire has spoken, so IoStatus / IoDone / GetStats report what the
+ * wire did (a failed transfer ends the io FAILED; returned bytes that differ count as errors).
+ *   begin   picks the next piece of the first running io (an armed STALL fault fails that io
+ *           first); false when nothing runs (or the model crashed, or a DELAY fault holds)
+ *   fill    the chunk's next len bytes of the io's stream, to send
+ *   verify  len bytes that came back, checked against the stream, in order
+ *   end     the wire's verdict: DXB_WIRE_OK counts the transfer on the io's endpoints and moves
+ *           the io on (IoProgress, DONE at byte_count); STALL / ERROR count an error (and a stall)
+ *           on `endpoint` (0 = the io's own) and end the io FAILED. Ignored once the io is no
+ *           longer running (IoStop or the dext's Stop ended it while the chunk was out).
+ * One chunk in flight per model: begin again only after end. */
+typedef enum dxb_wire { DXB_WIRE_OK = 0, DXB_WIRE_STALL, DXB_WIRE_ERROR } dxb_wire_t;
+
+typedef struct dxb_loopback_chunk {
+    uint64_t io_id;
+    uint64_t offset; /* stream offset of the chunk's first byte (= the io's bytes_done) */
+    uint64_t length; /* <= the io's chunk_size and the max_bytes passed to begin */
+} dxb_loopback_chunk_t;
+
+bool dxb_loopback_chunk_begin(dxb_loopback_t *m, uint64_t max_bytes, dxb_loopback_chunk_t *c);
+void dxb_loopback_chunk_fill(dxb_loopback_t *m, const dxb_loopback_chunk_t *c, uint8_t *out, size_t len);
+void dxb_loopback_chunk_verify(dxb_loopback_t *m, const dxb_loopback_chunk_t *c, const uint8_t *in, size_t len);
+void dxb_loopback_chunk_end(dxb_loopback_t *m, const dxb_loopback_chunk_t *c, dxb_wire_t wire, uint32_t endpoint);
 bool dxb_loopback_busy(const dxb_loopback_t *m);
 /* Queues Stopping and aborts running io (a dext's Stop()). */
 void dxb_loopback_stop(dxb_loopback_t *m);

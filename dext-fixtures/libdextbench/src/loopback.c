@@ -289,71 +289,113 @@ static void count_transfer(dxb_loopback_t *m, uint32_t endpoint, uint64_t bytes)
     st->transfers++;
 }
 
-/* A stall fails the transfer: the endpoint and the io count it and the io ends FAILED. */
-static bool take_stall(dxb_loopback_t *m, dxb_loopback_io_t *io) {
-    uint32_t ep;
-    if (!m->stall_armed) return false;
-    if (m->stall_endpoint != 0 && m->stall_endpoint != io->endpoint_out && m->stall_endpoint != io->endpoint_in) return false;
-    ep = m->stall_endpoint ? m->stall_endpoint : (io->endpoint_in ? io->endpoint_in : io->endpoint_out);
-    m->stall_armed = false;
-    {
-        dextbench_v1_EndpointStats *st = stats_for(m, ep);
-        if (st) { st->stalls++; st->errors++; }
+static dxb_loopback_io_t *running_io(dxb_loopback_t *m, uint64_t io_id) {
+    dxb_loopback_io_t *io = io_by_id(m, io_id);
+    return io != NULL && io->state == dextbench_v1_IoState_IO_STATE_RUNNING ? io : NULL;
+}
+
+/* A failed transfer: the endpoint (0 = the io's own) and the io count it, and the io ends FAILED. */
+static void fail_transfer(dxb_loopback_t *m, dxb_loopback_io_t *io, uint32_t endpoint, bool stalled) {
+    dextbench_v1_EndpointStats *st;
+    if (endpoint == 0) endpoint = io->endpoint_in ? io->endpoint_in : io->endpoint_out;
+    st = stats_for(m, endpoint);
+    if (st) {
+        if (stalled) st->stalls++;
+        st->errors++;
     }
     if (io->errors == 0) io->first_error_offset = io->bytes_done;
     io->errors++;
-    dxb_events_push_log(&m->events, dextbench_v1_LogLevel_LOG_LEVEL_ERROR, "transfer stalled");
+    dxb_events_push_log(&m->events, dextbench_v1_LogLevel_LOG_LEVEL_ERROR, stalled ? "transfer stalled" : "transfer failed");
     finish(m, io, dextbench_v1_IoState_IO_STATE_FAILED);
+}
+
+/* An armed STALL fault that applies to io fails it (the fault is used up). */
+static bool take_stall(dxb_loopback_t *m, dxb_loopback_io_t *io) {
+    if (!m->stall_armed) return false;
+    if (m->stall_endpoint != 0 && m->stall_endpoint != io->endpoint_out && m->stall_endpoint != io->endpoint_in) return false;
+    m->stall_armed = false;
+    fail_transfer(m, io, m->stall_endpoint, true);
     return true;
 }
 
-/* One transfer of n bytes: generate, loop back (maybe corrupted), verify. */
-static void transfer(dxb_loopback_t *m, dxb_loopback_io_t *io, uint64_t n) {
-    uint64_t done = 0;
-    while (done < n) {
-        size_t piece = (size_t)(n - done < sizeof m->tx_buf ? n - done : sizeof m->tx_buf);
-        uint64_t base = io->bytes_done + done, first = 0, errs;
-        dxb_pattern_fill(&io->tx, m->tx_buf, piece);
-        memcpy(m->rx_buf, m->tx_buf, piece);
-        if (m->corrupt_armed && m->corrupt_offset >= base && m->corrupt_offset < base + piece) {
-            m->rx_buf[m->corrupt_offset - base] ^= 0xFFu;
-            m->corrupt_armed = false;
-        }
-        errs = dxb_pattern_verify(&io->rx, m->rx_buf, piece, &first);
-        if (errs) {
-            if (io->errors == 0) io->first_error_offset = first;
-            io->errors += errs;
-        }
-        done += piece;
+bool dxb_loopback_chunk_begin(dxb_loopback_t *m, uint64_t max_bytes, dxb_loopback_chunk_t *c) {
+    uint32_t i;
+    if (m->crashed || max_bytes == 0 || now_ns(m) < m->delay_until_ns) return false;
+    for (i = 0; i < DXB_LOOPBACK_MAX_IO; i++) {
+        dxb_loopback_io_t *io = &m->io[i];
+        uint64_t n;
+        if (!io->used || io->state != dextbench_v1_IoState_IO_STATE_RUNNING || take_stall(m, io)) continue;
+        n = io->byte_count - io->bytes_done;
+        if (n > io->chunk_size) n = io->chunk_size;
+        if (n > max_bytes) n = max_bytes;
+        c->io_id = io->io_id;
+        c->offset = io->bytes_done;
+        c->length = n;
+        return true;
     }
-    count_transfer(m, io->endpoint_out, n);
-    count_transfer(m, io->endpoint_in, n);
-    io->bytes_done += n;
+    return false;
+}
+
+void dxb_loopback_chunk_fill(dxb_loopback_t *m, const dxb_loopback_chunk_t *c, uint8_t *out, size_t len) {
+    dxb_loopback_io_t *io = running_io(m, c->io_id);
+    if (io == NULL) {
+        memset(out, 0, len); /* the io ended meanwhile; end() will ignore this chunk */
+        return;
+    }
+    dxb_pattern_fill(&io->tx, out, len);
+}
+
+void dxb_loopback_chunk_verify(dxb_loopback_t *m, const dxb_loopback_chunk_t *c, const uint8_t *in, size_t len) {
+    dxb_loopback_io_t *io = running_io(m, c->io_id);
+    uint64_t first = 0, errs;
+    if (io == NULL) return;
+    errs = dxb_pattern_verify(&io->rx, in, len, &first);
+    if (errs) {
+        if (io->errors == 0) io->first_error_offset = first;
+        io->errors += errs;
+    }
+}
+
+void dxb_loopback_chunk_end(dxb_loopback_t *m, const dxb_loopback_chunk_t *c, dxb_wire_t wire, uint32_t endpoint) {
+    dxb_loopback_io_t *io = running_io(m, c->io_id);
+    if (io == NULL) return;
+    if (wire != DXB_WIRE_OK) {
+        fail_transfer(m, io, endpoint, wire == DXB_WIRE_STALL);
+        return;
+    }
+    count_transfer(m, io->endpoint_out, c->length);
+    count_transfer(m, io->endpoint_in, c->length);
+    io->bytes_done += c->length;
+    if (io->bytes_done >= io->next_progress && io->bytes_done < io->byte_count) {
+        dextbench_v1_Event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.which_kind = dextbench_v1_Event_io_progress_tag;
+        ev.kind.io_progress.io_id = io->io_id;
+        ev.kind.io_progress.bytes_done = io->bytes_done;
+        dxb_events_push(&m->events, &ev, NULL);
+        while (io->next_progress <= io->bytes_done) io->next_progress += DXB_LOOPBACK_PROGRESS_EVERY;
+    }
+    if (io->bytes_done >= io->byte_count) finish(m, io, dextbench_v1_IoState_IO_STATE_DONE);
 }
 
 void dxb_loopback_advance(dxb_loopback_t *m, uint64_t max_bytes) {
-    uint32_t i;
-    if (m->crashed || now_ns(m) < m->delay_until_ns) return;
-    for (i = 0; i < DXB_LOOPBACK_MAX_IO && max_bytes > 0; i++) {
-        dxb_loopback_io_t *io = &m->io[i];
-        while (io->used && io->state == dextbench_v1_IoState_IO_STATE_RUNNING && max_bytes > 0) {
-            uint64_t n = io->byte_count - io->bytes_done;
-            if (n > io->chunk_size) n = io->chunk_size;
-            if (n > max_bytes) n = max_bytes;
-            if (take_stall(m, io)) break;
-            transfer(m, io, n);
-            max_bytes -= n;
-            if (io->bytes_done >= io->next_progress && io->bytes_done < io->byte_count) {
-                dextbench_v1_Event ev;
-                memset(&ev, 0, sizeof ev);
-                ev.which_kind = dextbench_v1_Event_io_progress_tag;
-                ev.kind.io_progress.io_id = io->io_id;
-                ev.kind.io_progress.bytes_done = io->bytes_done;
-                dxb_events_push(&m->events, &ev, NULL);
-                while (io->next_progress <= io->bytes_done) io->next_progress += DXB_LOOPBACK_PROGRESS_EVERY;
+    dxb_loopback_chunk_t c;
+    while (dxb_loopback_chunk_begin(m, max_bytes, &c)) {
+        uint64_t done = 0;
+        while (done < c.length) { /* the "wire": tx_buf copied to rx_buf, a CORRUPT fault applied */
+            size_t piece = (size_t)(c.length - done < sizeof m->tx_buf ? c.length - done : sizeof m->tx_buf);
+            uint64_t base = c.offset + done;
+            dxb_loopback_chunk_fill(m, &c, m->tx_buf, piece);
+            memcpy(m->rx_buf, m->tx_buf, piece);
+            if (m->corrupt_armed && m->corrupt_offset >= base && m->corrupt_offset < base + piece) {
+                m->rx_buf[m->corrupt_offset - base] ^= 0xFFu;
+                m->corrupt_armed = false;
             }
-            if (io->bytes_done >= io->byte_count) finish(m, io, dextbench_v1_IoState_IO_STATE_DONE);
+            dxb_loopback_chunk_verify(m, &c, m->rx_buf, piece);
+            done += piece;
         }
+        dxb_loopback_chunk_end(m, &c, DXB_WIRE_OK, 0);
+        max_bytes -= c.length;
     }
 }
 

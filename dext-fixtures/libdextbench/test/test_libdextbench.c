@@ -735,6 +735,157 @@ static void test_limits_and_channel(void) {
     CHECK_EQ_U64(model.io[0].io_id, 5); /* took io 1's slot */
 }
 
+/* ------------------------------------------------------------------ wire-paced io */
+
+static uint64_t start_io(uint64_t id, dextbench_v1_IoMode mode, uint32_t endpoint, uint64_t bytes) {
+    size_t n, out_len = 0;
+    new_req(id, dextbench_v1_Request_io_start_tag);
+    req.body.io_start.mode = mode;
+    req.body.io_start.endpoint = endpoint;
+    req.body.io_start.byte_count = bytes;
+    req.body.io_start.pattern = dextbench_v1_Pattern_PATTERN_PRBS15;
+    req.body.io_start.seed = 9;
+    req.body.io_start.chunk_size = 16384;
+    n = encode_req(&req, req_buf, sizeof req_buf);
+    CHECK(dxb_server_handle(&model.server, req_buf, n, resp_buf, sizeof resp_buf, &out_len) == DXB_OK);
+    CHECK(decode_resp(resp_buf, out_len, &resp));
+    expect_status(0);
+    return resp.result.io_start.io_id;
+}
+
+static const dxb_loopback_io_t *io_of(uint64_t io_id) {
+    uint32_t i;
+    for (i = 0; i < DXB_LOOPBACK_MAX_IO; i++)
+        if (model.io[i].used && model.io[i].io_id == io_id) return &model.io[i];
+    return NULL;
+}
+
+static const dextbench_v1_EndpointStats *stats_of(uint32_t endpoint) {
+    uint32_t i;
+    for (i = 0; i < model.n_endpoints; i++)
+        if (model.stats[i].endpoint == endpoint) return &model.stats[i];
+    return NULL;
+}
+
+static uint8_t wire_tx[16384], wire_rx[16384];
+
+/* One chunk over a "wire" that returns what was sent, with bytes [flip_from, flip_to) inverted. */
+static void round_trip(dxb_loopback_chunk_t *c, size_t flip_from, size_t flip_to, dxb_wire_t wire) {
+    size_t i;
+    dxb_loopback_chunk_fill(&model, c, wire_tx, (size_t)c->length);
+    memcpy(wire_rx, wire_tx, (size_t)c->length);
+    for (i = flip_from; i < flip_to; i++) wire_rx[i] ^= 0xFFu;
+    if (wire == DXB_WIRE_OK) dxb_loopback_chunk_verify(&model, c, wire_rx, (size_t)c->length);
+    dxb_loopback_chunk_end(&model, c, wire, 0);
+}
+
+static void test_wire_paced(void) {
+    dxb_loopback_chunk_t c;
+    const dxb_loopback_io_t *io;
+    dxb_pattern_t stream;
+    uint8_t expected[16384];
+    uint64_t id;
+    size_t out_len = 0, n;
+    uint32_t done_events = 0, i;
+    dextbench_v1_EventBatch batch;
+
+    fake_now = 1;
+    dxb_loopback_init(&model, &session_config);
+    id = start_io(60, dextbench_v1_IoMode_IO_MODE_LOOPBACK, 0, 40000);
+    io = io_of(id);
+
+    /* Nothing counts before the wire answers; the bytes sent are the io's stream. */
+    CHECK(dxb_loopback_chunk_begin(&model, 1u << 20, &c));
+    CHECK_EQ_U64(c.io_id, id);
+    CHECK_EQ_U64(c.offset, 0);
+    CHECK_EQ_U64(c.length, 16384);
+    dxb_loopback_chunk_fill(&model, &c, wire_tx, 16384);
+    dxb_pattern_init(&stream, dextbench_v1_Pattern_PATTERN_PRBS15, 9);
+    dxb_pattern_fill(&stream, expected, sizeof expected);
+    CHECK(memcmp(wire_tx, expected, sizeof expected) == 0);
+    CHECK_EQ_U64(io->bytes_done, 0);
+    CHECK_EQ_U64(stats_of(0x01)->transfers, 0);
+    memcpy(wire_rx, wire_tx, 16384);
+    dxb_loopback_chunk_verify(&model, &c, wire_rx, 16384);
+    dxb_loopback_chunk_end(&model, &c, DXB_WIRE_OK, 0);
+    CHECK_EQ_U64(io->bytes_done, 16384);
+    CHECK_EQ_U64(stats_of(0x01)->transfers, 1);
+    CHECK_EQ_U64(stats_of(0x81)->bytes, 16384);
+    CHECK_EQ_U64(io->errors, 0);
+
+    /* Three bytes come back different: three errors, the first at its stream offset. */
+    CHECK(dxb_loopback_chunk_begin(&model, 1u << 20, &c));
+    CHECK_EQ_U64(c.offset, 16384);
+    round_trip(&c, 100, 103, DXB_WIRE_OK);
+    CHECK_EQ_U64(io->errors, 3);
+    CHECK_EQ_U64(io->first_error_offset, 16384 + 100);
+    CHECK(io->state == dextbench_v1_IoState_IO_STATE_RUNNING);
+
+    /* The last piece: DONE (and IoDone) only once the wire has returned it. */
+    CHECK(dxb_loopback_chunk_begin(&model, 1u << 20, &c));
+    CHECK_EQ_U64(c.length, 40000 - 32768);
+    dxb_loopback_chunk_fill(&model, &c, wire_tx, (size_t)c.length);
+    CHECK(io->state == dextbench_v1_IoState_IO_STATE_RUNNING);
+    memcpy(wire_rx, wire_tx, (size_t)c.length);
+    dxb_loopback_chunk_verify(&model, &c, wire_rx, (size_t)c.length);
+    dxb_loopback_chunk_end(&model, &c, DXB_WIRE_OK, 0);
+    CHECK(io->state == dextbench_v1_IoState_IO_STATE_DONE);
+    CHECK_EQ_U64(io->bytes_done, 40000);
+    CHECK(!dxb_loopback_chunk_begin(&model, 1u << 20, &c));
+    dxb_events_poll(&model.events, 0, DXB_MAX_MESSAGE_BYTES, &batch);
+    for (i = 0; i < batch.events_count; i++) {
+        if (batch.events[i].which_kind != dextbench_v1_Event_io_done_tag) continue;
+        done_events++;
+        CHECK_EQ_U64(batch.events[i].kind.io_done.errors, 3);
+        CHECK_EQ_U64(batch.events[i].kind.io_done.bytes_done, 40000);
+    }
+    CHECK_EQ_U64(done_events, 1);
+
+    /* A stall on the IN pipe: the endpoint counts a stall and an error, the io ends FAILED. */
+    id = start_io(61, dextbench_v1_IoMode_IO_MODE_LOOPBACK, 0, 40000);
+    io = io_of(id);
+    CHECK(dxb_loopback_chunk_begin(&model, 1u << 20, &c));
+    dxb_loopback_chunk_fill(&model, &c, wire_tx, (size_t)c.length);
+    dxb_loopback_chunk_end(&model, &c, DXB_WIRE_STALL, 0x81);
+    CHECK(io->state == dextbench_v1_IoState_IO_STATE_FAILED);
+    CHECK_EQ_U64(io->errors, 1);
+    CHECK_EQ_U64(io->first_error_offset, 0);
+    CHECK_EQ_U64(io->bytes_done, 0);
+    CHECK_EQ_U64(stats_of(0x81)->stalls, 1);
+    CHECK_EQ_U64(stats_of(0x81)->errors, 1);
+    CHECK_EQ_U64(stats_of(0x01)->errors, 0);
+
+    /* Any other wire failure: an error on the io's endpoint (IN for loopback), no stall. */
+    id = start_io(62, dextbench_v1_IoMode_IO_MODE_LOOPBACK, 0, 100);
+    CHECK(dxb_loopback_chunk_begin(&model, 1u << 20, &c));
+    round_trip(&c, 0, 0, DXB_WIRE_ERROR);
+    CHECK(io_of(id)->state == dextbench_v1_IoState_IO_STATE_FAILED);
+    CHECK_EQ_U64(stats_of(0x81)->errors, 2);
+    CHECK_EQ_U64(stats_of(0x81)->stalls, 1);
+
+    /* IoStop while a chunk is out: its late answer changes nothing. */
+    id = start_io(63, dextbench_v1_IoMode_IO_MODE_LOOPBACK, 0, 40000);
+    CHECK(dxb_loopback_chunk_begin(&model, 1u << 20, &c));
+    new_req(64, dextbench_v1_Request_io_stop_tag);
+    req.body.io_stop.io_id = id;
+    n = encode_req(&req, req_buf, sizeof req_buf);
+    CHECK(dxb_server_handle(&model.server, req_buf, n, resp_buf, sizeof resp_buf, &out_len) == DXB_OK);
+    round_trip(&c, 0, 0, DXB_WIRE_OK);
+    CHECK(io_of(id)->state == dextbench_v1_IoState_IO_STATE_ABORTED);
+    CHECK_EQ_U64(io_of(id)->bytes_done, 0);
+    CHECK_EQ_U64(stats_of(0x01)->transfers, 3);
+
+    /* ENDPOINT mode OUT: sent only, nothing to verify, counted on the OUT endpoint alone. */
+    id = start_io(65, dextbench_v1_IoMode_IO_MODE_ENDPOINT, 0x01, 1000);
+    CHECK(dxb_loopback_chunk_begin(&model, 1u << 20, &c));
+    dxb_loopback_chunk_fill(&model, &c, wire_tx, (size_t)c.length);
+    dxb_loopback_chunk_end(&model, &c, DXB_WIRE_OK, 0);
+    CHECK(io_of(id)->state == dextbench_v1_IoState_IO_STATE_DONE);
+    CHECK_EQ_U64(io_of(id)->errors, 0);
+    CHECK_EQ_U64(stats_of(0x01)->transfers, 4);
+    CHECK_EQ_U64(stats_of(0x81)->transfers, 3);
+}
+
 int main(int argc, char **argv) {
     text_t frames = {0}, patterns = {0}, session = {0};
     write_vectors = argc > 1 && strcmp(argv[1], "--write-vectors") == 0;
@@ -743,6 +894,7 @@ int main(int argc, char **argv) {
     test_events();
     test_loopback_session(&session);
     test_limits_and_channel();
+    test_wire_paced();
     vector_file("frames.json", &frames);
     vector_file("patterns.json", &patterns);
     vector_file("loopback-session.json", &session);
