@@ -72,6 +72,8 @@ typedef struct bridge_args {
  * consumed, 0 if unknown, -1 if malformed. Returns 0 or BRIDGE_EXIT_USAGE (after printing usage). */
 int bridge_parse_args(int argc, char **argv, bridge_args_t *args, const char *usage,
                       int (*extra)(char **argv, int argc, int i, void *ctx), void *ctx);
+/* write() until all of buf is out (EINTR retried); -1 on failure. */
+int bridge_write_all(int fd, const uint8_t *buf, size_t len);
 /* Parses a decimal or 0x-hex u64; returns 0 on success. */
 int bridge_parse_u64(const char *s, uint64_t *out);
 

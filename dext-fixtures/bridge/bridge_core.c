@@ -83,7 +83,7 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len) {
+int bridge_write_all(int fd, const uint8_t *buf, size_t len) {
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
         if (n < 0) {
@@ -97,7 +97,7 @@ static int write_all(int fd, const uint8_t *buf, size_t len) {
 }
 
 static int flush_output(bridge_t *b) {
-    int rc = write_all(b->out_fd, b->out, b->out_len);
+    int rc = bridge_write_all(b->out_fd, b->out, b->out_len);
     b->out_len = 0;
     b->out_answers = 0;
     return rc;
@@ -157,7 +157,7 @@ static void log_json(int err_fd, const char *event, const char *const *kv) {
         json_string(line, sizeof line, kv[1]);
     }
     strncat(line, "}\n", sizeof line - strlen(line) - 1);
-    (void)write_all(err_fd, (const uint8_t *)line, strlen(line)); /* stderr gone: nobody to tell */
+    (void)bridge_write_all(err_fd, (const uint8_t *)line, strlen(line)); /* stderr gone: nobody to tell */
 }
 
 /* A stderr line mirrors a frame: the frame goes out first. */

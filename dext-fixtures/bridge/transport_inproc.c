@@ -6,35 +6,21 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
-
-/* IOReturn values (xnu iokit/IOKit/IOReturn.h) the stand-in reports. */
-#define IORETURN_BAD_ARGUMENT ((int32_t)0xe00002c2)
-#define IORETURN_NOT_READY ((int32_t)0xe00002d8)
-#define IORETURN_ABORTED ((int32_t)0xe00002eb)
-#define IORETURN_IPC_ERROR ((int32_t)0xe00002bf)
+#include "sim_user_client.h"
 
 typedef struct inproc {
     dxb_loopback_t model;
     dxb_channel_t channel;
-    uint64_t rate_bytes_per_sec;
-    uint64_t last_tick_ns;
+    sim_io_pace_t pace;
     unsigned notes;
     int dead;
 } inproc_t;
 
 static inproc_t inproc;
 static volatile sig_atomic_t unplugged;
-
-static uint64_t monotonic_ns(void *ctx) {
-    struct timespec ts;
-    (void)ctx;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void on_doorbell(void *ctx, const uint64_t *args, uint32_t n_args) {
     inproc_t *p = ctx;
@@ -51,39 +37,13 @@ static int call_struct(void *ctx, uint32_t selector, const uint8_t *in, size_t i
         *io_return = IORETURN_ABORTED;
         return BRIDGE_CALL_TERMINATED;
     }
-    if (selector == DXB_SELECTOR_CALL) {
-        size_t got = 0;
-        if (*out_len > DXB_MAX_INLINE_BYTES) { /* CALL output is inline by contract */
-            *io_return = IORETURN_BAD_ARGUMENT;
-            return BRIDGE_CALL_FAILED;
-        }
-        rc = dxb_channel_call(&p->channel, in, in_len, in_len > DXB_MAX_INLINE_BYTES, out, *out_len, &got);
-        if (p->model.crashed) { /* the dext died handling this call: no answer, connection gone */
-            p->dead = 1;
-            *io_return = IORETURN_ABORTED;
-            return BRIDGE_CALL_TERMINATED;
-        }
-        if (rc != DXB_OK) {
-            *io_return = IORETURN_BAD_ARGUMENT;
-            return BRIDGE_CALL_FAILED;
-        }
-        *out_len = got;
-        return BRIDGE_CALL_OK;
+    rc = sim_user_client_call(&p->channel, selector, in, in_len, out, out_len, io_return);
+    if (p->model.crashed) { /* the dext died handling this call: no answer, connection gone */
+        p->dead = 1;
+        *io_return = IORETURN_ABORTED;
+        return BRIDGE_CALL_TERMINATED;
     }
-    if (selector == DXB_SELECTOR_FETCH) {
-        if (in_len != 0 || *out_len <= DXB_MAX_INLINE_BYTES) { /* an OOL output <= 4096 is an IPC error */
-            *io_return = IORETURN_IPC_ERROR;
-            return BRIDGE_CALL_FAILED;
-        }
-        rc = dxb_channel_fetch(&p->channel, out, *out_len);
-        if (rc != DXB_OK) {
-            *io_return = rc == DXB_E_STATE ? IORETURN_NOT_READY : IORETURN_BAD_ARGUMENT;
-            return BRIDGE_CALL_FAILED;
-        }
-        return BRIDGE_CALL_OK; /* *out_len stays the buffer size, as DriverKit reports it */
-    }
-    *io_return = IORETURN_BAD_ARGUMENT;
-    return BRIDGE_CALL_FAILED;
+    return rc;
 }
 
 static unsigned take_notes(void *ctx, int32_t *io_return) {
@@ -99,21 +59,9 @@ static unsigned take_notes(void *ctx, int32_t *io_return) {
     return notes;
 }
 
-/* Moves io traffic at the configured rate while an io runs. */
 static int tick(void *ctx) {
     inproc_t *p = ctx;
-    uint64_t now = monotonic_ns(NULL), budget;
-    if (!dxb_loopback_busy(&p->model)) {
-        p->last_tick_ns = now;
-        return -1;
-    }
-    budget = (now - p->last_tick_ns) * p->rate_bytes_per_sec / 1000000000ull;
-    if (budget > 0) {
-        if (budget > 4u * 1024u * 1024u) budget = 4u * 1024u * 1024u;
-        dxb_loopback_advance(&p->model, budget);
-        p->last_tick_ns = now;
-    }
-    return 2;
+    return sim_io_tick(&p->model, &p->pace);
 }
 
 static void on_sigusr1(int sig) {
@@ -155,42 +103,27 @@ int main(int argc, char **argv) {
     extra_opts_t opts = {64u * 1024u * 1024u, 0, 0, 0, 0, "1.0.0"};
     dxb_loopback_config_t config;
     bridge_transport_t t;
-    uint64_t now = monotonic_ns(NULL);
-    const char *user_class = "EchoDriver";
-    int i, rc;
+    uint64_t now = sim_monotonic_ns(NULL);
+    int rc;
     struct sigaction sa;
 
     rc = bridge_parse_args(argc, argv, &args, usage, extra_option, &opts);
     if (rc != 0) return rc;
-    for (i = 0; i < args.n_match; i++)
-        if (strcmp(args.match[i].key, "IOUserClass") == 0) user_class = args.match[i].value;
-
-    memset(&config, 0, sizeof config);
-    config.driver_name = user_class;
-    config.driver_version = opts.driver_version;
+    sim_transport_init(&t, &inproc, &args);
     /* A new process is a new "dext instance": both values change on every launch. */
-    config.instance_id = opts.has_instance_id ? opts.instance_id : (now ^ ((uint64_t)getpid() << 32)) | 1u;
-    config.process_start_time_ns = opts.has_start_time ? opts.start_time_ns : now;
-    config.endpoints[0] = 0x01;
-    config.endpoints[1] = 0x81;
-    config.now = monotonic_ns;
+    sim_loopback_config(&config, t.user_class, opts.driver_version,
+                        opts.has_instance_id ? opts.instance_id : (now ^ ((uint64_t)getpid() << 32)) | 1u,
+                        opts.has_start_time ? opts.start_time_ns : now);
     dxb_loopback_init(&inproc.model, &config);
     dxb_channel_init(&inproc.channel, &inproc.model.server);
-    inproc.rate_bytes_per_sec = opts.rate;
-    inproc.last_tick_ns = now;
+    inproc.pace.rate_bytes_per_sec = opts.rate;
+    inproc.pace.last_tick_ns = now;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigusr1;
     sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: poll() wakes with EINTR */
 
-    memset(&t, 0, sizeof t);
-    t.ctx = &inproc;
-    t.name = "inproc";
-    snprintf(t.registry_id, sizeof t.registry_id, "%llu",
-             (unsigned long long)(args.has_registry_id ? args.registry_id : 4294969000ull));
-    snprintf(t.user_class, sizeof t.user_class, "%s", user_class);
     t.call_struct = call_struct;
-    t.wake_fd = -1;
     t.take_notes = take_notes;
     t.tick = tick;
     /* SUBSCRIBE: the doorbell rings at once for the Started event. */

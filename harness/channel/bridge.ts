@@ -1,5 +1,6 @@
 // The channel over dextbench-bridge's stdio, started through an Exec: the same code path runs the
-// bridge locally (tests, the simulated rig with dextbench-bridge-inproc) and on a Mac over ssh.
+// bridge locally (tests with dextbench-bridge-inproc, the simulated Mac's dextbench-bridge shim) and on
+// a Mac over ssh.
 import type { Exec, ExecProcess } from '../host/exec.ts';
 import { ChannelClient, type ChannelTransport, type ConnectOptions } from './client.ts';
 import { ChannelError } from './errors.ts';

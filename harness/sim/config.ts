@@ -69,8 +69,8 @@ export const simConfigSchema = z.object({
   }).default({ enumerateMs: 40, matchMs: 60, activateMs: 120, relaunchMs: 80 }),
   hubs: z.array(hubSchema).default([]),
   devices: z.array(deviceSchema).default([]),
-  /** Who serves `dextbench-bridge` connections: the C inproc bridge (built with make), the
-   *  TypeScript model, or auto = C when it builds, else TypeScript. */
+  /** Whose loopback model a simulated dext process runs: libdextbench's (dextbench-sim-dext,
+   *  built with make), the TypeScript twin, or auto = C when it builds, else TypeScript. */
   dextServer: z.enum(['auto', 'c', 'ts']).default('auto'),
   /** How fast the simulated device moves io traffic: USB 3 Gen 1 in practice (~400 MB/s). */
   ioBytesPerSecond: z.number().int().positive().default(400_000_000),

@@ -1,5 +1,5 @@
 // dextbench-bridge on the simulated Mac: real daemon, real shims as processes, against both dext
-// servers (the C inproc bridge and the TypeScript model). Lifecycle as on a Mac: an unplug, a kill
+// models (libdextbench's in dextbench-sim-dext, and the TypeScript twin). Lifecycle as on a Mac: an unplug, a kill
 // or an InjectFault CRASH terminates open connections; a relaunched dext is a new instance.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ async function crashCount(sim: Sim): Promise<number> {
 }
 
 for (const server of ['c', 'ts'] as const) {
-  describe(`dextbench-bridge shim, ${server === 'c' ? 'C inproc' : 'TypeScript'} dext server`, () => {
+  describe(`dextbench-bridge shim, ${server === 'c' ? 'C (dextbench-sim-dext)' : 'TypeScript'} dext server`, () => {
     let sim: Sim;
     const bridges: BridgeClient[] = [];
     const track = (b: BridgeClient): BridgeClient => { bridges.push(b); return b; };
@@ -114,6 +114,36 @@ for (const server of ['c', 'ts'] as const) {
       const stats = (await b.call({ id: 4, getStats: { endpoint: 0x81 } }))['stats'];
       assert.equal(stats.endpoints[0].bytes, bytes);
       await b.close();
+    });
+
+    test('the dext process outlives its connections: io runs on unconnected, stats and events are the dext\'s', async () => {
+      const a = track(await open(sim));
+      const bytes = 64n << 20n;
+      const ioId = (await a.call({ id: 1, ioStart: { mode: 1, byteCount: bytes, pattern: 3, seed: 5 } }))['ioStart'].ioId as bigint;
+      assert.deepEqual(await a.close(), { code: 0, signal: null });
+      await new Promise((resolve) => setTimeout(resolve, 600)); // 64 MiB at the sim's 400 MB/s, nobody connected
+      const b = track(await open(sim));
+      const st = (await b.call({ id: 1, ioStatus: { ioId } }))['ioStatus'];
+      assert.deepEqual([st['state'], st['bytesDone']], [2, bytes], 'DONE with every byte, though its connection closed');
+
+      const c = track(await open(sim)); // two connections at once, one dext
+      const statsB = (await b.call({ id: 2, getStats: { endpoint: 0x81 } }))['stats'];
+      const statsC = (await c.call({ id: 1, getStats: { endpoint: 0x81 } }))['stats'];
+      assert.deepEqual(statsC, statsB);
+      assert.ok(statsB.endpoints[0].bytes >= bytes);
+
+      // The doorbell is the last subscriber's (c): the fault's WARN log goes to c, in the dext's seq.
+      const seqBefore = [...b.events(), ...c.events()].reduce((max, e) => (e['seq'] > max ? e['seq'] : max), 0n);
+      await c.call({ id: 2, injectFault: { kind: 4, param: 1 } });
+      const warn = await waitFor('the WARN log forwarded to c', async () => {
+        await c.call({ id: 3, ping: {} });
+        return c.events().find((e) => e['log']?.text === 'fault injected: delay io by ns 1');
+      });
+      assert.ok(warn['seq'] > seqBefore && seqBefore > 1n, `seq ${warn['seq']} continues the dext's (after ${seqBefore})`);
+      await b.call({ id: 3, ping: {} });
+      assert.equal(b.events().some((e) => e['log']?.text === 'fault injected: delay io by ns 1'), false, 'b has no doorbell');
+      assert.deepEqual(await b.close(), { code: 0, signal: null });
+      assert.deepEqual(await c.close(), { code: 0, signal: null });
     });
 
     test('unplug mid-io: TERMINATED and exit 2 within 3 s', async () => {

@@ -96,7 +96,7 @@ function eventShape(e: Msg): Msg {
 }
 
 for (const server of ['c', 'ts'] as const) {
-  describe(`conformance through the dextbench-bridge shim, ${server === 'c' ? 'C inproc' : 'TypeScript'} server`, () => {
+  describe(`conformance through the dextbench-bridge shim, ${server === 'c' ? 'C (dextbench-sim-dext)' : 'TypeScript'} server`, () => {
     let sim: Sim;
     let bridge: BridgeClient | undefined;
     before(async () => {

@@ -1,17 +1,21 @@
-// The C channel server: dext-fixtures/bridge/build/dextbench-bridge-inproc (bridge_core +
-// libdextbench's loopback model in one process). Built once per daemon with make, under a lock
-// shared by every simulated Mac on this checkout.
+// The C channel server of the simulated Mac, built from dext-fixtures/bridge with make:
+// dextbench-sim-dext (a dext process: libdextbench's loopback model) and dextbench-bridge-simdext
+// (the bridge that reaches it). Built once per daemon, under a lock shared by every simulated Mac
+// on this checkout.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BRIDGE_DIR = fileURLToPath(new URL('../../../dext-fixtures/bridge', import.meta.url));
-export const INPROC_BIN = join(BRIDGE_DIR, 'build', 'dextbench-bridge-inproc');
+const BINS = {
+  dext: join(BRIDGE_DIR, 'build', 'dextbench-sim-dext'),
+  bridge: join(BRIDGE_DIR, 'build', 'dextbench-bridge-simdext'),
+};
 const LOCK_DIR = join(BRIDGE_DIR, 'build', '.sim-make.lock');
 const BUILD_DEADLINE_MS = 180_000;
 
-export type CBuild = { ok: true; bin: string } | { ok: false; reason: string };
+export type CBuild = { ok: true; dext: string; bridge: string } | { ok: false; reason: string };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -53,7 +57,7 @@ function runMake(): Promise<{ code: number | null; output: string }> {
 
 let build: Promise<CBuild> | undefined;
 
-/** Runs make once (it rebuilds only what changed); resolves to the binary or why there is none. */
+/** Runs make once (it rebuilds only what changed); resolves to the binaries or why there are none. */
 export function ensureCBridge(): Promise<CBuild> {
   build ??= withLock(async (): Promise<CBuild> => {
     const r = await runMake();
@@ -61,8 +65,10 @@ export function ensureCBridge(): Promise<CBuild> {
       const last = r.output.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.code}`;
       return { ok: false, reason: `make -C dext-fixtures/bridge failed: ${last}` };
     }
-    try { accessSync(INPROC_BIN, constants.X_OK); } catch { return { ok: false, reason: `${INPROC_BIN} was not built` }; }
-    return { ok: true, bin: INPROC_BIN };
+    for (const bin of Object.values(BINS)) {
+      try { accessSync(bin, constants.X_OK); } catch { return { ok: false, reason: `${bin} was not built` }; }
+    }
+    return { ok: true, ...BINS };
   }).catch((e: unknown) => ({ ok: false, reason: (e as Error).message }));
   return build;
 }

@@ -69,7 +69,9 @@ export class EventQueue {
     this.ring_();
   }
 
-  unsubscribe(): void {
+  /** Drops the doorbell (only this one, when given: a later subscriber keeps its own). */
+  unsubscribe(doorbell?: () => void): void {
+    if (doorbell !== undefined && doorbell !== this.doorbell) return;
     this.doorbell = undefined;
     this.armed = false;
   }

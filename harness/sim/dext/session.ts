@@ -1,16 +1,14 @@
-// The TypeScript stand-in for `dextbench-bridge` + the dext: the bridge's stdio protocol
-// (dext-fixtures/bridge/README.md) over a LoopbackModel, with the same frames, status frames,
-// doorbell forwarding, io rate and exit codes as dextbench-bridge-inproc.
+// The TypeScript stand-in for `dextbench-bridge` on a connection to a simulated dext process: the
+// bridge's stdio protocol (dext-fixtures/bridge/README.md) over the process's LoopbackModel, with
+// the same frames, status frames, doorbell forwarding and exit codes as dextbench-bridge-simdext.
 import { frame, parseFrameHeader } from './frames.ts';
-import type { LoopbackModel } from './model.ts';
+import type { TsDextProcess } from './process.ts';
 import { BridgeState, encodeRequest, encodeResponse, EVENT_BATCH_MAX, ResponseType, Status } from './proto.ts';
 import { checkRequestWire } from './wire.ts';
 
 export const EXIT = { CLOSED: 0, TERMINATED: 2, USAGE: 64, MALFORMED: 65, UNAVAILABLE: 69 } as const;
 /** kIOReturnAborted: what a call on a connection whose dext died returns. */
 export const IORETURN_ABORTED = 0xe00002eb | 0;
-const TICK_MS = 2;
-const MAX_TICK_BYTES = 4 * 1024 * 1024;
 
 export interface BridgeOutput {
   out(bytes: Uint8Array): void;
@@ -33,8 +31,6 @@ export function reportOpenFailed(output: BridgeOutput, transport: string, messag
 export interface SessionOptions {
   registryId: string;
   userClass: string;
-  /** io bytes per second (the inproc bridge's --rate; default 64 MiB/s). */
-  rate?: number;
   /** The dext crashed in a call (InjectFault CRASH): the host makes the process die. */
   onCrash?: () => void;
 }
@@ -45,14 +41,17 @@ export class BridgeSession {
   private done = false;
   private input: Buffer = Buffer.alloc(0);
   private doorbell = false;
-  private timer: NodeJS.Timeout | undefined;
-  private lastTickNs = process.hrtime.bigint();
-  private readonly rate: number;
+  /** This connection's doorbell (SUBSCRIBE); the dext rings only its last subscriber. */
+  private readonly ring = (): void => {
+    this.doorbell = true;
+    queueMicrotask(() => this.handleNotes());
+  };
 
-  constructor(private readonly model: LoopbackModel, private readonly output: BridgeOutput, private readonly opts: SessionOptions) {
-    this.rate = opts.rate ?? 64 * 1024 * 1024;
+  constructor(private readonly dext: TsDextProcess, private readonly output: BridgeOutput, private readonly opts: SessionOptions) {
     this.exited = new Promise((resolve) => { this.resolveExit = resolve; });
   }
+
+  private get model(): TsDextProcess['model'] { return this.dext.model; }
 
   get finished(): boolean { return this.done; }
 
@@ -60,15 +59,15 @@ export class BridgeSession {
     const { registryId, userClass } = this.opts;
     this.output.out(statusFrame(BridgeState.OPENED, { registryId, userClass, transport: 'inproc', message: 'opened' }));
     this.output.err(JSON.stringify({ event: 'opened', registryId, userClass, transport: 'inproc' }) + '\n');
-    // SUBSCRIBE: the doorbell rings at once for the Started event.
-    this.model.events.subscribe(() => { this.doorbell = true; });
-    this.afterWork();
+    this.dext.attach(this);
+    // SUBSCRIBE: the doorbell rings at once if events wait (the Started event, for the first).
+    this.model.events.subscribe(this.ring);
+    this.handleNotes();
   }
 
   /** Bytes from stdin. */
   feed(chunk: Buffer): void {
     if (this.done) return;
-    this.tick();
     this.input = this.input.length ? Buffer.concat([this.input, chunk]) : chunk;
     let pos = 0;
     while (!this.done && pos < this.input.length) {
@@ -81,7 +80,7 @@ export class BridgeSession {
       if (!this.done) this.handleNotes();
     }
     this.input = Buffer.from(this.input.subarray(pos));
-    this.afterWork();
+    this.dext.kick();
   }
 
   /** stdin closed. */
@@ -92,10 +91,9 @@ export class BridgeSession {
     this.finish(EXIT.CLOSED);
   }
 
-  /** The service terminated from outside (unplug, crash, reboot): like SIGUSR1 to the inproc bridge. */
+  /** The dext process stopped (unplug, crash, reboot): its connections see the service terminate. */
   terminate(ioReturn = 0): void {
     if (this.done) return;
-    this.model.stop();
     this.terminated(ioReturn);
   }
 
@@ -106,9 +104,8 @@ export class BridgeSession {
 
   private finish(code: number): void {
     this.done = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.model.events.unsubscribe();
+    this.dext.detach(this);
+    this.model.events.unsubscribe(this.ring);
     this.resolveExit(code);
   }
 
@@ -158,27 +155,7 @@ export class BridgeSession {
       if (batch.events.length > 0) this.writeMessage(resp);
       if (!batch.more) return;
     }
-  }
-
-  /** Moves io at the configured rate while an io runs (the inproc bridge's tick). */
-  private tick(): void {
-    const now = process.hrtime.bigint();
-    if (!this.model.busy()) { this.lastTickNs = now; return; }
-    const budget = Number((now - this.lastTickNs) * BigInt(this.rate) / 1_000_000_000n);
-    if (budget > 0) {
-      this.model.advance(Math.min(budget, MAX_TICK_BYTES));
-      this.lastTickNs = now;
-    }
-  }
-
-  private afterWork(): void {
-    if (this.done) return;
-    this.handleNotes();
-    if (this.model.busy() && !this.timer) {
-      this.timer = setInterval(() => { this.tick(); this.afterWork(); }, TICK_MS);
-    } else if (!this.model.busy() && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
+    this.doorbell = true; // more waits: after stdin has had a turn
+    setImmediate(() => this.handleNotes());
   }
 }

@@ -1,10 +1,14 @@
 // dextbench-bridge: opens the user client of a simulated dext service and relays channel frames.
 // The service is resolved here among the registry's live dext services (as IOServiceGetMatchingServices
-// + IOPropertyMatch would); the connection is served by the C inproc bridge (libdextbench's
-// loopback model) or by the TypeScript model (harness/sim/dext), per SimConfig.dextServer.
+// + IOPropertyMatch would). As on a Mac, the dext process (its model: stats, io, events) lives as
+// long as the simulated process and is shared by every connection to it; each connection is a
+// bridge on it. The model is libdextbench's, in a dextbench-sim-dext process, or the TypeScript
+// twin (harness/sim/dext), per SimConfig.dextServer.
 import { spawn } from 'node:child_process';
 import { ensureCBridge } from '../dext/c-bridge.ts';
+import { CDextProcess } from '../dext/c-process.ts';
 import { LoopbackModel } from '../dext/model.ts';
+import { TsDextProcess } from '../dext/process.ts';
 import { BridgeSession, EXIT, reportOpenFailed } from '../dext/session.ts';
 import type { Mac } from '../mac.ts';
 import { crashDext } from '../matching.ts';
@@ -15,9 +19,9 @@ import type { RawTool, RawToolContext } from './context.ts';
 
 const USAGE = 'usage: dextbench-bridge --match KEY=VALUE... [--registry-id N] [--type N]\n';
 const MAX_MATCH = 8;
-/** The loopback device's endpoints (bulk OUT 0x01, bulk IN 0x81), as the inproc bridge has them. */
+/** The loopback device's endpoints (bulk OUT 0x01, bulk IN 0x81), as dextbench-sim-dext has them. */
 const ENDPOINTS = [0x01, 0x81];
-/** How long a bridge child may take to exit after its stdin closed or it was told to terminate. */
+/** How long a bridge child may take to exit after its stdin closed. */
 const EXIT_DEADLINE_MS = 3000;
 
 interface BridgeArgs { matches: { key: string; value: string }[]; registryId?: bigint; connectType: number }
@@ -87,19 +91,38 @@ function identity(c: Candidate): { userClass: string; instanceId: bigint; startT
   return { userClass, instanceId: BigInt(c.proc.pid), startTimeNs: c.proc.startTimeNs ?? 0n, version: c.proc.shortVersion };
 }
 
+/** The running dext processes of each simulated Mac, by simulated pid; gone when the process stops. */
+const processes = new WeakMap<Mac, Map<number, TsDextProcess | CDextProcess>>();
+
+function dextProcess<T extends TsDextProcess | CDextProcess>(mac: Mac, c: Candidate, create: () => T): T {
+  let byPid = processes.get(mac);
+  if (!byPid) processes.set(mac, byPid = new Map());
+  const running = byPid.get(c.proc.pid);
+  if (running?.alive) return running as T;
+  const created = create();
+  byPid.set(c.proc.pid, created);
+  const unwatch = mac.watchDext(c.proc.pid, () => {
+    unwatch();
+    if (byPid.get(c.proc.pid) === created) byPid.delete(c.proc.pid);
+    void created.stop();
+  });
+  return created;
+}
+
 async function serveTs(ctx: RawToolContext, c: Candidate): Promise<number> {
   const { mac } = ctx;
   const id = identity(c);
-  const clock0 = process.hrtime.bigint();
-  const model = new LoopbackModel({
-    driverName: id.userClass, driverVersion: id.version, instanceId: id.instanceId, processStartTimeNs: id.startTimeNs,
-    endpoints: ENDPOINTS, now: () => process.hrtime.bigint() - clock0 + 1n,
+  const dext = dextProcess(mac, c, () => {
+    const clock0 = process.hrtime.bigint();
+    return new TsDextProcess(new LoopbackModel({
+      driverName: id.userClass, driverVersion: id.version, instanceId: id.instanceId, processStartTimeNs: id.startTimeNs,
+      endpoints: ENDPOINTS, now: () => process.hrtime.bigint() - clock0 + 1n,
+    }), mac.config.ioBytesPerSecond);
   });
-  const session = new BridgeSession(model, ctx, {
-    registryId: c.id.toString(), userClass: id.userClass, rate: mac.config.ioBytesPerSecond,
+  const session = new BridgeSession(dext, ctx, {
+    registryId: c.id.toString(), userClass: id.userClass,
     onCrash: () => crashFromChannel(mac, c.proc.pid),
   });
-  const unwatch = mac.watchDext(c.proc.pid, () => session.terminate());
   const onAbort = (): void => session.abandon();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   ctx.stdin.on('data', (chunk: Buffer) => session.feed(chunk));
@@ -108,50 +131,36 @@ async function serveTs(ctx: RawToolContext, c: Candidate): Promise<number> {
   try {
     return await session.exited;
   } finally {
-    unwatch();
     ctx.signal.removeEventListener('abort', onAbort);
     ctx.stdin.removeAllListeners('data');
   }
 }
 
-async function serveC(ctx: RawToolContext, c: Candidate, bin: string, args: BridgeArgs): Promise<number> {
+async function serveC(ctx: RawToolContext, c: Candidate, bins: { dext: string; bridge: string }, args: BridgeArgs): Promise<number> {
   const { mac } = ctx;
   const id = identity(c);
-  const argv = args.matches.flatMap((m) => ['--match', `${m.key}=${m.value}`]);
-  // The inproc bridge names the user class (and the driver) after an IOUserClass match.
+  const dext = dextProcess(mac, c, () => new CDextProcess(bins.dext, {
+    pid: c.proc.pid, driverName: id.userClass, driverVersion: id.version, instanceId: id.instanceId,
+    startTimeNs: id.startTimeNs, rate: mac.config.ioBytesPerSecond,
+  }, () => crashFromChannel(mac, c.proc.pid), (text) => process.stderr.write(`sim dext ${c.proc.pid}: ${text}`)));
+  try {
+    await dext.ready;
+  } catch (error) {
+    return reportOpenFailed(ctx, 'inproc', `the dext process is not serving: ${(error as Error).message}`);
+  }
+  const argv = ['--socket', dext.socket, ...args.matches.flatMap((m) => ['--match', `${m.key}=${m.value}`])];
+  // The bridge names the user class after an IOUserClass match.
   if (!args.matches.some((m) => m.key === 'IOUserClass') && args.matches.length < MAX_MATCH) argv.push('--match', `IOUserClass=${id.userClass}`);
-  argv.push('--registry-id', c.id.toString(), '--type', String(args.connectType), '--instance-id', id.instanceId.toString(),
-    '--start-time-ns', id.startTimeNs.toString(), '--driver-version', id.version,
-    '--rate', String(mac.config.ioBytesPerSecond));
-  const child = spawn(bin, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let weTerminated = false;
-  let stderrLine = '';
+  argv.push('--registry-id', c.id.toString(), '--type', String(args.connectType));
+  const child = spawn(bins.bridge, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<number>((resolve) => {
-    child.on('error', (e) => { ctx.err(`dextbench-bridge: cannot start the C server: ${e.message}\n`); resolve(70); });
+    child.on('error', (e) => { ctx.err(`dextbench-bridge: cannot start the C bridge: ${e.message}\n`); resolve(70); });
     child.on('close', (code) => resolve(code ?? 70));
   });
   child.stdout.on('data', (d: Buffer) => ctx.out(d));
-  child.stderr.on('data', (d: Buffer) => {
-    ctx.err(d.toString('utf8'));
-    stderrLine += d.toString('utf8');
-    let nl;
-    while ((nl = stderrLine.indexOf('\n')) >= 0) {
-      const line = stderrLine.slice(0, nl);
-      stderrLine = stderrLine.slice(nl + 1);
-      // TERMINATED that we did not cause: the model crashed in a call (InjectFault CRASH).
-      if (!weTerminated && line.startsWith('{"event":"terminated"')) {
-        weTerminated = true;
-        crashFromChannel(mac, c.proc.pid);
-      }
-    }
-  });
+  child.stderr.on('data', (d: Buffer) => ctx.err(d.toString('utf8')));
   child.stdin.on('error', () => { /* the child exited first; its exit code tells */ });
   ctx.stdin.pipe(child.stdin);
-  const unwatch = mac.watchDext(c.proc.pid, () => {
-    if (weTerminated) return;
-    weTerminated = true;
-    child.kill('SIGUSR1'); // the inproc bridge's "service terminated"
-  });
   const onAbort = (): void => {
     child.stdin.end();
     setTimeout(() => child.kill('SIGKILL'), EXIT_DEADLINE_MS).unref();
@@ -160,7 +169,6 @@ async function serveC(ctx: RawToolContext, c: Candidate, bin: string, args: Brid
   try {
     return await exited;
   } finally {
-    unwatch();
     ctx.signal.removeEventListener('abort', onAbort);
     ctx.stdin.unpipe(child.stdin);
   }
@@ -181,7 +189,7 @@ export const bridge: RawTool = async (ctx) => {
     if (build.ok) {
       // The dext may have gone while the build ran.
       if (!ctx.mac.state.dexts.includes(target.proc)) return reportOpenFailed(ctx, 'inproc', `no service matches ${describeMatch(args)}`);
-      return serveC(ctx, target, build.bin, args);
+      return serveC(ctx, target, build, args);
     }
     // auto: the daemon said once on its stderr why the C server is missing; serve with TypeScript.
     if (mode === 'c') return reportOpenFailed(ctx, 'inproc', `the C dext server is unavailable: ${build.reason}`);
