@@ -76,7 +76,7 @@ try {
       ['sim_suite_s', figures.sim_suite_s.toFixed(2), `< 30 s (= ${(suite / median(one)).toFixed(1)} x a one-step run)`, suite < 30 ? 'yes' : 'NO'],
       ['channel_rtt_per_s', channel.channel_rtt_per_s.toFixed(0), `>= 0.5 x raw_echo_rtt_per_s (${rttRatio.toFixed(2)} x)`, rttRatio >= 0.5 ? 'yes' : 'NO'],
       ['raw_echo_rtt_per_s', channel.raw_echo_rtt_per_s.toFixed(0), 'the same frames echoed by cat, 64 in flight', ''],
-      ['channel_sim_rtt_per_s', channel.channel_sim_rtt_per_s.toFixed(0), 'the same, through the sim\'s bridge shim and daemon (no target)', ''],
+      ['channel_sim_rtt_per_s', channel.channel_sim_rtt_per_s.toFixed(0), 'the same, through the sim\'s shim, daemon and dext process (no target)', ''],
       ['channel_p50_us', channel.channel_p50_us.toFixed(0), 'one call in flight', ''],
       ['channel_p99_us', channel.channel_p99_us.toFixed(0), 'one call in flight', ''],
       ['prbs_verify_MBps', channel.prbs_verify_MBps.toFixed(0), `>= 1000 MB/s (${(channel.prbs_verify_MBps / channel.memcmp_MBps).toFixed(2)} x memcmp)`, channel.prbs_verify_MBps >= 1000 ? 'yes' : 'NO'],

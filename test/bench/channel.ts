@@ -5,8 +5,9 @@
 //                      stdio writer: the ceiling (no protobuf, no bridge)
 //  channel_p50_us / channel_p99_us  latency of one Ping with nothing else in flight
 //  channel_sim_rtt_per_s  the same pipelined Pings through the simulated Mac's `dextbench-bridge` shim
-//                      (shim → sim daemon → the same C bridge): what a `call` step on the sim rig
-//                      gets. No target: the two relays are the simulator's; a Mac has none.
+//                      (shim → sim daemon → the C bridge → dextbench-sim-dext, one synchronous call
+//                      per request over a socket, as IOConnectCallStructMethod is one per request):
+//                      what a `call` step on the sim rig gets. No target: the relays are the simulator's.
 //  prbs_verify_MBps    PRBS31 verification (createPatternVerifier) in 1 MiB chunks
 //  memcmp_MBps         Buffer.compare of the same bytes against a copy: the memory-bandwidth ceiling
 // Run alone: `tsx test/bench/channel.ts`; `npm run bench` calls channelBenchmarks().
