@@ -75,6 +75,20 @@ struct EchoDriver_IVars {
     uint8_t failedAddress; // the pipe whose failure set status
 };
 
+// A pipe of the round trip completed (or could not be queued) with a failure: the first failure
+// is the round trip's, and the other pipe is aborted so its half ends now, not at its timeout.
+static void RecordPipeFailure(EchoDriver_IVars *iv, IOService *owner, IOReturn status, uint8_t address,
+                              IOUSBHostPipe *other, bool otherDone)
+{
+    if (iv->status == kIOReturnSuccess) {
+        iv->status = status;
+        iv->failedAddress = address;
+    }
+    if (!otherDone && other != nullptr) {
+        other->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, owner);
+    }
+}
+
 bool EchoDriver::init()
 {
     if (!super::init()) {
@@ -427,9 +441,7 @@ void EchoDriver::Pump()
     ret = ivars->outPipe->AsyncIO(ivars->outBuffer, ivars->length, ivars->writeAction, kTransferTimeoutMs);
     if (ret != kIOReturnSuccess) {
         ivars->writeDone = true;
-        ivars->status = ret;
-        ivars->failedAddress = ivars->outAddress;
-        ivars->inPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this); // nothing will come back
+        RecordPipeFailure(ivars, this, ret, ivars->outAddress, ivars->inPipe, false); // nothing will come back
     }
 }
 
@@ -437,15 +449,8 @@ void IMPL(EchoDriver, WriteComplete)
 {
     IOLockLock(ivars->lock);
     ivars->writeDone = true;
-    if (status != kIOReturnSuccess) {
-        if (ivars->status == kIOReturnSuccess) {
-            ivars->status = status;
-            ivars->failedAddress = ivars->outAddress;
-        }
-        // Nothing was sent, so nothing will come back: end the read now, not at its timeout.
-        if (!ivars->readDone && ivars->inPipe != nullptr) {
-            ivars->inPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this);
-        }
+    if (status != kIOReturnSuccess) { // nothing was sent, so nothing will come back
+        RecordPipeFailure(ivars, this, status, ivars->outAddress, ivars->inPipe, ivars->readDone);
     }
     if (ivars->readDone) {
         FinishRoundTrip();
@@ -459,13 +464,7 @@ void IMPL(EchoDriver, ReadComplete)
     ivars->readDone = true;
     ivars->received = actualByteCount;
     if (status != kIOReturnSuccess) {
-        if (ivars->status == kIOReturnSuccess) {
-            ivars->status = status;
-            ivars->failedAddress = ivars->inAddress;
-        }
-        if (!ivars->writeDone && ivars->outPipe != nullptr) {
-            ivars->outPipe->Abort(kIOUSBAbortAsynchronous, kIOReturnAborted, this);
-        }
+        RecordPipeFailure(ivars, this, status, ivars->inAddress, ivars->outPipe, ivars->writeDone);
     }
     if (ivars->writeDone) {
         FinishRoundTrip();

@@ -391,8 +391,7 @@ export class ChannelClient {
     try {
       messages = this.decoder.push(chunk);
     } catch (error) {
-      this.fail(new MalformedFrameError(`from ${this.describe()}: ${(error as Error).message}`));
-      this.transport.close();
+      this.failMalformed(error);
       return;
     }
     for (const message of messages) {
@@ -405,12 +404,17 @@ export class ChannelClient {
       try {
         response = this.codec.decodeResponse(message);
       } catch (error) {
-        this.fail(new MalformedFrameError(`from ${this.describe()}: ${(error as Error).message}`));
-        this.transport.close();
+        this.failMalformed(error);
         return;
       }
       this.onResponse(response);
     }
+  }
+
+  /** The far side sent bytes outside the contract: nothing after them can be trusted. */
+  private failMalformed(error: unknown): void {
+    this.fail(new MalformedFrameError(`from ${this.describe()}: ${(error as Error).message}`));
+    this.transport.close();
   }
 
   private onResponse(response: PlainMessage): void {

@@ -7,7 +7,7 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BRIDGE_DIR = fileURLToPath(new URL('../../../dext-fixtures/bridge', import.meta.url));
+const BRIDGE_DIR = fileURLToPath(new URL('../../../dext-fixtures/bridge', import.meta.url));
 const BINS = {
   dext: join(BRIDGE_DIR, 'build', 'dextbench-sim-dext'),
   bridge: join(BRIDGE_DIR, 'build', 'dextbench-bridge-simdext'),

@@ -8,14 +8,14 @@ import { checkRequestWire } from './wire.ts';
 
 export const EXIT = { CLOSED: 0, TERMINATED: 2, USAGE: 64, MALFORMED: 65, UNAVAILABLE: 69 } as const;
 /** kIOReturnAborted: what a call on a connection whose dext died returns. */
-export const IORETURN_ABORTED = 0xe00002eb | 0;
+const IORETURN_ABORTED = 0xe00002eb | 0;
 
 export interface BridgeOutput {
   out(bytes: Uint8Array): void;
   err(text: string): void;
 }
 
-export const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 function statusFrame(state: number, fields: { registryId?: string; userClass?: string; transport: string; ioReturn?: number; message: string }): Buffer {
   return frame(encodeResponse({ bridgeStatus: { state, ...fields } }));
