@@ -1,5 +1,6 @@
 // `dextbench rig status|plug|unplug|cycle [device] [--rig rigs/x.yaml] [--off 1s]`
-import { describeObservation, observeDevice, rigDevice, serverFor, setDevicePower, sleep, waitEnumerated, waitGone } from '../rig/device-state.ts';
+import { sleep } from '../common/time.ts';
+import { describeObservation, observeDevice, rigDevice, serverFor, setDevicePower, waitEnumerated, waitGone } from '../rig/device-state.ts';
 import { acquireLease } from '../rig/lease.ts';
 import type { RigSession } from '../rig/connect.ts';
 import { parseDuration } from '../scenario/index.ts';

@@ -1,6 +1,7 @@
 // On failure: what a person needs to see without rerunning — the extension list, the USB part of
 // the IORegistry, and the unified log lines since the scenario began.
 import type { TestInfo } from '@playwright/test';
+import { withDeadline } from '../common/time.ts';
 import type { RigSession } from '../rig/connect.ts';
 import type { Scene } from './fixtures.ts';
 
@@ -10,7 +11,7 @@ export async function attachFailureArtifacts(rig: RigSession, scene: Scene, test
   const attach = async (name: string, produce: () => Promise<string>) => {
     let body: string;
     try {
-      body = await withDeadline(produce(), ARTIFACT_TIMEOUT_MS);
+      body = await withDeadline(produce(), ARTIFACT_TIMEOUT_MS, name);
     } catch (error) {
       body = `could not collect ${name}: ${(error as Error).message}\n`;
     }
@@ -22,12 +23,5 @@ export async function attachFailureArtifacts(rig: RigSession, scene: Scene, test
     const entries = scene.log?.entries() ?? [];
     if (entries.length === 0) return '(no dext, kernel, sysextd or kernelmanagerd lines since the scenario began)\n';
     return entries.map((e) => `${e.timestamp.toISOString()} ${e.process}[${e.processID}] ${e.eventMessage}`).join('\n') + '\n';
-  });
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
   });
 }

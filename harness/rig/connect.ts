@@ -2,6 +2,7 @@
 // role. `safeState()` brings every device port off: the state a rig is left in between scenarios.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { withDeadline } from '../common/time.ts';
 import { LocalExec, type Exec } from '../host/exec.ts';
 import { activator, type Activator } from '../host/tools/activator.ts';
 import { sipStatus, type SipStatus } from '../host/tools/csrutil.ts';
@@ -83,11 +84,7 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
         () => undefined,
         (error: unknown) => `${slot.roles.join('/')} (${slot.hub.id} port ${slot.port}): ${(error as Error).message}`,
       ));
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
-      const outcome = await Promise.race([Promise.all(switching), deadline]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') throw new RigConnectError(`rig "${rig.name}": ports not all off within ${timeoutMs} ms (safe state)`);
+      const outcome = await withDeadline(Promise.all(switching), timeoutMs, `rig "${rig.name}": switching every port off (safe state)`);
       const failures = outcome.filter((f): f is string => f !== undefined);
       if (failures.length) throw new RigConnectError(`rig "${rig.name}": safe state failed: ${failures.join('; ')}`);
     },

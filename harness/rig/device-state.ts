@@ -2,6 +2,7 @@
 // service, served by which dext process? — and switching its port with a wait for the registry to
 // agree. Steps and the hands-on `rig` command share this.
 import type { DextServiceView, UsbDeviceView, UserServerView } from '../host/parsers/index.ts';
+import { formatMs, pollUntil } from '../common/time.ts';
 import type { RigSession } from './connect.ts';
 import type { RigDevice } from './types.ts';
 
@@ -102,38 +103,4 @@ export async function waitGone(rig: RigSession, device: RigDevice, timeoutMs: nu
     describe: (o) => `${describeDevice(device)} still present ${formatMs(timeoutMs)} after its port was switched off: ${describeObservation(o)}`,
   });
   onEvent?.({ type: 'registry', change: 'device-removed', device: device.role, afterMs: Math.round(performance.now() - started) });
-}
-
-export interface PollOptions {
-  timeoutMs: number;
-  intervalMs?: number;
-}
-
-/**
- * Calls `probe` until it returns a value other than undefined, or the deadline passes; then throws
- * the message `describe()` builds from the last observation.
- */
-export async function pollUntil<T, Seen>(
-  probe: () => Promise<{ value?: T; seen: Seen }>,
-  options: PollOptions & { describe: (lastSeen: Seen | undefined) => string },
-): Promise<T> {
-  const deadline = performance.now() + options.timeoutMs;
-  const interval = options.intervalMs ?? 100;
-  for (;;) {
-    const { value, seen } = await probe();
-    if (value !== undefined) return value;
-    const left = deadline - performance.now();
-    if (left <= 0) throw new DeviceStateError(options.describe(seen));
-    await sleep(Math.min(interval, left));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function formatMs(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
 }

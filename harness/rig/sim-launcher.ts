@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { settlesWithin } from '../common/time.ts';
 import { lineSplitter } from '../host/exec.ts';
 import type { RigDefinition } from './types.ts';
 
@@ -115,20 +116,12 @@ export async function startSimulatedMac(
       stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
-        if (!(await within(exited, STOP_GRACE_MS))) {
+        if (!(await settlesWithin(exited, STOP_GRACE_MS))) {
           child.kill('SIGKILL');
-          await within(exited, STOP_GRACE_MS);
+          await settlesWithin(exited, STOP_GRACE_MS);
         }
       })();
       return stopping;
     },
   };
-}
-
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
-  const done = await Promise.race([promise.then(() => true as const), timeout]);
-  clearTimeout(timer);
-  return done;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';
-import { describeDevice, describeObservation, formatMs, observeDevice, pollUntil, rigDevice, serverFor } from '../rig/device-state.ts';
+import { formatMs, pollUntil } from '../common/time.ts';
+import { describeDevice, describeObservation, observeDevice, rigDevice, serverFor } from '../rig/device-state.ts';
 import { deviceArgs } from './support/device-args.ts';
 
 export default defineStep({

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { classifyDextLogMessage } from '../host/parsers/index.ts';
 import { dextPredicate, logShow } from '../host/tools/log.ts';
-import { describeDevice, describeObservation, formatMs, observeDevice, pollUntil, rigDevice, serverFor } from '../rig/device-state.ts';
+import { formatMs, pollUntil } from '../common/time.ts';
+import { describeDevice, describeObservation, observeDevice, rigDevice, serverFor } from '../rig/device-state.ts';
 import { defineStep } from './step.ts';
 import { deviceArgs } from './support/device-args.ts';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineStep } from './step.ts';
-import { describeDevice, describeObservation, formatMs, observeDevice, pollUntil, rigDevice } from '../rig/device-state.ts';
+import { formatMs, pollUntil } from '../common/time.ts';
+import { describeDevice, describeObservation, observeDevice, rigDevice } from '../rig/device-state.ts';
 import { deviceArgs } from './support/device-args.ts';
 
 export default defineStep({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChannelError } from '../channel/index.ts';
-import { sleep } from '../rig/device-state.ts';
+import { sleep } from '../common/time.ts';
 import { duration } from '../scenario/index.ts';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';

@@ -1,6 +1,7 @@
 import { duration } from '../scenario/index.ts';
 import { defineStep } from './step.ts';
-import { rigDevice, setDevicePower, sleep, waitEnumerated, waitGone } from '../rig/device-state.ts';
+import { sleep } from '../common/time.ts';
+import { rigDevice, setDevicePower, waitEnumerated, waitGone } from '../rig/device-state.ts';
 import { deviceArgs } from './support/device-args.ts';
 
 export default defineStep({

@@ -1,4 +1,4 @@
-import { pollUntil } from '../rig/device-state.ts';
+import { pollUntil } from '../common/time.ts';
 import { duration } from '../scenario/index.ts';
 import { defineStep } from './step.ts';
 import { extensionArgs, requestThroughActivator, resolveExtension } from './support/extensions.ts';

@@ -1,6 +1,6 @@
 import { duration } from '../scenario/index.ts';
 import { defineStep } from './step.ts';
-import { sleep } from '../rig/device-state.ts';
+import { sleep } from '../common/time.ts';
 
 export default defineStep({
   kind: 'wait',

@@ -2,6 +2,7 @@
 // Output formats: reference/macos-formats.md §1.2 (list) and §2 (developer, uninstall).
 import type { Exec, ExecResult } from '../exec.ts';
 import { findExtensionRows, parseSystemExtensionsList, type SystemExtensionRow, type SystemExtensionsList } from '../parsers/index.ts';
+import { sleep } from '../../common/time.ts';
 import { failure, oneLine, ToolError } from './tool-error.ts';
 
 export type { SystemExtensionsList };
@@ -137,8 +138,4 @@ function describeLastSeen(list: SystemExtensionsList | undefined, bundleId: stri
 
 export function formatRow(r: SystemExtensionRow): string {
   return `${r.teamId} ${r.bundleId} (${r.shortVersion}/${r.bundleVersion}) [${r.state}]`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
