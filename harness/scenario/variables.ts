@@ -6,8 +6,9 @@ import type { z } from 'zod';
 import { showValue, type ValidationIssue } from './issues.ts';
 import { positionOfOffset, type YamlFile } from './yaml.ts';
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const REFERENCE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$/;
+/** What may stand inside `${…}`: a variable's name, or (in step arguments) `result.path`. The JSON Schemas use these too. */
+export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const RESULT_REFERENCE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$/;
 const TOKEN = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
 
 export interface SubstitutionScope {
@@ -53,12 +54,12 @@ export function expandString(text: string, scope: SubstitutionScope): { value: s
     }
     const name = m[1]!.trim();
     const head = name.split('.')[0]!;
-    if (!REFERENCE.test(name)) {
+    if (!RESULT_REFERENCE.test(name)) {
       errors.push(`malformed reference \${${m[1]}}: write \${NAME} for a variable or \${result.field} for an earlier step's result, or $\${ for a literal \${`);
       value += m[0];
     } else if (template && scope.results!.has(head)) {
       value += `\${${name}}`;
-    } else if (NAME.test(name) && scope.lookup(name) !== undefined) {
+    } else if (VARIABLE_NAME.test(name) && scope.lookup(name) !== undefined) {
       const resolved = scope.lookup(name)!;
       value += template ? resolved.replaceAll('${', '$${') : resolved;
     } else if (name.includes('.')) {
@@ -158,7 +159,7 @@ function interpolateString(text: string, results: ReadonlyMap<string, unknown>):
 }
 
 function resolveReference(reference: string, results: ReadonlyMap<string, unknown>): unknown {
-  if (!REFERENCE.test(reference)) throw new Error(`malformed reference \${${reference}}`);
+  if (!RESULT_REFERENCE.test(reference)) throw new Error(`malformed reference \${${reference}}`);
   const [name, ...path] = reference.split('.');
   if (!results.has(name!)) {
     const known = [...results.keys()];

@@ -38,7 +38,7 @@ test('validateFiles: a missing file is one issue', () => {
 
 test('scenario JSON Schema: draft 2020-12, every kind a oneOf branch with its summary and no extra keys', () => {
   const schema = scenarioJsonSchema(testSteps) as {
-    $schema: string; properties: Record<string, { items?: unknown; pattern?: string }>;
+    $schema: string; properties: Record<string, { items?: unknown; anyOf?: unknown[] }>;
     $defs: { step: { oneOf: Array<{ required: string[]; additionalProperties: boolean; description: string; properties: Record<string, unknown> }> } };
   };
   assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
@@ -51,9 +51,13 @@ test('scenario JSON Schema: draft 2020-12, every kind a oneOf branch with its su
     assert.equal(branch.description, testSteps.get(kind)!.summary);
     assert.deepEqual(Object.keys(branch.properties), [kind, 'timeout', 'as', 'title']);
   }
-  assert.deepEqual(branches.find((b) => b.required[0] === 'wait')!.properties.wait,
-    { description: 'A duration: 500ms, 2s, 1m, 1m30s, 1h.', type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$' });
-  assert.equal(schema.properties.timeout!.pattern, '^(\\d+(\\.\\d+)?(ms|s|m|h))+$');
+  // A duration, or (step arguments) a ${result} reference, or (elsewhere) a ${NAME} variable: test/unit/scenario/json-schema.test.ts.
+  assert.deepEqual(branches.find((b) => b.required[0] === 'wait')!.properties.wait, {
+    description: 'A duration: 500ms, 2s, 1m, 1m30s, 1h.',
+    anyOf: [{ type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$' }, { $ref: '#/$defs/reference' }],
+  });
+  assert.deepEqual(schema.properties.timeout!.anyOf, [{ type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$' }, { $ref: '#/$defs/variable' }]);
+  assert.deepEqual(branches.find((b) => b.required[0] === 'note')!.properties.note, { type: 'string' }, 'a plain string takes any text already');
   assert.ok(!JSON.stringify(schema).includes('"required":["name","steps","timeout"'), 'defaulted keys are not required');
 });
 
