@@ -12,10 +12,13 @@ export const variableName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: (issue) => `expected a variable name of letters, digits and _, got ${showValue(issue.input)}` });
 
-/** Variable values are strings; plain numbers and booleans are taken as their text. */
+/** Variable values are strings; plain numbers (exact past 2^53: exact-integers.ts) and booleans are taken as their text. */
 export const variables = z.record(
   variableName,
-  z.union([z.string(), z.number(), z.boolean()], { error: (issue) => `expected a text value, got ${showValue(issue.input)}` }).transform(String),
+  z.preprocess(
+    (v) => (typeof v === 'bigint' ? String(v) : v),
+    z.union([z.string(), z.number(), z.boolean()], { error: (issue) => `expected a text value, got ${showValue(issue.input)}` }).transform(String),
+  ),
 );
 
 const version = z

@@ -5,6 +5,7 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import { z } from 'zod';
 import type { ExtensionDecl } from '../rig/types.ts';
 import { extensionDecl, isRelativePathLike, resolveFrom, variables } from './common.ts';
+import { keepBigIntegersExact } from './exact-integers.ts';
 import { showValue, ValidationError, type ValidationIssue } from './issues.ts';
 import { checkStep, stepItemSchema, type ScenarioStep, type StepSchemas } from './steps.ts';
 import { duration } from './units.ts';
@@ -98,6 +99,7 @@ export function scenarioFromYaml(yaml: YamlFile, options: LoadScenarioOptions): 
   if (!isMap(root)) {
     return { issues: [notAMapIssue(yaml, 'a scenario is a map of keys (name, steps, …)')] };
   }
+  keepBigIntegersExact(yaml.doc);
   const env = options.env ?? process.env;
   const setHint = 'pass --var NAME=… or set it in the rig\'s vars';
   const outer = layeredLookup(options.vars, env, options.rigVars);

@@ -3,7 +3,7 @@ import { duration } from '../scenario/index.ts';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';
 import { channelFor } from './support/channel.ts';
-import { show, subsetMismatches } from './support/match.ts';
+import { expectation, show, subsetMismatches } from './support/match.ts';
 
 export default defineStep({
   kind: 'call',
@@ -13,7 +13,7 @@ export default defineStep({
     /** `GetInfo`, `ping`, … or a device message type such as `dextbench.echo.v1.Echo`. */
     method: z.string().min(1),
     args: z.record(z.string(), z.unknown()).optional(),
-    expect: z.unknown().optional(),
+    expect: expectation.optional(),
     within: duration.optional(),
   }),
   defaultTimeoutMs: 30_000,

@@ -3,7 +3,7 @@ import { duration } from '../scenario/index.ts';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';
 import { channelFor } from './support/channel.ts';
-import { show, subsetMismatches } from './support/match.ts';
+import { expectation, show, subsetMismatches } from './support/match.ts';
 
 export default defineStep({
   kind: 'expect.event',
@@ -11,7 +11,7 @@ export default defineStep({
   schema: z.strictObject({
     device: z.string().min(1),
     kind: z.string().min(1),
-    match: z.record(z.string(), z.unknown()).optional(),
+    match: z.record(z.string(), expectation).optional(),
     within: duration.optional(),
   }),
   defaultTimeoutMs: 60_000,
