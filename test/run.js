@@ -1,5 +1,6 @@
 // npm test: every test/**/*.test.ts under Node's test runner (through tsx).
-// Lanes whose tools are missing fail under CI=true (see test/support/lane.ts).
+// A lane (tests that need tools from outside npm: cc, nanopb, python3, …) whose tools are missing
+// skips with one line saying what to install, and fails under CI=true: test/support/lane.ts.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';

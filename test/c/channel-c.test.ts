@@ -1,12 +1,12 @@
 // The C far side of the channel: libdextbench unit tests (make) and the bridge's stdio protocol,
 // spoken from Node against build/dextbench-bridge-inproc (the bridge with the loopback model in
-// process). Needs cc, make, protoc and the nanopb generator; CI=true turns a missing tool into a
-// failure instead of a skip.
+// process). Needs cc, make, protoc and nanopb: a lane (test/support/lane.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { C_TOOLCHAIN, lane } from '../support/lane.ts';
 import {
   all, bytesOf, decode, fieldBytes, fieldVarint, frame, message, request, splitFrames, str, sub, u64,
   type Field,
@@ -16,25 +16,7 @@ const root = new URL('../..', import.meta.url).pathname;
 const fixtures = join(root, 'dext-fixtures');
 const bridgeBin = join(fixtures, 'bridge', 'build', 'dextbench-bridge-inproc');
 
-function onPath(name: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
-}
-
-const missing = [
-  onPath('cc') ? null : 'cc',
-  onPath('make') ? null : 'make',
-  onPath('protoc') ? null : 'protoc (protobuf-compiler)',
-  onPath('nanopb_generator') || onPath('nanopb_generator.py') ? null : 'nanopb_generator (nanopb)',
-  existsSync('/usr/include/pb.h') || existsSync('/usr/local/include/pb.h') || process.env.NANOPB_DIR
-    ? null : 'pb.h (libnanopb-dev or NANOPB_DIR)',
-].filter((x): x is string => x !== null);
-
-const skipReason = missing.length ? `C channel tests need: ${missing.join(', ')}` : undefined;
-if (skipReason) {
-  console.error(`\n!!! ${skipReason} — ${process.env.CI === 'true' ? 'FAILING (CI=true)' : 'SKIPPING'} !!!\n`);
-  if (process.env.CI === 'true') test('C toolchain present (CI)', () => assert.fail(skipReason));
-}
-const opts = { skip: process.env.CI === 'true' ? false : skipReason ?? false };
+const opts = { skip: lane('C channel library and bridge', C_TOOLCHAIN) };
 
 // ------------------------------------------------------------------------------ builds
 
@@ -180,7 +162,7 @@ test('libdextbench: make test passes (unit tests, conformance vectors, PB_BUFFER
   assert.match(built!.output, /check-buffer-only: sources build with PB_BUFFER_ONLY/);
 });
 
-test('conformance vectors are present and well-formed for the TypeScript side', opts, () => {
+test('conformance vectors are present and well-formed for the TypeScript side', () => {
   const dir = join(fixtures, 'proto', 'conformance');
   const session = JSON.parse(readFileSync(join(dir, 'loopback-session.json'), 'utf8')) as {
     steps: { name: string; request_hex: string; response_hex: string }[];

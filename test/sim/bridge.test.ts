@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BridgeClient, Echo, type Msg } from './bridge-support.ts';
+import { C_TOOLCHAIN, lane } from '../support/lane.ts';
 import { DEXTS, simConfig, startSim, waitFor, type Sim } from './support.ts';
 
 const MATCH = ['--match', 'IOUserClass=EchoDriver', '--match', 'CFBundleIdentifier=com.example.echo.driver'];
@@ -41,8 +42,11 @@ async function crashCount(sim: Sim): Promise<number> {
   return r.stdout.split('\n').filter((l) => l.includes('has crashed')).length;
 }
 
+// The C server is built by the simulated Mac with make (else it serves with the TS model): a lane.
+const cServer = lane('C dext server of the simulated Mac', C_TOOLCHAIN);
+
 for (const server of ['c', 'ts'] as const) {
-  describe(`dextbench-bridge shim, ${server === 'c' ? 'C (dextbench-sim-dext)' : 'TypeScript'} dext server`, () => {
+  describe(`dextbench-bridge shim, ${server === 'c' ? 'C (dextbench-sim-dext)' : 'TypeScript'} dext server`, { skip: server === 'c' ? cServer : false }, () => {
     let sim: Sim;
     const bridges: BridgeClient[] = [];
     const track = (b: BridgeClient): BridgeClient => { bridges.push(b); return b; };

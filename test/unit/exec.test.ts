@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { $, ExecError, formatArgv, LocalExec, shellQuote } from '../../harness/host/exec.ts';
+import { lane, NEEDS } from '../support/lane.ts';
 
 const nasty = [`it's a "file" with $HOME and \`backticks\``, 'rm -rf / # *glob*', '', 'new\nline', 'tab\there', 'ünïcødé ✓', '-n'];
 
@@ -29,7 +30,7 @@ test('a missing command is exit 127 with a one-line message, not a crash', async
   assert.equal(result.stderr, 'dextbench-no-such-tool: command not found');
 });
 
-test('a timeout kills the whole process tree', async () => {
+test('a timeout kills the whole process tree', { skip: lane('process tree check', [NEEDS.bash, NEEDS.ps]) }, async () => {
   const exec = new LocalExec();
   const marker = `dextbench-timeout-${process.pid}`;
   const result = await exec.run(['bash', '-c', `sleep 30 & sleep 30 & wait # ${marker}`], { timeoutMs: 300, nothrow: true });

@@ -1,37 +1,26 @@
 // The TypeScript channel against the real C bridge (dextbench-bridge-inproc: the bridge core with
 // libdextbench's loopback model in process), spawned through LocalExec exactly as a rig would.
-// Needs cc, make, protoc and nanopb; missing tools fail under CI=true and skip (loudly) otherwise.
+// Needs cc, make, protoc and nanopb: a lane (test/support/lane.ts).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { LocalExec } from '../../../harness/host/exec.ts';
 import {
   bridgeTransport, BridgeNotFoundError, ChannelClient, fillPattern, MalformedFrameError,
   openBridge, ServiceTerminatedError, type ChannelTransport, type PlainMessage,
 } from '../../../harness/channel/index.ts';
+import { C_TOOLCHAIN, lane } from '../../support/lane.ts';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const bridgeBin = join(root, 'dext-fixtures', 'bridge', 'build', 'dextbench-bridge-inproc');
 const MATCH = { IOUserClass: 'EchoDriver' };
 const INSTANCE_ID = 18446744073709551615n;
 
-const onPath = (name: string) => (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
-const missing = [
-  ...['cc', 'make', 'protoc'].filter((t) => !onPath(t)),
-  ...(onPath('nanopb_generator') || onPath('nanopb_generator.py') ? [] : ['nanopb_generator (nanopb)']),
-  ...(existsSync('/usr/include/pb.h') || existsSync('/usr/local/include/pb.h') || process.env.NANOPB_DIR ? [] : ['pb.h (libnanopb-dev)']),
-];
-const skipReason = missing.length ? `channel integration tests need: ${missing.join(', ')}` : undefined;
-if (skipReason) {
-  console.error(`\n!!! ${skipReason} — ${process.env.CI === 'true' ? 'FAILING (CI=true)' : 'SKIPPING'} !!!\n`);
-  if (process.env.CI === 'true') test('C toolchain present (CI)', () => assert.fail(skipReason));
-}
-const opts = { skip: process.env.CI === 'true' ? false : skipReason ?? false };
+const opts = { skip: lane('C channel bridge', C_TOOLCHAIN) };
 
 before(() => {
-  if (skipReason) return;
+  if (opts.skip) return;
   const make = spawnSync('make', ['-C', join(root, 'dext-fixtures', 'bridge')], { encoding: 'utf8', timeout: 300_000 });
   assert.equal(make.status, 0, `make -C dext-fixtures/bridge failed:\n${`${make.stdout}${make.stderr}`.slice(-4000)}`);
 });
@@ -179,7 +168,7 @@ test('malformed frames: garbage from the bridge side and garbage sent to the bri
   assert.equal((await child2.exited).exitCode, 65);
 });
 
-test('a missing bridge command is BridgeNotFoundError with how to get one', opts, async () => {
+test('a missing bridge command is BridgeNotFoundError with how to get one', async () => {
   await assert.rejects(openBridge(new LocalExec(), { match: MATCH, command: ['/nonexistent/dextbench-bridge'], timeoutMs: 5000 }),
     (e: unknown) => e instanceof BridgeNotFoundError && /bridge command not found: \/nonexistent\/dextbench-bridge — build it with `make -C dext-fixtures\/bridge`/.test(e.message));
 });

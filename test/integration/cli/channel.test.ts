@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dextbench, readJsonReport, repoRoot } from '../../support/cli.ts';
+import { C_TOOLCHAIN, lane } from '../../support/lane.ts';
 
 const channelScenarios = ['echo-channel-ping-info', 'echo-loopback-prbs31', 'echo-unplug-during-io', 'echo-crash-during-io', 'echo-device-message']
   .map((name) => join(repoRoot, 'scenarios/driverkit', `${name}.yaml`));
 const rigs = ['sim-c-dext', 'sim-ts-dext'].map((name) => join(repoRoot, 'test/fixtures/projects/rigs', `${name}.yaml`));
 
-// The C server needs a C compiler, make and nanopb; without them this lane cannot prove anything.
-const build = spawnSync('make', ['-C', join(repoRoot, 'dext-fixtures/bridge')], { encoding: 'utf8' });
-const cMissing = build.status !== 0 ? `the C dext server does not build (make -C dext-fixtures/bridge: ${(build.stderr || build.error?.message || '').trim().split('\n').at(-1)})` : undefined;
-if (cMissing) console.error(`\n!!! channel lane: ${cMissing}${process.env.CI ? ' — failing, CI=true' : ' — skipped'}\n`);
+// The sim-c-dext rig pins the C dext server, which the simulated Mac builds with make: a lane.
+const skip = lane('C dext server of the simulated Mac', C_TOOLCHAIN);
 
 test('the channel scenarios pass with the TypeScript client against both dext servers (C libdextbench and its TS twin), two rigs in parallel',
-  { skip: cMissing && !process.env.CI ? cMissing : false }, async () => {
-    assert.equal(cMissing, undefined, cMissing);
+  { skip }, async () => {
     const r = await dextbench(['run', '--reporter', 'list,json', ...rigs.flatMap((rig) => ['--rig', rig]), ...channelScenarios], { timeoutMs: 240_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Running 10 tests using 2 workers/);

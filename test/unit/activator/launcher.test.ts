@@ -7,10 +7,13 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { lane, NEEDS } from '../../support/lane.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const activatorDir = join(root, 'dext-fixtures/activator');
 const launcher = join(activatorDir, 'dextbench-activator');
+// The launcher is a bash script; without PlistBuddy it reads plists with python3.
+const opts = { skip: lane('activator launcher', [NEEDS.bash, NEEDS.python3]) };
 const work = mkdtempSync(join(tmpdir(), 'dextbench activator $x '));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -81,7 +84,7 @@ function assertOneLine(stderr: string, pattern: RegExp) {
   assert.match(stderr, pattern);
 }
 
-test('usage errors exit 64 with one line on stderr and run nothing', () => {
+test('usage errors exit 64 with one line on stderr and run nothing', opts, () => {
   const s = setup('usage');
   const dext = fakeDext(s.dir, 'E.dext', 'com.example.echo.driver');
   const cases: [string[], RegExp][] = [
@@ -106,7 +109,7 @@ test('usage errors exit 64 with one line on stderr and run nothing', () => {
   assert.deepEqual(calls(s), []);
 });
 
-test('wrapping errors are one line and exit 1', () => {
+test('wrapping errors are one line and exit 1', opts, () => {
   const s = setup('wrap-errors');
   const noPlist = join(s.dir, 'NoPlist.dext');
   mkdirSync(noPlist);
@@ -131,7 +134,7 @@ test('wrapping errors are one line and exit 1', () => {
   assert.deepEqual(calls(s), []);
 });
 
-test('a dext at a path with spaces, quotes and $ is wrapped, signed dext-then-app, and activated', () => {
+test('a dext at a path with spaces, quotes and $ is wrapped, signed dext-then-app, and activated', opts, () => {
   const s = setup('wrap');
   const nasty = join(s.dir, `my "quoted" 'dext' $HOME \`x\``);
   const dext = fakeDext(nasty, 'EchoDriver.dext', 'com.example.echo.driver');
@@ -157,7 +160,7 @@ test('a dext at a path with spaces, quotes and $ is wrapped, signed dext-then-ap
   ]);
 });
 
-test('re-wrapping replaces the staged copy; identity defaults to ad hoc; an override app id must prefix the dext id', () => {
+test('re-wrapping replaces the staged copy; identity defaults to ad hoc; an override app id must prefix the dext id', opts, () => {
   const s = setup('rewrap');
   const stale = join(s.staging, 'com.example.echo.driver/DextbenchActivator.app/Contents/Library/SystemExtensions/old.dext');
   mkdirSync(stale, { recursive: true });
@@ -176,7 +179,7 @@ test('re-wrapping replaces the staged copy; identity defaults to ad hoc; an over
   assert.deepEqual(argv[2]!.slice(1), ['deactivate', '--bundle', 'com.example.echo.driver', '--timeout', '60']);
 });
 
-test('--app runs that app as it is, argv byte-exact; the app exit code passes through', () => {
+test('--app runs that app as it is, argv byte-exact; the app exit code passes through', opts, () => {
   const s = setup('app');
   const appDir = join(s.dir, `apps with "quotes" and $dollar`);
   mkdirSync(appDir);
@@ -189,7 +192,7 @@ test('--app runs that app as it is, argv byte-exact; the app exit code passes th
   assert.deepEqual(calls(s), [[exe, 'activate', '--bundle', 'com.example.echo.driver', '--timeout', '60']]);
 });
 
-test('a codesign failure is one line naming the bundle and the reason, and nothing runs', () => {
+test('a codesign failure is one line naming the bundle and the reason, and nothing runs', opts, () => {
   const s = setup('codesign-fails', 1);
   const dext = fakeDext(s.dir, 'E.dext', 'com.example.echo.driver');
   const r = run(s, ['activate', '--dext', dext, '--bundle', 'com.example.echo.driver']);
