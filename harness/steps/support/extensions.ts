@@ -36,6 +36,7 @@ export async function requestThroughActivator(
   if (!decl.dext && !decl.app) {
     throw new StepFailure(`extension "${decl.name}" has neither dext: nor app: to ${request} from`);
   }
+  await checkBundleOnHost(ctx, decl);
   const outcome = await ctx.rig.tools.activator[request]({
     dext: decl.dext, app: decl.app, bundle: decl.bundle,
     identity: ctx.rig.definition.signing.identity, timeoutMs,
@@ -47,4 +48,27 @@ export async function requestThroughActivator(
     throw new StepFailure(`${request === 'activate' ? 'activation' : 'deactivation'} of ${decl.bundle} failed: ${why}`);
   }
   return outcome;
+}
+
+/**
+ * The .dext or .app must be on the Mac before the request: the activator would only report
+ * extensionNotFound, without the path. Checked through the rig's Exec, since the path is the
+ * host's (local, simulated, or over ssh).
+ */
+async function checkBundleOnHost(ctx: StepContext, decl: ExtensionDecl & { name: string }): Promise<void> {
+  const [key, path] = decl.dext !== undefined ? ['dext', decl.dext] as const : ['app', decl.app!] as const;
+  const exec = ctx.rig.exec;
+  const where = exec.where === 'local' ? 'this Mac' : exec.where;
+  const result = await exec.run(['test', '-d', path], { nothrow: true, timeoutMs: 15_000 });
+  if (result.ok) return;
+  if (result.exitCode !== 1) {
+    const why = result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`;
+    throw new StepFailure(`extension ${decl.name}: cannot check for its .${key} at ${path} on ${where} (test -d ${why})`);
+  }
+  // build.sh of a fixture writes into its build/ folder.
+  const fixture = /\/dext-fixtures\/([^/]+)\/build\//.exec(path);
+  const build = fixture ? `build it with dext-fixtures/${fixture[1]}/build.sh` : 'build it first';
+  const declared = Object.hasOwn(ctx.scenario.uses.extensions, decl.name)
+    ? `uses.extensions.${decl.name}.${key}` : `extensions.${decl.name}.${key} in ${ctx.rig.definition.file}`;
+  throw new StepFailure(`extension ${decl.name}: no .${key} at ${path} on ${where}; ${build}, or fix ${declared}`);
 }

@@ -74,6 +74,17 @@ test('expect.no_crash fails on a crash of the dext during the scenario, quoting 
   assert.match(r.stdout, /crash-not-expected\.yaml:16/);
 });
 
+test('a missing .dext fails before activation, in one line naming the path and the fix', async () => {
+  const project = join(repoRoot, 'test/fixtures/projects/missing-dext');
+  const r = await dextbench(['run', project]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const line = `extension echo-driver: no .dext at ${join(project, 'no-such-build/EchoDriver.dext')} on simulated Mac "sim"; ` +
+    'build it first, or fix uses.extensions.echo-driver.dext';
+  assert.match(r.stdout, new RegExp(escape(line)));
+  assert.match(r.stdout, /missing-dext\.yaml:11/);
+  assert.doesNotMatch(r.stdout + r.stderr, /extensionNotFound|dextbench-activator/);
+});
+
 test('--grep runs one scenario; --list runs none', async () => {
   const r = await dextbench(['run', '--grep', 'hot unplug']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
