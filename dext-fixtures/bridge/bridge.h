@@ -60,8 +60,16 @@ int bridge_report_open_failed(int out_fd, int err_fd, const char *transport, int
 
 /* Command line shared by both binaries. */
 #define BRIDGE_MAX_MATCH 8
+/* One IOPropertyMatch entry: `KEY=VALUE` is always a string (digits too: IOKit compares a string
+ * only with a string); `KEY:int=N` (decimal or 0x) is a number. */
+typedef struct bridge_match {
+    char key[64];
+    const char *value; /* as written after '=' */
+    int is_number;
+    uint64_t number;
+} bridge_match_t;
 typedef struct bridge_args {
-    struct { char key[64]; const char *value; } match[BRIDGE_MAX_MATCH]; /* --match KEY=VALUE */
+    bridge_match_t match[BRIDGE_MAX_MATCH]; /* --match */
     int n_match;
     uint64_t registry_id;
     int has_registry_id;
@@ -72,9 +80,30 @@ typedef struct bridge_args {
  * consumed, 0 if unknown, -1 if malformed. Returns 0 or BRIDGE_EXIT_USAGE (after printing usage). */
 int bridge_parse_args(int argc, char **argv, bridge_args_t *args, const char *usage,
                       int (*extra)(char **argv, int argc, int i, void *ctx), void *ctx);
+/* Parses `KEY=VALUE` or `KEY:int=N` into *out (value points into text); returns 0 on success. */
+int bridge_parse_match(const char *text, bridge_match_t *out);
+/* Whether every match entry holds among props: same key, same type, equal value (IOKit's
+ * isEqualTo); stand-ins keep their services' properties as bridge_match_t entries. */
+int bridge_props_hold(const bridge_args_t *args, const bridge_match_t *props, int n_props);
+/* The match as written, then "registry id N": for messages. */
+void bridge_describe_match(const bridge_args_t *args, char *out, size_t cap);
+
+/* A service the match found: its registry id and the locationID of the USB device it sits on
+ * (searched up its providers), so a refusal can say which is which. */
+typedef struct bridge_service {
+    uint64_t registry_id;
+    uint64_t location_id;
+    int has_location;
+} bridge_service_t;
+/* Picks the one service among those the match found, keeping only --registry-id when given.
+ * Returns its index, or -1 with the reason in message: "no service matches …", or "N services
+ * match …; pass --registry-id with one of: ID (locationID 0x…), …". */
+int bridge_pick_service(const bridge_args_t *args, const bridge_service_t *found, int n_found, char *message,
+                        size_t cap);
+
 /* write() until all of buf is out (EINTR retried); -1 on failure. */
 int bridge_write_all(int fd, const uint8_t *buf, size_t len);
-/* Parses a decimal or 0x-hex u64; returns 0 on success. */
+/* Parses a decimal or 0x-hex u64 (never octal: 0123 is 123); returns 0 on success. */
 int bridge_parse_u64(const char *s, uint64_t *out);
 
 #endif

@@ -1,7 +1,9 @@
 /* Portable part of the bridge: stdio frames, the user-client call rule, doorbells, termination. */
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,14 +429,102 @@ int bridge_run(bridge_transport_t *t, int in_fd, int out_fd, int err_fd) {
 /* ------------------------------------------------------------------------ command line */
 
 int bridge_parse_u64(const char *s, uint64_t *out) {
+    const char *digits = s, *c;
+    int base = 10;
     char *end = NULL;
     unsigned long long v;
-    if (s == NULL || *s == '\0' || *s == '-') return -1;
+    if (s == NULL) return -1;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        digits = s + 2;
+    }
+    if (*digits == '\0') return -1;
+    /* Only digits of the base: strtoull alone would take spaces, a sign, a second 0x, or octal. */
+    for (c = digits; *c; c++)
+        if (!(base == 16 ? isxdigit((unsigned char)*c) : isdigit((unsigned char)*c))) return -1;
     errno = 0;
-    v = strtoull(s, &end, 0);
+    v = strtoull(digits, &end, base);
     if (errno != 0 || *end != '\0') return -1;
     *out = (uint64_t)v;
     return 0;
+}
+
+#define INT_SUFFIX ":int"
+
+int bridge_parse_match(const char *text, bridge_match_t *out) {
+    const char *eq = text ? strchr(text, '=') : NULL;
+    size_t key_len = eq ? (size_t)(eq - text) : 0, suffix = strlen(INT_SUFFIX);
+    memset(out, 0, sizeof *out);
+    if (key_len == 0 || key_len >= sizeof out->key) return -1;
+    out->value = eq + 1;
+    if (key_len >= suffix && memcmp(eq - suffix, INT_SUFFIX, suffix) == 0) {
+        if (key_len == suffix || bridge_parse_u64(out->value, &out->number) != 0) return -1;
+        out->is_number = 1;
+        key_len -= suffix;
+    }
+    memcpy(out->key, text, key_len);
+    return 0;
+}
+
+int bridge_props_hold(const bridge_args_t *args, const bridge_match_t *props, int n_props) {
+    int i, j;
+    for (i = 0; i < args->n_match; i++) {
+        const bridge_match_t *m = &args->match[i];
+        int held = 0;
+        for (j = 0; j < n_props && !held; j++) {
+            const bridge_match_t *p = &props[j];
+            held = strcmp(p->key, m->key) == 0 && p->is_number == m->is_number &&
+                   (m->is_number ? p->number == m->number : strcmp(p->value, m->value) == 0);
+        }
+        if (!held) return 0;
+    }
+    return 1;
+}
+
+/* snprintf appended at the end of out, never past cap. */
+static void append(char *out, size_t cap, const char *fmt, ...) {
+    size_t len = strlen(out);
+    va_list ap;
+    if (len + 1 >= cap) return;
+    va_start(ap, fmt);
+    vsnprintf(out + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+void bridge_describe_match(const bridge_args_t *args, char *out, size_t cap) {
+    int i;
+    if (cap == 0) return;
+    out[0] = '\0';
+    for (i = 0; i < args->n_match; i++)
+        append(out, cap, "%s%s%s=%s", i ? " " : "", args->match[i].key, args->match[i].is_number ? INT_SUFFIX : "",
+               args->match[i].value);
+    if (args->has_registry_id)
+        append(out, cap, "%sregistry id %llu", args->n_match ? " " : "", (unsigned long long)args->registry_id);
+}
+
+int bridge_pick_service(const bridge_args_t *args, const bridge_service_t *found, int n_found, char *message,
+                        size_t cap) {
+    char match[256];
+    int i, count = 0, picked = -1;
+    for (i = 0; i < n_found; i++) {
+        if (args->has_registry_id && found[i].registry_id != args->registry_id) continue;
+        count++;
+        if (picked < 0) picked = i;
+    }
+    if (count == 1) return picked;
+    bridge_describe_match(args, match, sizeof match);
+    message[0] = '\0';
+    if (count == 0) {
+        append(message, cap, "no service matches %s", match);
+        return -1;
+    }
+    append(message, cap, "%d services match %s; pass --registry-id with one of:", count, match);
+    for (i = 0, count = 0; i < n_found; i++) {
+        if (args->has_registry_id && found[i].registry_id != args->registry_id) continue;
+        append(message, cap, "%s %llu", count++ ? "," : "", (unsigned long long)found[i].registry_id);
+        if (found[i].has_location) append(message, cap, " (locationID 0x%08llx)", (unsigned long long)found[i].location_id);
+    }
+    return -1;
 }
 
 int bridge_parse_args(int argc, char **argv, bridge_args_t *args, const char *usage,
@@ -445,10 +535,8 @@ int bridge_parse_args(int argc, char **argv, bridge_args_t *args, const char *us
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int used;
-        if (strcmp(a, "--match") == 0 && v && strchr(v, '=') && v[0] != '=' && args->n_match < BRIDGE_MAX_MATCH &&
-            (size_t)(strchr(v, '=') - v) < sizeof args->match[0].key) {
-            memcpy(args->match[args->n_match].key, v, (size_t)(strchr(v, '=') - v));
-            args->match[args->n_match].value = strchr(v, '=') + 1;
+        if (strcmp(a, "--match") == 0 && v && args->n_match < BRIDGE_MAX_MATCH &&
+            bridge_parse_match(v, &args->match[args->n_match]) == 0) {
             args->n_match++;
             i++;
         } else if (strcmp(a, "--registry-id") == 0 && bridge_parse_u64(v, &args->registry_id) == 0) {

@@ -65,7 +65,7 @@ void sim_transport_init(struct bridge_transport *t, void *ctx, const struct brid
     const char *user_class = "EchoDriver";
     int i;
     for (i = 0; i < args->n_match; i++)
-        if (strcmp(args->match[i].key, "IOUserClass") == 0) user_class = args->match[i].value;
+        if (strcmp(args->match[i].key, "IOUserClass") == 0 && !args->match[i].is_number) user_class = args->match[i].value;
     memset(t, 0, sizeof *t);
     t->ctx = ctx;
     t->name = "inproc";

@@ -62,7 +62,7 @@ void sim_loopback_config(dxb_loopback_config_t *config, const char *driver_name,
 struct bridge_transport;
 struct bridge_args;
 /* A stand-in transport's identity: "inproc", the --registry-id (or a fixed one), the user class of
- * an IOUserClass match (or EchoDriver); the caller sets the callbacks. */
+ * a string IOUserClass match (or EchoDriver); the caller sets the callbacks. */
 void sim_transport_init(struct bridge_transport *t, void *ctx, const struct bridge_args *args);
 /* Moves io at the pace's rate while an io runs; returns the poll timeout in ms (-1: idle). */
 int sim_io_tick(dxb_loopback_t *model, sim_io_pace_t *pace);

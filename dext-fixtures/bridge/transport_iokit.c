@@ -1,7 +1,9 @@
 /* dextbench-bridge (macOS): the IOKit transport. Everything IOKit lives in this file; the frame
  * and call rules are in bridge_core.c. Build line in README.md.
- *   match:      IOServiceGetMatchingServices(IOServiceMatching("IOService") + IOPropertyMatch dict)
- *               or IORegistryEntryIDMatching(--registry-id)
+ *   match:      IOServiceGetMatchingServices(IORegistryEntryIDMatching(--registry-id), else
+ *               IOServiceMatching("IOService"), + IOPropertyMatch dict); xnu's matchInternal checks
+ *               the registry entry id and the property match each, so both must hold. The choice
+ *               among the results is bridge_pick_service (portable, tested through the stand-in).
  *   open:       IOServiceOpen(service, mach_task_self(), --type, &connect)
  *   calls:      IOConnectCallStructMethod (selectors CALL / FETCH)
  *   doorbell:   IOConnectCallAsyncStructMethod(SUBSCRIBE) on an IONotificationPort
@@ -80,26 +82,25 @@ static unsigned take_notes(void *ctx, int32_t *io_return) {
     return atomic_exchange(&k->notes, 0u);
 }
 
-static CFTypeRef match_value(const char *value) {
-    uint64_t number;
-    /* All digits (or 0x...) match a number property (idVendor=7531); anything else a string. */
-    if (bridge_parse_u64(value, &number) == 0) {
-        long long n = (long long)number;
+/* A string stays a string (IOUserClass=0123); only KEY:int=N is a number. */
+static CFTypeRef match_value(const bridge_match_t *m) {
+    if (m->is_number) {
+        long long n = (long long)m->number;
         return CFNumberCreate(kCFAllocatorDefault, kCFNumberLongLongType, &n);
     }
-    return CFStringCreateWithCString(kCFAllocatorDefault, value, kCFStringEncodingUTF8);
+    return CFStringCreateWithCString(kCFAllocatorDefault, m->value, kCFStringEncodingUTF8);
 }
 
 static CFMutableDictionaryRef matching_dict(const bridge_args_t *args) {
     CFMutableDictionaryRef match, props;
     int i;
-    if (args->n_match == 0) return IORegistryEntryIDMatching(args->registry_id);
-    match = IOServiceMatching("IOService");
+    match = args->has_registry_id ? IORegistryEntryIDMatching(args->registry_id) : IOServiceMatching("IOService");
+    if (args->n_match == 0 || match == NULL) return match;
     props = CFDictionaryCreateMutable(kCFAllocatorDefault, 0, &kCFTypeDictionaryKeyCallBacks,
                                       &kCFTypeDictionaryValueCallBacks);
     for (i = 0; i < args->n_match; i++) {
         CFStringRef key = CFStringCreateWithCString(kCFAllocatorDefault, args->match[i].key, kCFStringEncodingUTF8);
-        CFTypeRef value = match_value(args->match[i].value);
+        CFTypeRef value = match_value(&args->match[i]);
         CFDictionarySetValue(props, key, value);
         CFRelease(key);
         CFRelease(value);
@@ -109,12 +110,25 @@ static CFMutableDictionaryRef matching_dict(const bridge_args_t *args) {
     return match;
 }
 
+/* The locationID of the USB device the service sits on: the first one up its providers. */
+static int location_of(io_service_t s, uint64_t *location) {
+    CFTypeRef v = IORegistryEntrySearchCFProperty(s, kIOServicePlane, CFSTR("locationID"), kCFAllocatorDefault,
+                                                  kIORegistryIterateRecursively | kIORegistryIterateParents);
+    long long n = 0;
+    int ok = v && CFGetTypeID(v) == CFNumberGetTypeID() && CFNumberGetValue(v, kCFNumberLongLongType, &n);
+    if (v) CFRelease(v);
+    *location = (uint64_t)n;
+    return ok;
+}
+
+#define MAX_FOUND 16
+
 /* Finds exactly one service; on failure writes why into message and returns IO_OBJECT_NULL. */
 static io_service_t find_service(const bridge_args_t *args, char *message, size_t cap) {
     io_iterator_t it = IO_OBJECT_NULL;
-    io_service_t found = IO_OBJECT_NULL, s;
-    char ids[96] = "";
-    int count = 0;
+    io_service_t services[MAX_FOUND], s, picked = IO_OBJECT_NULL;
+    bridge_service_t found[MAX_FOUND];
+    int n = 0, i, pick;
     /* MACH_PORT_NULL = the default main port (kIOMasterPortDefault / kIOMainPortDefault). */
     kern_return_t kr = IOServiceGetMatchingServices(MACH_PORT_NULL, matching_dict(args), &it);
     if (kr != KERN_SUCCESS) {
@@ -122,26 +136,22 @@ static io_service_t find_service(const bridge_args_t *args, char *message, size_
         return IO_OBJECT_NULL;
     }
     while ((s = IOIteratorNext(it)) != IO_OBJECT_NULL) {
-        uint64_t id = 0;
-        IORegistryEntryGetRegistryEntryID(s, &id);
-        if (args->has_registry_id && id != args->registry_id) {
+        if (n == MAX_FOUND) { /* enough to refuse; the refusal counts and lists the first MAX_FOUND */
             IOObjectRelease(s);
             continue;
         }
-        count++;
-        snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%llu", count > 1 ? "," : "", (unsigned long long)id);
-        if (found == IO_OBJECT_NULL) found = s;
-        else IOObjectRelease(s);
+        found[n].registry_id = 0;
+        IORegistryEntryGetRegistryEntryID(s, &found[n].registry_id);
+        found[n].has_location = location_of(s, &found[n].location_id);
+        services[n++] = s;
     }
     IOObjectRelease(it);
-    if (count == 0) {
-        snprintf(message, cap, "no service matches");
-    } else if (count > 1) {
-        snprintf(message, cap, "%d services match; pass --registry-id (one of %s)", count, ids);
-        IOObjectRelease(found);
-        found = IO_OBJECT_NULL;
+    pick = bridge_pick_service(args, found, n, message, cap);
+    for (i = 0; i < n; i++) {
+        if (i == pick) picked = services[i];
+        else IOObjectRelease(services[i]);
     }
-    return found;
+    return picked;
 }
 
 static void read_user_class(io_service_t s, char *out, size_t cap) {
@@ -155,7 +165,7 @@ int main(int argc, char **argv) {
     static const char usage[] = "dextbench-bridge --match KEY=VALUE... [--registry-id N] [--type N]";
     bridge_args_t args;
     bridge_transport_t t;
-    char message[160];
+    char message[512];
     uint64_t id = 0, ref[kIOAsyncCalloutCount];
     kern_return_t kr;
     int rc = bridge_parse_args(argc, argv, &args, usage, NULL, NULL);
