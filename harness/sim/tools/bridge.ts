@@ -19,12 +19,16 @@ import type { RawTool, RawToolContext } from './context.ts';
 
 const USAGE = 'usage: dextbench-bridge --match KEY=VALUE... [--registry-id N] [--type N]\n';
 const MAX_MATCH = 8;
+/** `--match KEY:int=N`: a number property; without it every value is a string. */
+const INT_SUFFIX = ':int';
 /** The loopback device's endpoints (bulk OUT 0x01, bulk IN 0x81), as dextbench-sim-dext has them. */
 const ENDPOINTS = [0x01, 0x81];
 /** How long a bridge child may take to exit after its stdin closed. */
 const EXIT_DEADLINE_MS = 3000;
 
-interface BridgeArgs { matches: { key: string; value: string }[]; registryId?: bigint; connectType: number }
+/** One IOPropertyMatch entry: a string, or a number when written KEY:int=N (as in bridge_core.c). */
+interface MatchEntry { key: string; value: string; number?: bigint }
+interface BridgeArgs { matches: MatchEntry[]; registryId?: bigint; connectType: number }
 
 function parseU64(s: string | undefined): bigint | undefined {
   if (s === undefined || !/^(0[xX][0-9a-fA-F]+|\d+)$/.test(s)) return undefined;
@@ -37,8 +41,9 @@ function parseArgs(argv: string[]): BridgeArgs | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[i + 1];
-    if (a === '--match' && v !== undefined && v.indexOf('=') > 0 && v.indexOf('=') < 64 && args.matches.length < MAX_MATCH) {
-      args.matches.push({ key: v.slice(0, v.indexOf('=')), value: v.slice(v.indexOf('=') + 1) });
+    const entry = a === '--match' && v !== undefined && args.matches.length < MAX_MATCH ? parseMatch(v) : undefined;
+    if (entry) {
+      args.matches.push(entry);
     } else if (a === '--registry-id' && parseU64(v) !== undefined) {
       args.registryId = parseU64(v);
     } else if (a === '--type' && parseU64(v) !== undefined && parseU64(v)! <= 0xffffffffn) {
@@ -49,14 +54,44 @@ function parseArgs(argv: string[]): BridgeArgs | undefined {
   return args.matches.length || args.registryId !== undefined ? args : undefined;
 }
 
-/** A value of digits (or 0x…) matches a number property, anything else a string (transport_iokit.c). */
-function propertyMatches(prop: PValue | undefined, value: string): boolean {
-  const n = parseU64(value);
-  if (n !== undefined) return typeof prop === 'bigint' ? prop === n : typeof prop === 'number' && BigInt(prop) === n;
-  return prop === value;
+/** `KEY=VALUE` (always a string, digits too) or `KEY:int=N`; undefined when malformed. */
+function parseMatch(text: string): MatchEntry | undefined {
+  const eq = text.indexOf('=');
+  if (eq <= 0 || eq >= 64) return undefined;
+  const key = text.slice(0, eq);
+  const value = text.slice(eq + 1);
+  if (!key.endsWith(INT_SUFFIX)) return { key, value };
+  const number = parseU64(value);
+  return number !== undefined && key.length > INT_SUFFIX.length ? { key: key.slice(0, -INT_SUFFIX.length), value, number } : undefined;
+}
+
+/** The entry as it is written on the command line. */
+function matchText(m: MatchEntry): string {
+  return `${m.key}${m.number === undefined ? '' : INT_SUFFIX}=${m.value}`;
+}
+
+/** As IOKit's isEqualTo: a string matches only a string property, a number only a number property. */
+function propertyMatches(prop: PValue | undefined, m: MatchEntry): boolean {
+  if (m.number === undefined) return prop === m.value;
+  return typeof prop === 'bigint' ? prop === m.number : typeof prop === 'number' && BigInt(prop) === m.number;
 }
 
 interface Candidate { proc: DextProcess; service: RegNode; id: bigint }
+
+/** The service's locationID, searched up its providers (IORegistryEntrySearchCFProperty with kIORegistryIterateParents). */
+function locationOf(mac: Mac, service: RegNode): bigint | undefined {
+  for (let node: RegNode | undefined = service; node; node = node.parent ? mac.registry.get(node.parent) : undefined) {
+    const loc = node.props['locationID'];
+    if (typeof loc === 'bigint') return loc;
+  }
+  return undefined;
+}
+
+/** `4294969123 (locationID 0x01120000)`: what a user passes, and where that service's device sits. */
+function describeCandidate(mac: Mac, c: Candidate): string {
+  const loc = locationOf(mac, c.service);
+  return loc === undefined ? c.id.toString() : `${c.id} (locationID 0x${loc.toString(16).padStart(8, '0')})`;
+}
 
 function candidates(mac: Mac, args: BridgeArgs): Candidate[] {
   const out: Candidate[] = [];
@@ -66,14 +101,14 @@ function candidates(mac: Mac, args: BridgeArgs): Candidate[] {
       if (!service) continue;
       const id = BigInt(sid);
       if (args.registryId !== undefined && id !== args.registryId) continue;
-      if (args.matches.every((m) => propertyMatches(service.props[m.key], m.value))) out.push({ proc, service, id });
+      if (args.matches.every((m) => propertyMatches(service.props[m.key], m))) out.push({ proc, service, id });
     }
   }
   return out;
 }
 
 function describeMatch(args: BridgeArgs): string {
-  const parts = args.matches.map((m) => `${m.key}=${m.value}`);
+  const parts = args.matches.map(matchText);
   if (args.registryId !== undefined) parts.push(`registry id ${args.registryId}`);
   return parts.join(' ');
 }
@@ -148,9 +183,11 @@ async function serveC(ctx: RawToolContext, c: Candidate, bins: { dext: string; b
   } catch (error) {
     return reportOpenFailed(ctx, 'inproc', `the dext process is not serving: ${(error as Error).message}`);
   }
-  const argv = ['--socket', dext.socket, ...args.matches.flatMap((m) => ['--match', `${m.key}=${m.value}`])];
-  // The bridge names the user class after an IOUserClass match.
-  if (!args.matches.some((m) => m.key === 'IOUserClass') && args.matches.length < MAX_MATCH) argv.push('--match', `IOUserClass=${id.userClass}`);
+  const argv = ['--socket', dext.socket, ...args.matches.flatMap((m) => ['--match', matchText(m)])];
+  // The bridge names the user class after a string IOUserClass match.
+  if (!args.matches.some((m) => m.key === 'IOUserClass' && m.number === undefined) && args.matches.length < MAX_MATCH) {
+    argv.push('--match', `IOUserClass=${id.userClass}`);
+  }
   argv.push('--registry-id', c.id.toString(), '--type', String(args.connectType));
   const child = spawn(bins.bridge, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<number>((resolve) => {
@@ -180,7 +217,8 @@ export const bridge: RawTool = async (ctx) => {
   const found = candidates(ctx.mac, args);
   if (found.length === 0) return reportOpenFailed(ctx, 'inproc', `no service matches ${describeMatch(args)}`);
   if (found.length > 1) {
-    return reportOpenFailed(ctx, 'inproc', `${found.length} services match; pass --registry-id (one of ${found.map((c) => c.id.toString()).join(',')})`);
+    return reportOpenFailed(ctx, 'inproc', `${found.length} services match ${describeMatch(args)}; pass --registry-id with one of: ` +
+      found.map((c) => describeCandidate(ctx.mac, c)).join(', '));
   }
   const target = found[0]!;
   const mode = ctx.mac.config.dextServer;
