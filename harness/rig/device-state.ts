@@ -4,7 +4,8 @@
 import type { DextServiceView, UsbDeviceView, UserServerView } from '../host/parsers/index.ts';
 import { formatMs, pollUntil } from '../common/time.ts';
 import type { RigSession } from './connect.ts';
-import type { RigDevice } from './types.ts';
+import type { RigDefinition, RigDevice, UsbIdentity } from './types.ts';
+import { formatLocationId, locationIdAt } from './usb-location.ts';
 
 export interface DeviceObservation {
   device?: UsbDeviceView;
@@ -12,6 +13,10 @@ export interface DeviceObservation {
   services: DextServiceView[];
   /** All IOUserServer (dext process) nodes on the host, when asked for. */
   servers: UserServerView[];
+  /** The locationID the rig puts the device at, when its hub location and port give one. */
+  locationId?: bigint;
+  /** Devices with its identity at locations no device of the rig has (a wrong port or hub location shows here). */
+  elsewhere: UsbDeviceView[];
 }
 
 export type RigEventSink = (event: { type: string } & Record<string, unknown>) => void;
@@ -37,11 +42,54 @@ export async function observeDevice(rig: RigSession, device: RigDevice, withServ
     rig.tools.ioreg.usbDevices(),
     withServers ? rig.tools.ioreg.userServers() : Promise.resolve([]),
   ]);
-  const { vendorId, productId, serial } = device.profile.usb;
-  const found = devices.find(
-    (d) => d.vendorId === vendorId && d.productId === productId && (serial === undefined || d.serial === serial),
-  );
-  return { device: found, services: found?.services ?? [], servers };
+  const { found, locationId, elsewhere } = findRigDevice(devices, rig.definition, device);
+  const observation: DeviceObservation = { device: found, services: found?.services ?? [], servers, elsewhere };
+  if (locationId !== undefined) observation.locationId = locationId;
+  return observation;
+}
+
+/** The locationID of the port a rig device sits on (usb-location.ts), when it can be written. */
+export function rigDeviceLocation(rig: RigDefinition, device: RigDevice): bigint | undefined {
+  const hub = rig.hubs.find((h) => h.id === device.port.hub);
+  return hub ? locationIdAt(hub.location, device.port.port) : undefined;
+}
+
+/**
+ * The rig device among the host's USB devices: by VID/PID (and serial when the profile names one)
+ * at the locationID of its hub port, so identical devices on different ports stay apart. A device
+ * whose port gives no locationID is found by identity alone, which only works while no other
+ * device of the rig shares that identity: then this throws one line saying how to fix the rig.
+ */
+export function findRigDevice(devices: readonly UsbDeviceView[], rig: RigDefinition, device: RigDevice):
+  { found?: UsbDeviceView; locationId?: bigint; elsewhere: UsbDeviceView[] } {
+  const same = devices.filter((d) => hasIdentity(d, device.profile.usb));
+  const locationId = rigDeviceLocation(rig, device);
+  const twin = rig.devices.find((other) => other.role !== device.role && identitiesOverlap(other.profile.usb, device.profile.usb) &&
+    (locationId === undefined || rigDeviceLocation(rig, other) === locationId));
+  if (twin) {
+    const hub = rig.hubs.find((h) => h.id === device.port.hub);
+    throw new DeviceStateError(`rig "${rig.name}": devices ${device.role} and ${twin.role} cannot be told apart (both ${usbId(device.profile.usb)}, ` +
+      `and hub ${device.port.hub} location "${hub?.location ?? '?'}" port ${device.port.port} gives no USB locationID of its own); ` +
+      'give each device a serial in its profile, or put them on hubs with uhubctl locations like "1-1" and ports 1-15');
+  }
+  if (locationId === undefined) return { found: same.length === 1 ? same[0] : undefined, elsewhere: same.length > 1 ? same : [] };
+  const found = same.find((d) => d.locationId === locationId);
+  const ownedByRig = new Set(rig.devices.map((other) => rigDeviceLocation(rig, other)));
+  return { found, locationId, elsewhere: same.filter((d) => d !== found && !(d.locationId !== null && ownedByRig.has(d.locationId))) };
+}
+
+function hasIdentity(d: UsbDeviceView, usb: UsbIdentity): boolean {
+  return d.vendorId === usb.vendorId && d.productId === usb.productId && (usb.serial === undefined || d.serial === usb.serial);
+}
+
+/** Whether one host device could be taken for both: same VID/PID and no two different serials. */
+function identitiesOverlap(a: UsbIdentity, b: UsbIdentity): boolean {
+  return a.vendorId === b.vendorId && a.productId === b.productId && (a.serial === undefined || b.serial === undefined || a.serial === b.serial);
+}
+
+/** The dext services on the observed device with this IOUserClass. */
+export function servicesOf(o: DeviceObservation, userClass: string): DextServiceView[] {
+  return o.services.filter((s) => s.userClass === userClass);
 }
 
 /** The dext process serving a service: by IOAssociatedServices, else by server name. */
@@ -53,13 +101,21 @@ export function serverFor(service: DextServiceView, servers: UserServerView[]): 
 }
 
 export function describeDevice(device: RigDevice): string {
-  const { vendorId, productId, serial } = device.profile.usb;
-  const id = `${hex4(vendorId)}:${hex4(productId)}${serial ? ` serial ${serial}` : ''}`;
-  return `${device.role} (${id}, ${device.port.hub} port ${device.port.port})`;
+  return `${device.role} (${usbId(device.profile.usb)}, ${device.port.hub} port ${device.port.port})`;
+}
+
+function usbId({ vendorId, productId, serial }: UsbIdentity): string {
+  return `${hex4(vendorId)}:${hex4(productId)}${serial ? ` serial ${serial}` : ''}`;
 }
 
 export function describeObservation(o: DeviceObservation | undefined): string {
-  if (!o?.device) return 'not enumerated';
+  if (!o?.device) {
+    if (!o?.elsewhere.length) return 'not enumerated';
+    const at = o.elsewhere.map((d) => (d.locationId === null ? `id 0x${d.registryId.toString(16)}` : formatLocationId(d.locationId))).join(', ');
+    return o.locationId === undefined
+      ? `not told apart: ${o.elsewhere.length} devices with its identity (at ${at}) and no locationID to choose by`
+      : `not enumerated at locationID ${formatLocationId(o.locationId)}; a device with its identity is at ${at} (check the rig's hub location and port)`;
+  }
   const services = o.services.map((s) => `${s.userClass} <${s.ioClass}>`).join(', ');
   return `enumerated as "${o.device.name}" id 0x${o.device.registryId.toString(16)}` +
     (services ? `, services: ${services}` : ', no dext service');

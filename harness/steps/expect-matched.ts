@@ -33,7 +33,8 @@ export default defineStep({
     ctx.matchedProviders.get(bundle)!.add(o.device!.registryId);
     ctx.timeline.record({
       type: 'registry', change: 'service-matched', device: device.role, userClass, ioClass: service.ioClass,
-      serviceId: `0x${service.registryId.toString(16)}`, server: server.serverName, pid: server.pid,
+      serviceId: `0x${service.registryId.toString(16)}`, providerId: `0x${o.device!.registryId.toString(16)}`,
+      server: server.serverName, pid: server.pid,
       afterMs: Math.round(performance.now() - started),
     });
     return {

@@ -23,7 +23,7 @@ export default defineStep({
       run.outcome,
       new Promise<IoOutcome>((_, reject) => { timer = setTimeout(() => reject(new StepFailure(`io ${args.name} did not end within ${timeoutMs} ms`)), timeoutMs); }),
     ]).finally(() => clearTimeout(timer));
-    finishIo(ctx, args.name, o, args.expect);
+    finishIo(ctx, run.name ?? args.name, o, args.expect);
     return o;
   },
 });

@@ -26,7 +26,7 @@ export default defineStep({
     if (args.background) {
       // Nothing may outlive the scenario: the cleanup stack waits for the io to end.
       ctx.cleanup.push(`end io ${name}`, async () => { await outcome; });
-      return new IoRun(args.device, outcome);
+      return new IoRun(args.device, args.name, outcome);
     }
     const o = await outcome;
     finishIo(ctx, name, o, args.expect);

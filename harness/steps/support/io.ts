@@ -44,9 +44,9 @@ export interface IoOutcome {
   reason?: string;
 }
 
-/** What a background io leaves under its `as:` name for `io.await`. */
+/** What a background io leaves under its `as:` name for `io.await`: `name` (else that `as:` name) prefixes its measurements. */
 export class IoRun {
-  constructor(readonly device: string, readonly outcome: Promise<IoOutcome>) {}
+  constructor(readonly device: string, readonly name: string | undefined, readonly outcome: Promise<IoOutcome>) {}
 }
 
 export async function startIo(client: ChannelClient, args: {
