@@ -121,6 +121,8 @@ function launch(mac: Mac, providerId: string): void {
   };
   mac.state.dexts.push(proc);
   mac.state.relaunchPending = mac.state.relaunchPending.filter((id) => id !== provider.id);
+  // xnu's IOUserServer::launchUserServer prints the counter at every launch, crash or not (§7.1).
+  mac.log.append(KERNEL, `Driver ${row.bundle} has crashed ${recentCrashes(mac, row.bundle).length} time(s)`);
   mac.log.append(KERNEL, `DK: ${userClass}-${service.id}::start(${provider.name}-${provider.id}) ok`);
   // What the dext itself logs is up to the driver; the echo fixture's Start says hello.
   mac.log.append(dextSource(proc), `${userClass}::Start: provider ${provider.name}-${provider.id}, version ${row.shortVersion}/${row.bundleVersion}`);
@@ -156,9 +158,16 @@ export const SIGNALS: Record<string, number> = {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The bundle's crashes in the kernel's sliding 24-hour window (OSDextStatistics). */
+function recentCrashes(mac: Mac, bundle: string): number[] {
+  const now = Date.now();
+  return (mac.state.crashes[bundle] ?? []).filter((t) => now - t < DAY_MS);
+}
+
 /**
- * The dext process died: its server exits, its services terminate with rematch, the provider's
- * IORematchCount grows, and after relaunchMs the kernel launches it again on the same nub (§B.1).
+ * The dext process died: its server exits, the crash is counted, its services terminate with
+ * rematch, the provider's IORematchCount grows, and after relaunchMs the kernel launches it again
+ * on the same nub (§B.1), printing the counter with this crash in it.
  */
 export function crashDext(mac: Mac, proc: DextProcess, signal: string): void {
   const server = mac.registry.get(proc.serverNodeId);
@@ -166,11 +175,8 @@ export function crashDext(mac: Mac, proc: DextProcess, signal: string): void {
   if (server) mac.log.append(KERNEL, `DK: ${server.name}-${server.id}::exit(SIG${signal})`);
   removeProcess(mac, proc);
   const provider = mac.registry.get(proc.providerId);
-  const now = Date.now();
-  const crashes = (mac.state.crashes[proc.bundle] ?? []).filter((t) => now - t < DAY_MS);
-  crashes.push(now);
-  mac.state.crashes[proc.bundle] = crashes;
-  mac.log.append(KERNEL, `Driver ${proc.bundle} has crashed ${crashes.length} time(s)`);
+  // Recorded without a log line (IOUserServer::clientClose); the relaunch prints the new count.
+  mac.state.crashes[proc.bundle] = [...recentCrashes(mac, proc.bundle), Date.now()];
   if (!provider) return;
   const count = typeof provider.props['IORematchCount'] === 'bigint' ? provider.props['IORematchCount'] : 0n;
   provider.props['IORematchCount'] = count + 1n;

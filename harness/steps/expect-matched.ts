@@ -4,6 +4,7 @@ import { defineStep } from './step.ts';
 import { formatMs, pollUntil } from '../common/time.ts';
 import { describeDevice, describeObservation, observeDevice, rigDevice, serverFor } from '../rig/device-state.ts';
 import { deviceArgs } from './support/device-args.ts';
+import { noteServingDext } from './support/serving-dexts.ts';
 
 export default defineStep({
   kind: 'expect.matched',
@@ -31,6 +32,7 @@ export default defineStep({
     const bundle = service.bundleId ?? service.serverName ?? device.profile.driver?.bundle ?? userClass;
     if (!ctx.matchedProviders.has(bundle)) ctx.matchedProviders.set(bundle, new Set());
     ctx.matchedProviders.get(bundle)!.add(o.device!.registryId);
+    noteServingDext(ctx, o.device!.registryId, { bundle, pid: server.pid, serviceId: service.registryId, userClass: service.userClass });
     ctx.timeline.record({
       type: 'registry', change: 'service-matched', device: device.role, userClass, ioClass: service.ioClass,
       serviceId: `0x${service.registryId.toString(16)}`, providerId: `0x${o.device!.registryId.toString(16)}`,
