@@ -29,7 +29,8 @@ export default defineStep({
       ctx.timeline.record({ type: 'channel-event', device: args.device, kind, seq: event.seq });
       return { seq: event.seq, timeNs: event.timeNs, ...(event[kind] as object) };
     } catch (error) {
-      const seen = lastOfKind === undefined ? `no ${kind} event at all` : `last ${kind}: ${show(lastOfKind)}`;
+      const differs = lastOfKind !== undefined && args.match ? `; it differs: ${subsetMismatches(lastOfKind, args.match).join('; ')}` : '';
+      const seen = lastOfKind === undefined ? `no ${kind} event at all` : `last ${kind}: ${show(lastOfKind)}${differs}`;
       throw new StepFailure(`no ${kind} event${args.match ? ` matching ${show(args.match)}` : ''} from ${args.device} within ${timeoutMs} ms (${seen}): ${(error as Error).message}`);
     }
   },

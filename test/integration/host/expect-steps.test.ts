@@ -1,6 +1,7 @@
-// expect.no_crash and expect.relaunched against the real simulated Mac, step by step, with the
-// scenario boundary where a real rig has it: a dext launched before the scenario began (a device
-// matched at boot, or by an earlier scenario) logs nothing inside the scenario until it crashes.
+// The expect.* steps against the real simulated Mac, step by step. expect.no_crash and
+// expect.relaunched with the scenario boundary where a real rig has it: a dext launched before the
+// scenario began (a device matched at boot, or by an earlier scenario) logs nothing inside the
+// scenario until it crashes. expect.event with a match that names a key the event lacks.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -127,6 +128,20 @@ test('a dext restarted on purpose (deactivate, activate) is no crash, and expect
   assert.match(error.message, /has a new dext process \(pid \d+\) but the unified log has no "rematching after dext crash" line for it since the scenario began/);
   const result = await step(ctx, 'expect.no_crash', 'echo-driver');
   assert.equal(result['providersChecked'], 1);
+  await step(ctx, 'unplug', 'echo');
+  await step(ctx, 'sysext.deactivate', 'echo-driver');
+});
+
+test('expect.event whose match names a key the event lacks says so, with the keys it has', async () => {
+  const ctx = scenario();
+  await step(ctx, 'sysext.activate', 'echo-driver');
+  await step(ctx, 'plug', 'echo');
+  await step(ctx, 'expect.matched', { device: 'echo', within: '5s' });
+  await step(ctx, 'io', { device: 'echo', mode: 'loopback', bytes: '64KiB', pattern: 'counter' });
+  await step(ctx, 'expect.event', { device: 'echo', kind: 'ioDone', match: { state: 'done', bytesDone: 65536 }, within: '2s' });
+  const error = await failure(step(ctx, 'expect.event', { device: 'echo', kind: 'ioDone', match: { state: 'done', bytesDon: 65536 }, within: '300ms' }));
+  assert.match(error.message, /it differs: bytesDon: no such key in the response \(it has: [^)]*bytesDone[^)]*; did you mean 'bytesDone'\?\)/);
+  await ctx.close();
   await step(ctx, 'unplug', 'echo');
   await step(ctx, 'sysext.deactivate', 'echo-driver');
 });
