@@ -37,7 +37,7 @@ export default defineStep({
     // `log show --start` takes whole seconds: drop what came before the scenario in that second.
     const entries = shown.filter((e) => e.timestamp >= ctx.startedAt);
     const now = servedNow(devices, servers, bundle);
-    const logEvidence = crashLines(ctx, bundle, entries, now);
+    const logEvidence = crashLines(bundle, entries, bundleProviders(ctx, bundle, now), bundleClasses(ctx, bundle, now));
     const identityEvidence = stoppedOnPurpose(bundle, entries) ? [] : await relaunches(ctx, bundle, devices, now);
     for (const [provider, seen] of now) noteServingDext(ctx, provider, seen);
 
@@ -66,19 +66,32 @@ function ofBundle(service: DextServiceView, bundle: string): boolean {
   return service.bundleId === bundle || service.serverName === bundle;
 }
 
-/** The kernel lines that say the bundle's dext crashed, each quoted with its time. */
-function crashLines(ctx: StepContext, bundle: string, entries: UnifiedLogEntry[], now: Map<bigint, ServingDext>): string[] {
-  const seen = servingDexts(ctx);
-  const classes = new Set([...now.values(), ...seen.values()].filter((s) => s.bundle === bundle).map((s) => s.userClass));
+/** The bundle's providers the scenario knows: matched, first seen, or served now. */
+function bundleProviders(ctx: StepContext, bundle: string, now: Map<bigint, ServingDext>): Set<bigint> {
+  const providers = new Set<bigint>([...(ctx.matchedProviders.get(bundle) ?? []), ...now.keys()]);
+  for (const [provider, s] of servingDexts(ctx)) if (s.bundle === bundle) providers.add(provider);
+  return providers;
+}
+
+/** The IOUserClass names of the bundle's services: seen on the host, or named by the rig's device profiles. */
+function bundleClasses(ctx: StepContext, bundle: string, now: Map<bigint, ServingDext>): Set<string> {
+  const classes = new Set([...now.values(), ...servingDexts(ctx).values()].filter((s) => s.bundle === bundle).map((s) => s.userClass));
   for (const device of ctx.rig.devices.values()) {
     if (device.profile.driver?.bundle === bundle) classes.add(device.profile.driver.userClass);
   }
-  const providers = new Set<bigint>([...(ctx.matchedProviders.get(bundle) ?? []), ...now.keys()]);
-  for (const [provider, s] of seen) if (s.bundle === bundle) providers.add(provider);
+  return classes;
+}
+
+/**
+ * The kernel lines since the scenario began that say the bundle's dext crashed, each quoted with
+ * its time: a rematch after a crash of one of its providers (also one its services started on in
+ * the scenario: an interface, say), and a crash counter above the one printed at the launch before.
+ */
+export function crashLines(bundle: string, entries: UnifiedLogEntry[], knownProviders: ReadonlySet<bigint>, userClasses: ReadonlySet<string>): string[] {
   const events = entries.map((entry) => ({ entry, event: classifyDextLogMessage(entry.eventMessage) }));
-  // The bundle's services started in the scenario name their providers (an interface, say).
+  const providers = new Set(knownProviders);
   for (const { event } of events) {
-    if (event?.kind === 'service-started' && classes.has(event.service)) providers.add(event.providerId);
+    if (event?.kind === 'service-started' && userClasses.has(event.service)) providers.add(event.providerId);
   }
   const lines: string[] = [];
   let lastCount: number | undefined;
