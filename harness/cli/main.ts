@@ -6,14 +6,16 @@ import { packageRoot } from './paths.ts';
 
 const USAGE = `usage: dextbench <command> [options]
 
-  run [files|folders] [--rig rigs/x.yaml ...] [--var NAME=value ...] [Playwright options]
-        run scenarios (default: scenarios/ on rigs/sim.yaml, the simulated Mac); Playwright's
+  run [files|folders] [--rig rigs/x.yaml ...] [--var NAME=value ...] [--output dir] [Playwright options]
+        run scenarios (default: scenarios/ on rigs/sim.yaml, the simulated Mac); --output gives
+        the run its own folder for reports and test-results (default ./dextbench-report and
+        ./test-results); Playwright's
         --grep, --repeat-each, --retries, --reporter list,html,junit,json,blob, --shard,
         --last-failed, --workers ... pass through
   validate [files|folders] [--rig r] [--var NAME=value]
         check scenarios, rigs and device profiles (default: scenarios/ rigs/ devices/)
-  rig status|plug|unplug|cycle [device] [--rig r] [--off 1s]
-        hands-on control of a rig's devices
+  rig status|plug|unplug|cycle|reset [device] [--rig r] [--off 1s]
+        hands-on control of a rig's devices; reset forgets a simulated Mac's state
   sysext list [--json] [--rig r]
         the rig host's system extensions`;
 

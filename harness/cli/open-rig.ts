@@ -1,24 +1,11 @@
-// Hands-on commands (`rig`, `sysext`) connect to a rig outside a run. A simulated Mac keeps its
-// state in .dextbench/sim/<rig>, so `rig plug` then `rig status` see the same Mac, as on real hardware.
+// Hands-on commands (`rig`, `sysext`) open a rig the way a run does (rig/open.ts): a simulated Mac
+// is the one in .dextbench/sim/<rig> of the current project, so `rig plug`, `rig status` and a run
+// all reach the same Mac, as on real hardware.
 import { resolve } from 'node:path';
-import { connectRig, type RigSession } from '../rig/connect.ts';
-import { startSimulatedMac } from '../rig/sim-launcher.ts';
+import { openRig as openRigFor, type OpenedRig } from '../rig/open.ts';
 import { loadRig } from '../scenario/index.ts';
-import { packageRoot } from './paths.ts';
 
-export async function openRig(rigFile: string, vars: Record<string, string>): Promise<{ session: RigSession; close(): Promise<void> }> {
+export async function openRig(rigFile: string, vars: Record<string, string>, who: string): Promise<OpenedRig> {
   const definition = loadRig(resolve(rigFile), { vars });
-  if (definition.host.kind !== 'sim') {
-    const session = connectRig(definition, {});
-    return { session, close: () => session.close() };
-  }
-  const sim = await startSimulatedMac(definition, { stateDir: resolve('.dextbench', 'sim', definition.name), repoRoot: packageRoot });
-  const session = connectRig(definition, { sim: { binDir: sim.binDir } });
-  return {
-    session,
-    close: async () => {
-      await session.close();
-      await sim.stop();
-    },
-  };
+  return openRigFor(definition, { projectDir: process.cwd(), who: `${who} (pid ${process.pid})` });
 }

@@ -12,11 +12,11 @@ import { defaultPath, defaultRigFile, expandYamlPaths } from './paths.ts';
 
 const PLAYWRIGHT_VALUED = [
   '--grep', '-g', '--grep-invert', '--repeat-each', '--retries', '--shard', '--workers', '-j',
-  '--timeout', '--max-failures', '--project', '--trace', '--global-timeout', '--output',
+  '--timeout', '--max-failures', '--project', '--trace', '--global-timeout',
 ];
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { valued: ['--rig', '--var', '--reporter'], passthroughValued: PLAYWRIGHT_VALUED });
+  const args = parseArgs(argv, { valued: ['--rig', '--var', '--reporter', '--output'], passthroughValued: PLAYWRIGHT_VALUED });
   if (args.passthrough.includes('--config') || args.passthrough.some((a) => a.startsWith('--config='))) {
     throw new UsageError('--config is set by dextbench; choose rigs with --rig and scenarios by path');
   }
@@ -58,10 +58,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new FileIssues([...new Set(issues.flatMap((i) => i.split('\n')))]);
   }
 
+  // --output gives a run a folder of its own (two runs in one checkout must not share reports):
+  // reports in it, per-test folders in its test-results/. Default: ./dextbench-report and ./test-results.
+  const output = args.options.get('--output')?.at(-1);
   const config: RunConfig = {
     rigFiles, scenarioFiles, vars, reporters,
-    reportDir: resolve('dextbench-report'),
-    outputDir: resolve('test-results'),
+    reportDir: output ? resolve(output) : resolve('dextbench-report'),
+    outputDir: output ? resolve(output, 'test-results') : resolve('test-results'),
     rootDir: process.cwd(),
   };
   const env = { ...process.env };

@@ -9,7 +9,7 @@ export async function sysextCommand(argv: string[]): Promise<number> {
   if (args.positionals[0] !== 'list' || args.positionals.length > 1) {
     throw new UsageError('usage: dextbench sysext list [--json] [--rig rigs/x.yaml]');
   }
-  const { session, close } = await openRig(args.options.get('--rig')?.at(-1) ?? defaultRigFile(), parseVars(args.options.get('--var') ?? []));
+  const { session, close } = await openRig(args.options.get('--rig')?.at(-1) ?? defaultRigFile(), parseVars(args.options.get('--var') ?? []), 'dextbench sysext list');
   try {
     const { list } = await session.tools.sysext.list();
     if (args.flags.has('--json')) {

@@ -1,27 +1,51 @@
-// Starts a simulated Mac for each sim rig of the run, before any worker: the sim outlives workers
-// (a failing test restarts its worker, but a Mac keeps its state), and stops after the run.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Before any worker: reserve every rig of the run for the whole run, on its host (attaching a
+// simulated Mac first, which then stays up until the run's last user lets go). The runner holds
+// the leases and renews them; workers come and go (a failing test restarts its worker) and check
+// before each scenario that the run still holds its rig. Rigs are reserved in name order, so two
+// runs over overlapping rigs never hold one each while waiting for the other.
+import { describeHolder, type Lease } from '../rig/lease.ts';
+import { openRig, reserveRig, type OpenedRig } from '../rig/open.ts';
 import { loadRig } from '../scenario/index.ts';
-import { startSimulatedMac } from '../rig/sim-launcher.ts';
-import { readRunConfig, repoRoot, simEnvKey } from './run-config.ts';
+import { formatMs } from '../common/time.ts';
+import { heldLeaseEnvKey, readRunConfig } from './run-config.ts';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const run = readRunConfig();
-  const stops: (() => Promise<void>)[] = [];
-  for (const file of run.rigFiles) {
-    const rig = loadRig(file, { vars: run.vars });
-    if (rig.host.kind !== 'sim') continue;
-    const stateDir = mkdtempSync(join(tmpdir(), `dextbench-sim-${rig.name}-`));
-    const sim = await startSimulatedMac(rig, { stateDir, repoRoot });
-    process.env[simEnvKey(rig.name)] = JSON.stringify({ binDir: sim.binDir });
-    stops.push(async () => {
-      await sim.stop();
-      rmSync(stateDir, { recursive: true, force: true });
-    });
-  }
-  return async () => {
-    await Promise.allSettled(stops.map((stop) => stop()));
+  const held: { opened: OpenedRig; lease?: Lease }[] = [];
+  const releaseAll = async (): Promise<void> => {
+    for (const { opened, lease } of held.reverse()) {
+      await lease?.release().catch((error: unknown) => console.error(`dextbench: ${(error as Error).message}`));
+      await opened.close().catch(() => { /* the host is gone; its lease expires by its TTL */ });
+    }
   };
+  const rigs = run.rigFiles.map((file) => loadRig(file, { vars: run.vars })).sort((a, b) => a.name.localeCompare(b.name));
+  try {
+    for (const rig of rigs) {
+      const opened = await openRig(rig, { projectDir: run.rootDir, who: `dextbench run (pid ${process.pid})` });
+      const entry: (typeof held)[number] = { opened };
+      held.push(entry);
+      const lease = await reserveRig(opened.session, {
+        owner: 'dextbench run',
+        waitMs: rig.reservation.waitMs,
+        onWait: (state) => console.log(`dextbench: rig ${rig.name} is reserved by ${describeHolder(state)}; waiting up to ${formatMs(rig.reservation.waitMs)}`),
+      });
+      entry.lease = lease;
+      if (lease.tookOverFrom) {
+        console.log(`dextbench: rig ${rig.name}: took over the expired reservation of ${describeHolder(lease.tookOverFrom)}`);
+      }
+      lease.keepAlive((error) => console.error(`dextbench: ${error.message}; the run's next scenarios on it fail`));
+      process.env[heldLeaseEnvKey(rig.name)] = lease.holder.token;
+    }
+  } catch (error) {
+    await releaseAll();
+    throw oneLineError(error);
+  }
+  return releaseAll;
+}
+
+/** Playwright prints a global setup error with its stack; ours are one line for the user. */
+function oneLineError(error: unknown): Error {
+  const e = new Error(error instanceof Error ? error.message : String(error));
+  e.stack = e.message;
+  return e;
 }

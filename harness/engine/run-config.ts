@@ -33,9 +33,9 @@ export function readRunConfig(): RunConfig {
   return JSON.parse(raw) as RunConfig;
 }
 
-/** Environment key under which global setup publishes a running simulated Mac for a rig. */
-export function simEnvKey(rigName: string): string {
-  return `DEXTBENCH_SIM_${rigName.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`;
+/** Environment key under which global setup hands workers the token of the rig's lease. */
+export function heldLeaseEnvKey(rigName: string): string {
+  return `DEXTBENCH_LEASE_${Buffer.from(rigName).toString('hex')}`;
 }
 
 export const engineDir = resolve(import.meta.dirname);

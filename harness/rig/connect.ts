@@ -1,7 +1,7 @@
 // A connected rig: its host's Exec, the macOS tools over it, a driver per hub, and the devices by
 // role. `safeState()` brings every device port off: the state a rig is left in between scenarios.
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { withDeadline } from '../common/time.ts';
 import { LocalExec, type Exec } from '../host/exec.ts';
 import { activator, type Activator } from '../host/tools/activator.ts';
@@ -10,6 +10,7 @@ import { ioreg, type Ioreg } from '../host/tools/ioreg.ts';
 import { macosVersion, type MacosVersion } from '../host/tools/sw_vers.ts';
 import { systemExtensionsCtl, type SystemExtensionsCtl } from '../host/tools/systemextensionsctl.ts';
 import { createHubDriver, type HubDriver } from '../power/index.ts';
+import { SHARED_LEASE_DIR } from './lease.ts';
 import type { RigDefinition, RigDevice } from './types.ts';
 
 export interface RigTools {
@@ -27,6 +28,8 @@ export interface RigSession {
   /** By role (the key under `devices:` in the rig file). */
   devices: Map<string, RigDevice>;
   tools: RigTools;
+  /** The host folder, shared by every user of the Mac, that holds the rig's lease (rig/lease.ts). */
+  leaseDir: string;
   /** Every port a device sits on switched off, in parallel, within `timeoutMs` (default 20 s). */
   safeState(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;
@@ -42,8 +45,8 @@ export class RigConnectError extends Error {
 const SAFE_STATE_TIMEOUT_MS = 20_000;
 
 export interface ConnectOptions {
-  /** The running simulated Mac of a `host: sim` rig. */
-  sim?: { binDir: string };
+  /** The running simulated Mac of a `host: sim` rig: its shims and its state dir (its disk). */
+  sim?: { binDir: string; stateDir: string };
   /** Commands go through this Exec instead of one built from `host:` (tests, wrapped transports). */
   exec?: Exec;
 }
@@ -72,6 +75,7 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
     hubs,
     devices,
     tools,
+    leaseDir: rig.reservation.dir ?? (options.sim ? simSharedDir(options.sim.stateDir) : SHARED_LEASE_DIR),
     async safeState({ timeoutMs = SAFE_STATE_TIMEOUT_MS } = {}) {
       const ports = new Map<string, { hub: HubDriver; port: number; roles: string[] }>();
       for (const device of devices.values()) {
@@ -95,11 +99,16 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
 }
 
 /**
- * The simulated Mac's own $TMPDIR, next to its shims: each simulated Mac is a Mac of its own, so
- * its reservations (rig/lease.ts) must not collide with another simulated Mac's on this machine.
+ * The simulated Mac's /Users/Shared/dextbench/leases: inside its state dir, so two simulated Macs
+ * on this machine never share a lease, while every user of one does (as on a real Mac).
  */
-function simTmpDir(binDir: string): string {
-  const dir = join(dirname(binDir), 'tmp');
+function simSharedDir(stateDir: string): string {
+  return join(stateDir, 'fs', 'Users', 'Shared', 'dextbench', 'leases');
+}
+
+/** The simulated Mac's own $TMPDIR, next to its shims. */
+function simTmpDir(stateDir: string): string {
+  const dir = join(stateDir, 'tmp');
   mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -107,8 +116,8 @@ function simTmpDir(binDir: string): string {
 function execFor(rig: RigDefinition, options: ConnectOptions): Exec {
   switch (rig.host.kind) {
     case 'sim':
-      if (!options.sim) throw new RigConnectError(`rig "${rig.name}" is a simulated Mac: start it first (startSimulatedMac) and connect with its binDir`);
-      return new LocalExec({ pathPrefix: [options.sim.binDir], env: { TMPDIR: simTmpDir(options.sim.binDir) }, where: `simulated Mac "${rig.name}"` });
+      if (!options.sim) throw new RigConnectError(`rig "${rig.name}" is a simulated Mac: attach it first (attachSimulatedMac) and connect with its binDir and stateDir`);
+      return new LocalExec({ pathPrefix: [options.sim.binDir], env: { TMPDIR: simTmpDir(options.sim.stateDir) }, where: `simulated Mac "${rig.name}"` });
     case 'local':
       return new LocalExec();
     case 'ssh':

@@ -1,10 +1,17 @@
-// Starts the simulated Mac for a `host: sim` rig as a separate process (harness/sim/daemon.ts):
-// its config is built from the rig here, and from then on it is reached only through its shims.
-// Nothing from harness/sim is imported: the process contract (ready line, stdin) is the coupling.
+// The simulated Mac of a `host: sim` rig: one per state dir (<project>/.dextbench/sim/<rig>), shared
+// by everyone who uses the rig (a run's runner and workers, `dextbench rig …`, a second run), as one
+// real Mac would be. Whoever comes first starts the daemon (harness/sim/daemon.ts --shared)
+// detached, in a session of its own, so that a Ctrl-C in the terminal stops the runner while the
+// Mac stays up for its cleanup; each user attaches through the daemon's control socket, and the
+// daemon stops a moment after the last one lets go.
+// Nothing from harness/sim is imported: the process contract (ready line, daemon.json, the control
+// socket's JSON lines) is the coupling.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { settlesWithin } from '../common/time.ts';
+import { settlesWithin, sleep } from '../common/time.ts';
 import { lineSplitter } from '../host/exec.ts';
 import type { RigDefinition } from './types.ts';
 
@@ -13,7 +20,9 @@ export interface SimulatedMac {
   binDir: string;
   socket: string;
   pid: number;
-  stop(): Promise<void>;
+  stateDir: string;
+  /** Lets go of the Mac (it stops once nobody else uses it). */
+  detach(): Promise<void>;
 }
 
 export class SimLaunchError extends Error {
@@ -23,8 +32,11 @@ export class SimLaunchError extends Error {
   }
 }
 
-const READY_TIMEOUT_MS = 15_000;
-const STOP_GRACE_MS = 5_000;
+const READY_TIMEOUT_MS = 20_000;
+const ATTACH_TIMEOUT_MS = 30_000;
+const CONTROL_TIMEOUT_MS = 5_000;
+/** A start lock older than this belongs to a starter that died. */
+const START_LOCK_STALE_MS = READY_TIMEOUT_MS + 5_000;
 /** The hub the sim presents when the rig names only a location (VIA Labs VL817, a common ppps hub). */
 const DEFAULT_HUB = { vid: '2109', pid: '2817', vendor: 'VIA Labs, Inc.', product: 'USB2.0 Hub' };
 const DEFAULT_HUB_PORTS = 4;
@@ -55,73 +67,214 @@ export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
   };
 }
 
-export async function startSimulatedMac(
-  rig: RigDefinition,
-  options: { stateDir: string; repoRoot: string },
-): Promise<SimulatedMac> {
-  const config = simConfigFor(rig);
-  mkdirSync(options.stateDir, { recursive: true });
-  const configFile = join(options.stateDir, 'config.json');
-  writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
+/** Where a project keeps the simulated Mac of a rig. */
+export function simStateDirFor(projectDir: string, rigName: string): string {
+  return join(projectDir, '.dextbench', 'sim', rigName.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
 
-  const daemon = join(options.repoRoot, 'harness', 'sim', 'daemon.ts');
-  // stdin stays piped and open: the daemon exits when it closes, so it never outlives this process.
-  const child = spawn(process.execPath, ['--import', 'tsx', daemon, '--config', configFile, '--state-dir', options.stateDir], {
-    cwd: options.repoRoot,
-    stdio: ['pipe', 'pipe', 'pipe'],
+interface DaemonInfo { pid: number; control: string; socket: string; binDir: string }
+type AttachReply = { ok: true; binDir: string; socket: string; pid: number } | { ok: false; reason?: string; holders?: string[] };
+
+/**
+ * Attaches to the rig's simulated Mac, starting it first if nobody runs it. `who` is what other
+ * users are told holds it ("dextbench run pid 123").
+ */
+export async function attachSimulatedMac(
+  rig: RigDefinition,
+  options: { stateDir: string; repoRoot: string; who: string },
+): Promise<SimulatedMac> {
+  const what = `the simulated Mac of rig "${rig.name}" (${rig.file})`;
+  const configText = JSON.stringify(simConfigFor(rig), null, 2) + '\n';
+  const hash = createHash('sha256').update(configText).digest('hex');
+  mkdirSync(options.stateDir, { recursive: true });
+  const deadline = Date.now() + ATTACH_TIMEOUT_MS;
+
+  for (;;) {
+    const attached = await tryAttach(options.stateDir, { who: options.who, configHash: hash });
+    if (attached?.reply.ok) {
+      const { sock, reply } = attached;
+      const gone = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+      return {
+        binDir: reply.binDir, socket: reply.socket, pid: reply.pid, stateDir: options.stateDir,
+        async detach() {
+          sock.end();
+          if (!(await settlesWithin(gone, CONTROL_TIMEOUT_MS))) sock.destroy();
+        },
+      };
+    }
+    if (attached && !attached.reply.ok && attached.reply.reason === 'config') {
+      // The rig file changed since this Mac started: restart it, unless someone is using it.
+      const stopped = await control(options.stateDir, { stop: { ifIdle: true } });
+      if (stopped && !stopped.ok) {
+        throw new SimLaunchError(`${what} is running with an older description of the rig and is in use by ${(stopped.holders ?? []).join(', ') || 'another command'}; run again when they are done`);
+      }
+      await waitStopped(options.stateDir);
+    } else if (attached && !attached.reply.ok) {
+      throw new SimLaunchError(`${what} refused to attach: ${attached.reply.reason ?? 'no reason given'}`);
+    } else {
+      await startDaemon(rig, options, configText, what);
+    }
+    if (Date.now() > deadline) throw new SimLaunchError(`${what} could not be attached within ${ATTACH_TIMEOUT_MS / 1000} s`);
+  }
+}
+
+/** Stops the rig's simulated Mac (`dextbench rig reset`); fails naming who uses it, unless forced. */
+export async function stopSimulatedMac(stateDir: string, options: { force: boolean }): Promise<'stopped' | 'not running'> {
+  const reply = await control(stateDir, { stop: { ifIdle: !options.force } });
+  if (!reply) return 'not running';
+  if (!reply.ok) throw new SimLaunchError(`the simulated Mac in ${stateDir} is in use by ${(reply.holders ?? []).join(', ')}`);
+  await waitStopped(stateDir);
+  return 'stopped';
+}
+
+function readDaemonInfo(stateDir: string): DaemonInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as DaemonInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens the control socket and sends one request; undefined when no daemon answers there. */
+async function request(stateDir: string, body: object): Promise<{ sock: Socket; reply: AttachReply } | undefined> {
+  const info = readDaemonInfo(stateDir);
+  if (!info) return undefined;
+  return new Promise((resolve) => {
+    const sock = connect({ path: info.control });
+    let buf = '';
+    const timer = setTimeout(() => { sock.destroy(); resolve(undefined); }, CONTROL_TIMEOUT_MS);
+    const fail = (): void => { clearTimeout(timer); sock.destroy(); resolve(undefined); };
+    sock.once('error', fail);
+    sock.once('close', fail);
+    sock.on('connect', () => sock.write(JSON.stringify(body) + '\n'));
+    sock.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      sock.removeListener('error', fail);
+      sock.removeListener('close', fail);
+      sock.removeAllListeners('data');
+      sock.on('error', () => { /* the daemon went away; close tells */ });
+      try {
+        resolve({ sock, reply: JSON.parse(buf.slice(0, nl)) as AttachReply });
+      } catch {
+        sock.destroy();
+        resolve(undefined);
+      }
+    });
   });
-  child.stdin.on('error', () => { /* the daemon is gone; exit reports it */ });
-  const stderrTail: string[] = [];
-  const errLines = lineSplitter((line) => { if (line.trim()) stderrTail.splice(0, stderrTail.length, ...[...stderrTail, line].slice(-5)); });
-  child.stderr.on('data', (chunk: Buffer) => errLines.push(chunk));
+}
+
+function tryAttach(stateDir: string, attach: { who: string; configHash: string }) {
+  return request(stateDir, { attach });
+}
+
+async function control(stateDir: string, body: object): Promise<(AttachReply & { holders?: string[] }) | undefined> {
+  const answered = await request(stateDir, body);
+  answered?.sock.destroy();
+  return answered?.reply;
+}
+
+async function waitStopped(stateDir: string): Promise<void> {
+  const deadline = Date.now() + CONTROL_TIMEOUT_MS;
+  while (readDaemonInfo(stateDir) && Date.now() < deadline) await sleep(50);
+}
+
+/** Starts the daemon unless another starter holds the start lock (then waits for it). */
+async function startDaemon(rig: RigDefinition, options: { stateDir: string; repoRoot: string }, configText: string, what: string): Promise<void> {
+  const lock = join(options.stateDir, 'start.lock');
+  try {
+    mkdirSync(lock);
+  } catch {
+    // Someone else is starting it; a lock left by a starter that died is removed.
+    const age = Date.now() - (statMs(lock) ?? Date.now());
+    if (age > START_LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+    await sleep(100);
+    return;
+  }
+  try {
+    // A daemon may have come up between the failed attach and the lock.
+    if (await control(options.stateDir, { ping: true })) return;
+    const configFile = join(options.stateDir, 'config.json');
+    writeFileSync(configFile, configText);
+    await spawnDaemon(rig, options, configFile, what);
+  } finally {
+    try { rmdirSync(lock); } catch { /* already gone */ }
+  }
+}
+
+async function spawnDaemon(rig: RigDefinition, options: { stateDir: string; repoRoot: string }, configFile: string, what: string): Promise<void> {
+  const logFile = join(options.stateDir, 'daemon.log');
+  const log = openSync(logFile, 'w');
+  const daemon = join(options.repoRoot, 'harness', 'sim', 'daemon.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', daemon, '--config', configFile, '--state-dir', options.stateDir, '--shared'], {
+    cwd: options.repoRoot,
+    detached: true,
+    stdio: ['ignore', 'pipe', log],
+  });
+  closeSync(log);
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
-  const what = `simulated Mac for rig "${rig.name}"`;
-
-  const ready = await new Promise<{ binDir: string; socket: string; pid: number }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new SimLaunchError(`${what} printed no ready line within ${READY_TIMEOUT_MS / 1000} s${tail()}`));
-    }, READY_TIMEOUT_MS);
-    const outLines = lineSplitter((line) => {
-      let value: unknown;
-      try { value = JSON.parse(line); } catch { return; }
-      const v = value as { ready?: unknown; binDir?: unknown; socket?: unknown; pid?: unknown };
-      if (v.ready === true && typeof v.binDir === 'string' && typeof v.socket === 'string' && typeof v.pid === 'number') {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new SimLaunchError(`${what} printed no ready line within ${READY_TIMEOUT_MS / 1000} s${tail(logFile)}`));
+      }, READY_TIMEOUT_MS);
+      const lines = lineSplitter((line) => {
+        try {
+          if ((JSON.parse(line) as { ready?: unknown }).ready === true) {
+            clearTimeout(timer);
+            resolve();
+          }
+        } catch { /* not the ready line */ }
+      });
+      child.stdout!.on('data', (chunk: Buffer) => lines.push(chunk));
+      child.on('error', (error) => {
         clearTimeout(timer);
-        resolve({ binDir: v.binDir, socket: v.socket, pid: v.pid });
-      }
+        reject(new SimLaunchError(`${what} could not start: ${error.message}`));
+      });
+      void exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(launchFailure(rig, options.stateDir, what, code ?? signal, readTail(logFile)));
+      });
     });
-    child.stdout.on('data', (chunk: Buffer) => outLines.push(chunk));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new SimLaunchError(`${what} could not start: ${error.message}`));
-    });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new SimLaunchError(`${what} exited with ${code ?? signal} before it was ready${tail()}`));
-    });
-  });
-
-  function tail(): string {
-    const said = stderrTail.map((l) => l.trim()).filter((l) => !/^\s*at /.test(l));
-    return said.length ? `: ${said.slice(-2).join(' ')}` : '';
+  } finally {
+    child.stdout!.destroy();
+    child.unref();
   }
+}
 
-  let stopping: Promise<void> | undefined;
-  return {
-    ...ready,
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        if (!(await settlesWithin(exited, STOP_GRACE_MS))) {
-          child.kill('SIGKILL');
-          await settlesWithin(exited, STOP_GRACE_MS);
-        }
-      })();
-      return stopping;
-    },
-  };
+/** A daemon that exited before it was ready: its own reason, said for the rig. */
+function launchFailure(rig: RigDefinition, stateDir: string, what: string, exit: number | string | null, said: string[]): SimLaunchError {
+  const damaged = said.map((l) => /^sim: damaged state (.*?): (.*)$/.exec(l)).find(Boolean);
+  if (damaged) {
+    return new SimLaunchError(`${what} cannot start: its saved state ${damaged[1]} is damaged (${damaged[2]}); ` +
+      `run \`dextbench rig reset --rig ${rig.file}\` to start it afresh`);
+  }
+  const line = said.at(-1)?.replace(/^sim: /, '');
+  return new SimLaunchError(`${what} exited with ${exit} before it was ready${line ? `: ${line}` : ''} (log: ${join(stateDir, 'daemon.log')})`);
+}
+
+function readTail(logFile: string): string[] {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !/^at /.test(l)).slice(-3);
+  } catch {
+    return [];
+  }
+}
+
+function tail(logFile: string): string {
+  const said = readTail(logFile);
+  return said.length ? `: ${said.slice(-2).join(' ')}` : '';
+}
+
+function statMs(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }

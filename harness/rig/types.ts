@@ -108,5 +108,7 @@ export interface RigDefinition {
   devices: RigDevice[];
   extensions: Record<string, ExtensionDecl>;
   vars: Record<string, string>;
-  reservation: { ttlMs: number };
+  /** The rig's lease: how long it outlives a holder that stopped renewing, how long a run waits
+   *  for another holder, and the shared folder on the host (default /Users/Shared/dextbench/leases). */
+  reservation: { ttlMs: number; waitMs: number; dir?: string };
 }

@@ -71,7 +71,8 @@ export const rigSchema = z.strictObject({
   hubs: z.array(z.strictObject({
     id: name('a hub id'),
     driver: z.literal('uhubctl'),
-    location: z.string().min(1).meta({ description: 'uhubctl location, e.g. "1-1" or "2-1.4".' }),
+    location: z.string().regex(/^\d{1,3}-\d{1,2}(\.\d{1,2}){0,5}$/, { error: (issue) => `expected a uhubctl location: bus-port[.port…] like 1-1 or 2-1.4, got ${showValue(issue.input)}` })
+      .meta({ description: 'uhubctl location, e.g. "1-1" or "2-1.4" (a bare `uhubctl` lists them).' }),
     ports: z.number().int().min(1).max(32).optional(),
   })).default([]),
   devices: z.record(name('a device role'), z.strictObject({
@@ -80,7 +81,12 @@ export const rigSchema = z.strictObject({
   })).default({}),
   extensions: z.record(z.string().min(1), extensionDecl).default({}),
   vars: variables.default({}).meta({ description: 'Variables for scenarios run on this rig; ./ and ../ paths are relative to this file.' }),
-  reservation: z.strictObject({ ttl: duration.prefault('30m') }).prefault({}),
+  reservation: z.strictObject({
+    ttl: duration.prefault('2m').meta({ description: 'How long the lease outlives a holder that stopped renewing it (a killed run); holders renew every ttl/3.' }),
+    wait: duration.prefault('30m').meta({ description: 'How long a run waits for another holder of the rig before it fails.' }),
+    dir: z.string().regex(/^\//, 'expected an absolute path on the rig\'s host').optional()
+      .meta({ description: 'Folder on the host, shared by every user, for the rig\'s lease (default /Users/Shared/dextbench/leases).' }),
+  }).prefault({}),
 });
 type RigDocument = z.output<typeof rigSchema>;
 
@@ -183,7 +189,7 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
     devices,
     extensions,
     vars: own,
-    reservation: { ttlMs: doc.reservation.ttl },
+    reservation: { ttlMs: doc.reservation.ttl, waitMs: doc.reservation.wait, ...(doc.reservation.dir ? { dir: doc.reservation.dir } : {}) },
   };
   if (doc.description !== undefined) rig.description = doc.description;
   return { rig, issues };

@@ -1,4 +1,5 @@
 // SimConfig: the simulated Mac's description, validated here (the sim owns its own schema).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -109,4 +110,9 @@ export function loadConfig(path: string): SimConfig {
     throw new ConfigError(`sim config ${path}: ${where}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/** Identifies the description a shared daemon runs with: a starter with another one restarts it. */
+export function configHash(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }

@@ -1,12 +1,16 @@
-// The simulated Mac's daemon: `node --import tsx harness/sim/daemon.ts --config <file> --state-dir <dir>`.
-// Prints one ready JSON line, serves the shims in <state-dir>/bin, and runs until SIGTERM or until
-// its stdin closes (so it never outlives its parent).
+// The simulated Mac's daemon: `node --import tsx harness/sim/daemon.ts --config <file> --state-dir <dir> [--shared]`.
+// Prints one ready JSON line and serves the shims in <state-dir>/bin. It runs until SIGTERM, and:
+// - by default until its stdin closes (so it never outlives the one process that started it);
+// - with --shared, for as long as anyone is attached through its control socket (see control.ts):
+//   one simulated Mac per state dir, shared by a run, the hands-on commands and a second run, and
+//   started detached so that a Ctrl-C in the terminal reaches the runner, not the Mac.
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, configHash, loadConfig } from './config.ts';
+import { startControl } from './control.ts';
 import { ensureCBridge } from './dext/c-bridge.ts';
 import { Mac } from './mac.ts';
 import { startServer, writeShims } from './server.ts';
@@ -18,20 +22,21 @@ function fail(message: string, code: number): never {
 }
 
 // Unix socket paths are limited to ~104 bytes; long state dirs get a socket in the temp dir.
-function socketPathFor(stateDir: string): string {
-  const local = join(stateDir, 'sim.sock');
+function socketPathFor(stateDir: string, name = 'sim'): string {
+  const local = join(stateDir, `${name}.sock`);
   if (Buffer.byteLength(local) < 100) return local;
-  return join(tmpdir(), `dextbench-sim-${createHash('sha1').update(stateDir).digest('hex').slice(0, 12)}.sock`);
+  return join(tmpdir(), `dextbench-${name}-${createHash('sha1').update(stateDir).digest('hex').slice(0, 12)}.sock`);
 }
 
 async function main(): Promise<void> {
-  let values: { config?: string; 'state-dir'?: string };
+  const usage = 'usage: daemon.ts --config <config.json> --state-dir <dir> [--shared]';
+  let values: { config?: string; 'state-dir'?: string; shared?: boolean };
   try {
-    ({ values } = parseArgs({ options: { config: { type: 'string' }, 'state-dir': { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({ options: { config: { type: 'string' }, 'state-dir': { type: 'string' }, shared: { type: 'boolean' } }, strict: true }));
   } catch (e) {
-    fail(`${(e as Error).message}; usage: daemon.ts --config <config.json> --state-dir <dir>`, 2);
+    fail(`${(e as Error).message}; ${usage}`, 2);
   }
-  if (!values.config || !values['state-dir']) fail('usage: daemon.ts --config <config.json> --state-dir <dir>', 2);
+  if (!values.config || !values['state-dir']) fail(usage, 2);
 
   let config;
   try {
@@ -47,7 +52,8 @@ async function main(): Promise<void> {
   try {
     state = loadState(statePath, config);
   } catch (e) {
-    fail(`cannot resume from ${statePath}: ${(e as Error).message.split('\n')[0]}`, 1);
+    // The launcher recognises this line and tells the user how to reset the Mac.
+    fail(`damaged state ${statePath}: ${(e as Error).message.split('\n')[0]}`, 3);
   }
 
   // The C dext server is built in the background (make, once, under a lock); a failure is one line
@@ -61,28 +67,38 @@ async function main(): Promise<void> {
   mac.boot();
   const socket = socketPathFor(stateDir);
   const binDir = join(stateDir, 'bin');
-  writeShims(binDir, socket);
+  await writeShims(binDir, socket);
   const { server, sockets } = await startServer(mac, socket);
 
   let stopping = false;
+  let control: Awaited<ReturnType<typeof startControl>> | undefined;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     mac.shutdown();
     for (const s of sockets) s.destroy();
     rmSync(socket, { force: true });
+    control?.close();
     server.close(() => process.exit(0));
     // Every wait has a deadline: do not hang on a stuck connection.
     setTimeout(() => process.exit(0), 1000).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.on('close', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
+  if (values.shared) {
+    control = await startControl({
+      stateDir, socket: socketPathFor(stateDir, 'ctl'), configHash: configHash(values.config), binDir, toolSocket: socket, stop,
+    });
+  } else {
+    process.stdin.on('end', stop);
+    process.stdin.on('close', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
 
   process.stdout.write(JSON.stringify({ ready: true, binDir, socket, pid: process.pid }) + '\n');
+  // A shared Mac's starter stops reading once it is ready; nothing else is written to stdout.
+  if (values.shared) process.stdout.on('error', () => { /* the starter has gone */ });
 }
 
 main().catch((e: unknown) => fail((e as Error).message.split('\n')[0] ?? 'failed', 1));

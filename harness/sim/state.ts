@@ -2,6 +2,7 @@
 // daemon needs to resume the same Mac lives here; timers are re-derived from it (see mac.ts).
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { SimConfig } from './config.ts';
 import type { LogEntry } from './log.ts';
 import type { PDict } from './plist.ts';
@@ -115,10 +116,62 @@ export function decodeState(text: string): SimState {
   }) as SimState;
 }
 
+// The shape of state.json, checked when a daemon resumes from it: a damaged file must be one clear
+// line, not an internal error on the first command that touches the broken part. Plist property
+// values inside registry nodes are the sim's own encoding and are not checked further.
+const bigintValue = z.bigint();
+const regNodeSchema = z.object({
+  id: z.string(), name: z.string(), location: z.string().optional(), className: z.string(),
+  props: z.record(z.string(), z.unknown()), parent: z.string().nullable(), children: z.array(z.string()),
+  usbPlane: z.boolean(), registered: z.boolean(), matched: z.boolean(), busyMs: z.number().nullable(), retain: z.number(),
+});
+const stateSchema = z.object({
+  format: z.literal(1),
+  sip: z.enum(['enabled', 'disabled']),
+  developerMode: z.boolean(),
+  bootUuid: z.string(),
+  bootTimeMs: z.number(),
+  nextRegistryId: bigintValue,
+  nextPid: z.number().int(),
+  nextUsbAddress: z.number().int(),
+  sessionCounter: bigintValue,
+  ports: z.record(z.string(), z.array(z.boolean())),
+  registry: z.record(z.string(), regNodeSchema),
+  deviceNodes: z.record(z.string(), z.string()),
+  extensions: z.array(z.object({
+    teamId: z.string(), bundle: z.string(), shortVersion: z.string(), bundleVersion: z.string(), name: z.string(),
+    category: z.string(), state: z.enum(['activated enabled', 'activated waiting for user', 'terminated waiting to uninstall on reboot']),
+    personalities: z.record(z.string(), z.record(z.string(), z.unknown())), uuid: z.string(), cdhash: z.string(),
+  })),
+  dexts: z.array(z.object({
+    pid: z.number().int(), bundle: z.string(), shortVersion: z.string(), bundleVersion: z.string(), uuid: z.string(),
+    serverName: z.string(), serverNodeId: z.string(), tag: z.string(), providerId: z.string(), serviceIds: z.array(z.string()),
+    personality: z.string(), startTimeNs: bigintValue.optional(),
+  })),
+  crashes: z.record(z.string(), z.array(z.number())),
+  relaunchPending: z.array(z.string()),
+  log: z.array(z.object({
+    us: bigintValue, machTimestamp: bigintValue, traceID: bigintValue, threadID: z.number(), messageType: z.string(),
+    subsystem: z.string(), category: z.string(), processID: z.number(), processImagePath: z.string(),
+    senderImagePath: z.string(), eventMessage: z.string(),
+  })),
+  lastLogUs: bigintValue,
+});
+
 export function loadState(path: string, config: SimConfig): SimState {
   if (!existsSync(path)) return initialState(config);
-  const state = decodeState(readFileSync(path, 'utf8'));
-  if (state.format !== 1) throw new Error(`${path}: unknown state format ${String(state.format)}`);
+  let decoded: unknown;
+  try {
+    decoded = decodeState(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`not JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const checked = stateSchema.safeParse(decoded);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new Error(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const state = decoded as SimState;
   // Hubs added to the config since the state was written start with their ports off.
   for (const hub of config.hubs) {
     const ports = state.ports[hub.id] ?? [];

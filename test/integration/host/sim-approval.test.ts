@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connectRig } from '../../../harness/rig/connect.ts';
-import { startSimulatedMac } from '../../../harness/rig/sim-launcher.ts';
+import { attachSimulatedMac } from '../../../harness/rig/sim-launcher.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 
 const repoRoot = new URL('../../..', import.meta.url).pathname;
@@ -18,9 +18,9 @@ test('without approval: needsUserApproval, [activated waiting for user], failFas
   if (definition.host.kind !== 'sim') throw new Error('simRig is a sim rig');
   definition.host.sim.approvedExtensions = {};
   const stateDir = mkdtempSync(join(tmpdir(), 'dextbench-approval-it-'));
-  const sim = await startSimulatedMac(definition, { stateDir, repoRoot });
+  const sim = await attachSimulatedMac(definition, { stateDir, repoRoot, who: 'approval test' });
   try {
-    const rig = connectRig(definition, { sim: { binDir: sim.binDir } });
+    const rig = connectRig(definition, { sim: { binDir: sim.binDir, stateDir } });
     await rig.tools.sysext.setDeveloperMode(true);
     const outcome = await rig.tools.activator.activate({ dext: ECHO_DEXT, bundle: BUNDLE, identity: '-', timeoutMs: 20_000 });
     assert.equal(outcome.result, 'needsUserApproval', JSON.stringify(outcome));
@@ -38,7 +38,7 @@ test('without approval: needsUserApproval, [activated waiting for user], failFas
     assert.equal(missing.exitCode, 1);
     assert.deepEqual({ code: missing.error?.code, name: missing.error?.name }, { code: 4, name: 'extensionNotFound' });
   } finally {
-    await sim.stop();
+    await sim.detach();
     rmSync(stateDir, { recursive: true, force: true });
   }
 });

@@ -10,7 +10,7 @@ import { killProcess } from '../../../harness/host/tools/kill.ts';
 import { dextPredicate, logShow, UnifiedLogStream } from '../../../harness/host/tools/log.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
 import { acquireLease } from '../../../harness/rig/lease.ts';
-import { startSimulatedMac, type SimulatedMac } from '../../../harness/rig/sim-launcher.ts';
+import { attachSimulatedMac, type SimulatedMac } from '../../../harness/rig/sim-launcher.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 
 const repoRoot = new URL('../../..', import.meta.url).pathname;
@@ -25,13 +25,13 @@ let rig: RigSession;
 
 before(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'dextbench-host-it-'));
-  sim = await startSimulatedMac(simRig(), { stateDir, repoRoot });
-  rig = connectRig(simRig(), { sim: { binDir: sim.binDir } });
+  sim = await attachSimulatedMac(simRig(), { stateDir, repoRoot, who: 'host integration test' });
+  rig = connectRig(simRig(), { sim: { binDir: sim.binDir, stateDir } });
 });
 
 after(async () => {
   await rig?.close();
-  await sim?.stop();
+  await sim?.detach();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -122,17 +122,16 @@ test('waitForState on a bundle the Mac does not have ends at its deadline with t
 });
 
 test('a hub at a location the Mac does not have: the uhubctl error, with what to do', async () => {
-  const wrong = connectRig(simRig({ hubs: [{ id: 'hub1', driver: 'uhubctl', location: '3-9', ports: 4 }] }), { sim: { binDir: sim.binDir } });
+  const wrong = connectRig(simRig({ hubs: [{ id: 'hub1', driver: 'uhubctl', location: '3-9', ports: 4 }] }), { sim: { binDir: sim.binDir, stateDir } });
   await assert.rejects(wrong.hubs.get('hub1')!.status(), /uhubctl found no compatible hub at location 3-9; run `uhubctl` with no arguments/);
 });
 
-test('the lease works with the host\'s own commands (mkdir, tee, cat, mv, rm)', async () => {
-  const baseDir = join(stateDir, 'leases');
-  await rig.exec.run(['mkdir', '-p', baseDir]);
-  const lease = await acquireLease(rig.exec, 'sim', { ttlMs: 60_000, owner: 'integration test', waitMs: 0, baseDir });
-  await assert.rejects(acquireLease(rig.exec, 'sim', { ttlMs: 60_000, owner: 'someone else', waitMs: 0, baseDir }), /reserved by integration test since/);
+test('the rig\'s lease lives in the simulated Mac\'s shared folder and works with its own commands', async () => {
+  assert.equal(rig.leaseDir, join(stateDir, 'fs', 'Users', 'Shared', 'dextbench', 'leases'));
+  const lease = await acquireLease(rig.exec, 'sim', { ttlMs: 60_000, owner: 'integration test', waitMs: 0, baseDir: rig.leaseDir });
+  await assert.rejects(acquireLease(rig.exec, 'sim', { ttlMs: 60_000, owner: 'someone else', waitMs: 0, baseDir: rig.leaseDir }), /reserved by integration test \(/);
   await lease.renew();
   await lease.release();
-  const again = await acquireLease(rig.exec, 'sim', { ttlMs: 60_000, owner: 'someone else', waitMs: 0, baseDir });
+  const again = await acquireLease(rig.exec, 'sim', { ttlMs: 60_000, owner: 'someone else', waitMs: 0, baseDir: rig.leaseDir });
   await again.release();
 });

@@ -54,13 +54,14 @@ test('safeState reports every port that failed, in one line, after trying all', 
 
 test('safeState has a deadline', async () => {
   const exec = new FakeExec(() => new Promise(() => { /* a hub that never answers */ }));
-  await assert.rejects(connectRig(simRig(), { exec }).safeState({ timeoutMs: 30 }), { message: 'rig "test": ports not all off within 30 ms (safe state)' });
+  await assert.rejects(connectRig(simRig(), { exec }).safeState({ timeoutMs: 30 }), { message: 'rig "test": switching every port off (safe state) timed out after 30ms' });
 });
 
-test('a simulated Mac\'s commands see its own TMPDIR (where its reservations live)', async () => {
+test('a simulated Mac\'s commands see its own TMPDIR; its leases live in its own shared folder', async () => {
   const state = mkdtempSync(join(tmpdir(), 'dextbench-connect-'));
   try {
-    const session = connectRig(simRig(), { sim: { binDir: join(state, 'bin') } });
+    const session = connectRig(simRig(), { sim: { binDir: join(state, 'bin'), stateDir: state } });
+    assert.equal(session.leaseDir, join(state, 'fs', 'Users', 'Shared', 'dextbench', 'leases'));
     assert.equal(session.exec.where, 'simulated Mac "test"');
     assert.equal((await session.exec.run(['printenv', 'TMPDIR'])).stdout.trim(), join(state, 'tmp'));
     assert.ok(statSync(join(state, 'tmp')).isDirectory());
@@ -70,7 +71,9 @@ test('a simulated Mac\'s commands see its own TMPDIR (where its reservations liv
 });
 
 test('host kinds: sim needs its binDir, ssh is not yet supported, a device on an unknown hub is refused', () => {
-  assert.throws(() => connectRig(simRig()), /is a simulated Mac: start it first/);
+  assert.throws(() => connectRig(simRig()), /is a simulated Mac: attach it first/);
+  assert.equal(connectRig(simRig({ host: { kind: 'local' } })).leaseDir, '/Users/Shared/dextbench/leases');
+  assert.equal(connectRig(simRig({ host: { kind: 'local' }, reservation: { ttlMs: 1000, waitMs: 0, dir: '/srv/leases' } })).leaseDir, '/srv/leases');
   assert.equal(connectRig(simRig({ host: { kind: 'local' } })).exec.where, 'local');
   assert.throws(() => connectRig(simRig({ host: { kind: 'ssh', target: 'ci@mac' } })), { message: 'rig "test": ssh hosts (ci@mac) come in a later release; run dextbench on the Mac itself with host: local' });
   assert.throws(() => connectRig(simRig({ devices: [{ role: 'echo', profile: ECHO_PROFILE, port: { hub: 'nope', port: 1 } }] }), { exec: new FakeExec(() => ({})) }),

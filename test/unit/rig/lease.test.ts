@@ -1,127 +1,135 @@
+// The rig lease against a real filesystem through LocalExec (real sh, mkdir, mv, stat, date), and,
+// where this test runs as root, a second user (nobody, through setpriv) on the same lease folder.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { acquireLease } from '../../../harness/rig/lease.ts';
-import { FakeExec, type Responder } from '../host/fake-exec.ts';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { LocalExec, type Exec, type ExecOptions } from '../../../harness/host/exec.ts';
+import { acquireLease, inspectLease, leaseDirFor, type LeaseState } from '../../../harness/rig/lease.ts';
+import { sleep } from '../../../harness/common/time.ts';
 
-/** A host filesystem that answers mkdir/cat/tee/mv/rm/printenv as coreutils do. */
-function fakeHost(env: Record<string, string> = {}) {
-  const dirs = new Set<string>(['/tmp', '/var/folders/x/T']);
-  const files = new Map<string, string>();
-  const respond: Responder = (argv, options) => {
-    const [cmd, ...args] = argv;
-    switch (cmd) {
-      case 'printenv': return env[args[0]!] !== undefined ? { stdout: `${env[args[0]!]}\n` } : { exitCode: 1 };
-      case 'mkdir':
-        if (dirs.has(args[0]!)) return { stderr: `mkdir: cannot create directory '${args[0]}': File exists\n`, exitCode: 1 };
-        dirs.add(args[0]!);
-        return {};
-      case 'cat':
-        return files.has(args[0]!) ? { stdout: files.get(args[0]!)! } : { stderr: `cat: ${args[0]}: No such file or directory\n`, exitCode: 1 };
-      case 'tee':
-        files.set(args[0]!, options.stdin!.toString());
-        return { stdout: options.stdin!.toString() };
-      case 'mv': {
-        const [from, to] = args as [string, string];
-        if (!dirs.has(from)) return { stderr: `mv: cannot stat '${from}': No such file or directory\n`, exitCode: 1 };
-        dirs.delete(from);
-        dirs.add(to);
-        for (const [path, text] of [...files]) if (path.startsWith(`${from}/`)) { files.delete(path); files.set(to + path.slice(from.length), text); }
-        return {};
-      }
-      case 'rm':
-        dirs.delete(args[1]!);
-        for (const path of [...files.keys()]) if (path.startsWith(`${args[1]}/`)) files.delete(path);
-        return {};
-      default: return { exitCode: 127, stderr: `${cmd}: command not found` };
-    }
-  };
-  return { exec: new FakeExec(respond), dirs, files };
+const root = mkdtempSync(join(tmpdir(), 'dextbench-lease-'));
+chmodSync(root, 0o755); // another user must be able to reach the shared folder
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshBase = () => join(root, `case-${++n}`, 'Users', 'Shared', 'dextbench', 'leases');
+const exec = new LocalExec();
+
+test('acquire: an atomic <rig>.lease folder in the shared folder, both 0777, owner.json world-readable; release removes it', async () => {
+  const base = freshBase();
+  const lease = await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'dextbench run', waitMs: 0 });
+  const dir = leaseDirFor(base, 'desk');
+  assert.equal(lease.dir, dir);
+  assert.equal(statSync(base).mode & 0o7777, 0o777);
+  assert.equal(statSync(dir).mode & 0o7777, 0o777);
+  assert.equal(statSync(join(dir, 'owner.json')).mode & 0o777, 0o644);
+  const holder = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8'));
+  assert.equal(holder.owner, 'dextbench run');
+  assert.equal(holder.pid, process.pid);
+  assert.equal(holder.ttlMs, 60_000);
+  assert.equal(holder.token, lease.holder.token);
+  await lease.release();
+  assert.equal(existsSync(dir), false);
+});
+
+test('a held lease: waitMs 0 fails at once, naming the holder, its user and host, and when it expires', async () => {
+  const base = freshBase();
+  await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'dextbench run', waitMs: 0 });
+  await assert.rejects(acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'dextbench rig plug echo', waitMs: 0 }),
+    /^LeaseError: rig "desk" is reserved by dextbench run \(\S+@\S+, pid \d+\) since \S+, renewed 0ms ago; it expires 1m after its last renewal if that holder is gone$/);
+});
+
+test('a second user waits (told once) and gets the rig when the first releases it', async () => {
+  const base = freshBase();
+  const first = await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'first', waitMs: 0 });
+  const waits: LeaseState[] = [];
+  setTimeout(() => void first.release(), 600);
+  const second = await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'second', waitMs: 10_000, pollMs: 100, onWait: (s) => waits.push(s) });
+  assert.equal(waits.length, 1);
+  assert.equal(waits[0]!.held && waits[0]!.holder?.owner, 'first');
+  assert.equal(second.tookOverFrom, undefined);
+  await second.release();
+});
+
+test('an expired lease is taken over; the old holder learns it lost it and its release leaves the new one alone', async () => {
+  const base = freshBase();
+  const old = await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 1_000, owner: 'killed run', waitMs: 0 });
+  const taker = await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'next run', waitMs: 5_000, pollMs: 200 });
+  assert.ok(taker.tookOverFrom !== undefined && taker.tookOverFrom !== 'unreadable');
+  assert.equal(taker.tookOverFrom.owner, 'killed run');
+  await assert.rejects(old.renew(), /the reservation of rig "desk" was lost to next run/);
+  await old.release();
+  const state = await inspectLease(exec, base, 'desk', 60_000);
+  assert.equal(state.held && state.holder?.token, taker.holder.token);
+});
+
+test('a lease kept alive is never taken over, however long the others wait', async () => {
+  const base = freshBase();
+  const holder = await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 1_200, owner: 'long run', waitMs: 0 });
+  let lost = false;
+  holder.keepAlive(() => { lost = true; });
+  await assert.rejects(acquireLease(exec, 'desk', { baseDir: base, ttlMs: 1_200, owner: 'waiter', waitMs: 3_500, pollMs: 200 }), /reserved by long run/);
+  assert.equal(lost, false);
+  await holder.release();
+});
+
+test('an unreadable owner.json counts as expired once the TTL has passed since its mtime, and not before', async () => {
+  const base = freshBase();
+  const dir = leaseDirFor(base, 'desk');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'owner.json'), '\x00\x01 not json');
+  await assert.rejects(acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'rig plug', waitMs: 0 }),
+    /reserved by a holder whose owner\.json cannot be read/);
+  const past = new Date(Date.now() - 120_000);
+  utimesSync(join(dir, 'owner.json'), past, past);
+  const lease = await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'rig plug', waitMs: 0 });
+  assert.equal(lease.tookOverFrom, 'unreadable');
+  await lease.release();
+});
+
+test('two takers of one expired lease: one takes it, the other is told who holds it now', async () => {
+  const base = freshBase();
+  await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 1_000, owner: 'killed run', waitMs: 0 });
+  await sleep(2_100);
+  const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((owner) =>
+    acquireLease(exec, 'desk', { baseDir: base, ttlMs: 60_000, owner, waitMs: 0 })));
+  const won = outcomes.filter((o) => o.status === 'fulfilled');
+  assert.equal(won.length, 1, JSON.stringify(outcomes.map((o) => o.status === 'rejected' ? String(o.reason) : 'won')));
+  const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireLease>>>).value;
+  for (const o of outcomes) {
+    if (o.status === 'rejected') assert.match(String(o.reason), new RegExp(`reserved by (${winner.holder.owner} |a holder that is just taking it)|the expired reservation of killed run .* is being taken over by another user`));
+  }
+  const state = await inspectLease(exec, base, 'desk', 60_000);
+  assert.equal(state.held && state.holder?.token, winner.holder.token);
+});
+
+/** Commands as another user (setpriv), as a second account on the Mac would run them. */
+class OtherUserExec implements Exec {
+  readonly where = 'local as nobody';
+  private readonly inner = new LocalExec();
+  run(argv: string[], options?: ExecOptions) {
+    return this.inner.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv], options);
+  }
+  spawn(): never { throw new Error('not used'); }
+  onRecord() { return () => {}; }
 }
 
-const DIR = '/var/folders/x/T/dextbench-lease-sim';
-
-test('acquire: mkdir the lease dir under the host\'s TMPDIR and write owner + expiry through tee', async () => {
-  const host = fakeHost({ TMPDIR: '/var/folders/x/T/' });
-  const before = Date.now();
-  const lease = await acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'job 1', waitMs: 0 });
-  assert.deepEqual(host.exec.argvs().slice(0, 3), [['printenv', 'TMPDIR'], ['mkdir', DIR], ['tee', `${DIR}/owner.json`]]);
-  const holder = JSON.parse(host.files.get(`${DIR}/owner.json`)!);
-  assert.equal(holder.owner, 'job 1');
-  assert.ok(Date.parse(holder.expiresAt) >= before + 60_000);
-  assert.equal(lease.dir, DIR);
-  assert.equal(lease.tookOverFrom, undefined);
-  await lease.release();
-  assert.equal(host.dirs.has(DIR), false);
-});
-
-test('a held lease: waitMs 0 fails at once naming the holder and its expiry; no TMPDIR means /tmp', async () => {
-  const host = fakeHost();
-  await acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'dextbench pid 1 worker 0', waitMs: 0 });
-  await assert.rejects(acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'me', waitMs: 0 }), (e: Error) => {
-    assert.match(e.message, /^rig "sim" is reserved by dextbench pid 1 worker 0 since \S+Z until \S+Z; if that holder is gone, remove \/tmp\/dextbench-lease-sim on fake host$/);
-    return true;
-  });
-});
-
-test('waiting: the lease is taken once the holder releases it', async () => {
-  const host = fakeHost();
-  const first = await acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'first', waitMs: 0 });
-  setTimeout(() => { void first.release(); }, 30);
-  const second = await acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'second', waitMs: 5000, pollMs: 10 });
-  assert.equal(JSON.parse(host.files.get('/tmp/dextbench-lease-sim/owner.json')!).owner, 'second');
-  assert.equal(second.tookOverFrom, undefined);
-});
-
-test('waiting past waitMs fails and says how long it waited', async () => {
-  const host = fakeHost();
-  await acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'first', waitMs: 0 });
-  await assert.rejects(acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'second', waitMs: 40, pollMs: 10 }), /reserved by first .* \(waited 0 s\)/);
-});
-
-test('an expired lease is taken over (moved aside, removed) and the takeover noted', async () => {
-  const host = fakeHost();
-  await acquireLease(host.exec, 'sim', { ttlMs: 1, owner: 'crashed job', waitMs: 0 });
-  await new Promise((r) => setTimeout(r, 5));
-  const lease = await acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'me', waitMs: 0 });
-  assert.equal(lease.tookOverFrom?.owner, 'crashed job');
-  const mv = host.exec.argvs().find((a) => a[0] === 'mv')!;
-  assert.equal(mv[1], '/tmp/dextbench-lease-sim');
-  assert.match(mv[2]!, /^\/tmp\/dextbench-lease-sim\.stale-/);
-  assert.ok(host.exec.argvs().some((a) => a[0] === 'rm' && a[2] === mv[2]));
-  assert.equal(JSON.parse(host.files.get('/tmp/dextbench-lease-sim/owner.json')!).owner, 'me');
-  assert.deepEqual([...host.dirs].filter((d) => d.includes('stale')), []);
-});
-
-test('release after a takeover leaves the new holder alone; renew then reports the loss', async () => {
-  const host = fakeHost();
-  const old = await acquireLease(host.exec, 'sim', { ttlMs: 1, owner: 'slow job', waitMs: 0 });
-  await new Promise((r) => setTimeout(r, 5));
-  await acquireLease(host.exec, 'sim', { ttlMs: 60_000, owner: 'new job', waitMs: 0 });
-  await assert.rejects(old.renew(), { message: 'the reservation of rig "sim" was lost to new job: it expired and was taken over, or was removed' });
-  await old.release();
-  assert.equal(JSON.parse(host.files.get('/tmp/dextbench-lease-sim/owner.json')!).owner, 'new job');
-});
-
-test('renew pushes the expiry', async () => {
-  const host = fakeHost();
-  const lease = await acquireLease(host.exec, 'sim', { ttlMs: 1000, owner: 'me', waitMs: 0 });
-  const first = lease.expiresAt.getTime();
-  await new Promise((r) => setTimeout(r, 5));
-  await lease.renew();
-  assert.ok(lease.expiresAt.getTime() > first);
-  assert.equal(JSON.parse(host.files.get('/tmp/dextbench-lease-sim/owner.json')!).expiresAt, lease.expiresAt.toISOString());
-});
-
-test('a lease dir without a readable owner.json is waited on, then taken over after the grace period', async () => {
-  const host = fakeHost();
-  host.dirs.add('/tmp/dextbench-lease-sim');
-  await assert.rejects(acquireLease(host.exec, 'sim', { ttlMs: 1000, owner: 'me', waitMs: 0 }), /reserved by a holder that has not written its owner\.json yet/);
-  const lease = await acquireLease(host.exec, 'sim', { ttlMs: 1000, owner: 'me', waitMs: 2000, pollMs: 5, unreadableGraceMs: 20 });
-  assert.match(lease.tookOverFrom!.owner, /no readable owner\.json/);
-});
-
-test('mkdir failing for another reason is one clear line; rig names are made path-safe', async () => {
-  const exec = new FakeExec((argv) => (argv[0] === 'mkdir' ? { stderr: `mkdir: cannot create directory '${argv[1]}': Permission denied\n`, exitCode: 1 } : { exitCode: 1 }));
-  await assert.rejects(acquireLease(exec, 'my rig/2', { ttlMs: 1000, owner: 'me', waitMs: 0 }),
-    { message: "could not reserve rig \"my rig/2\": mkdir /tmp/dextbench-lease-my_rig_2 on fake host failed: mkdir: cannot create directory '/tmp/dextbench-lease-my_rig_2': Permission denied" });
+const asRoot = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+test('another user sees who holds the rig, waits, and takes over an expired lease', { skip: asRoot ? false : 'needs root and setpriv to act as a second user' }, async () => {
+  const base = freshBase();
+  const other = new OtherUserExec();
+  const mine = await acquireLease(exec, 'desk', { baseDir: base, ttlMs: 1_000, owner: 'ci run', waitMs: 0 });
+  const seen = await inspectLease(other, base, 'desk', 60_000);
+  assert.equal(seen.held && seen.holder?.owner, 'ci run');
+  await assert.rejects(acquireLease(other, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'desk user', waitMs: 0 }), /reserved by ci run/);
+  const theirs = await acquireLease(other, 'desk', { baseDir: base, ttlMs: 60_000, owner: 'desk user', waitMs: 5_000, pollMs: 200 });
+  assert.ok(theirs.tookOverFrom !== undefined && theirs.tookOverFrom !== 'unreadable' && theirs.tookOverFrom.owner === 'ci run');
+  assert.equal(statSync(join(theirs.dir, 'owner.json')).uid, 65534);
+  // Nothing of the taken-over lease is left behind, though another user created it.
+  assert.deepEqual(spawnSync('ls', ['-A', base], { encoding: 'utf8' }).stdout.trim(), 'desk.lease');
+  await theirs.release();
+  await mine.release();
+  assert.equal(existsSync(theirs.dir), false);
 });

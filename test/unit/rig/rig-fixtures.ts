@@ -31,7 +31,7 @@ export function simRig(overrides: Partial<RigDefinition> = {}): RigDefinition {
     devices: [{ role: 'echo', profile: ECHO_PROFILE, port: { hub: 'hub1', port: 2 } }],
     extensions: {},
     vars: {},
-    reservation: { ttlMs: 60_000 },
+    reservation: { ttlMs: 60_000, waitMs: 60_000 },
     ...overrides,
   };
 }

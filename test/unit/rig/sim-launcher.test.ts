@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { simConfigFor, startSimulatedMac } from '../../../harness/rig/sim-launcher.ts';
+import { attachSimulatedMac, simConfigFor, stopSimulatedMac } from '../../../harness/rig/sim-launcher.ts';
 import { simRig } from './rig-fixtures.ts';
 
 const repoRoot = new URL('../../..', import.meta.url).pathname;
@@ -38,35 +39,81 @@ function fakeRepo(source: string): string {
   return root;
 }
 
-test('startSimulatedMac writes the config, passes --config/--state-dir, reads the ready line, and stop() ends it', async () => {
-  const root = fakeRepo(`
-    const args = process.argv.slice(2);
-    const config = args[args.indexOf('--config') + 1];
-    const stateDir = args[args.indexOf('--state-dir') + 1];
-    console.log('starting');
-    console.log(JSON.stringify({ ready: true, binDir: stateDir + '/bin', socket: config, pid: process.pid }));
-    process.stdin.resume();
-    setInterval(() => {}, 1000);
-  `);
-  const stateDir = join(root, 'state');
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('one Mac per state dir: the first user starts it detached, the others attach to the same one, and it stops after the last lets go', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'dextbench-shared-sim-'));
   try {
-    const sim = await startSimulatedMac(simRig(), { stateDir, repoRoot: root });
-    assert.equal(sim.binDir, join(stateDir, 'bin'));
-    assert.equal(sim.socket, join(stateDir, 'config.json'));
-    assert.equal(JSON.parse(readFileSync(sim.socket, 'utf8')).devices[0].model, 'loopback');
-    assert.ok(sim.pid > 0);
-    await sim.stop();
-    assert.throws(() => process.kill(sim.pid, 0), /ESRCH/);
+    const [a, b] = await Promise.all([
+      attachSimulatedMac(simRig(), { stateDir, repoRoot, who: 'first run' }),
+      attachSimulatedMac(simRig(), { stateDir, repoRoot, who: 'rig plug' }),
+    ]);
+    assert.equal(a.pid, b.pid, 'two users at once start one Mac');
+    assert.equal(a.binDir, join(stateDir, 'bin'));
+    // Its own session: a Ctrl-C in this terminal (the foreground process group) never reaches it.
+    const sid = execFileSync('ps', ['-o', 'sid=', '-p', String(a.pid)], { encoding: 'utf8' }).trim();
+    assert.equal(sid, String(a.pid));
+    await a.detach();
+    await new Promise((r) => setTimeout(r, 3_500));
+    assert.ok(alive(a.pid), 'still in use by the second user');
+    const c = await attachSimulatedMac(simRig(), { stateDir, repoRoot, who: 'second run' });
+    assert.equal(c.pid, a.pid);
+    await Promise.all([b.detach(), c.detach()]);
+    await until('the Mac stops once nobody uses it', () => !alive(a.pid));
+    assert.equal(existsSync(join(stateDir, 'daemon.json')), false);
+    assert.ok(existsSync(join(stateDir, 'state.json')), 'its state stays for the next start');
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
   }
 });
 
-test('a daemon that exits before it is ready: its stderr line, one line', async () => {
-  const root = fakeRepo(`console.error('sim config /x/config.json: devices.0.hub: unknown hub "hub9"'); process.exit(2);`);
+test('a changed rig file: an idle Mac restarts with it; one in use is refused naming its users', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'dextbench-shared-sim-'));
   try {
-    await assert.rejects(startSimulatedMac(simRig(), { stateDir: join(root, 'state'), repoRoot: root }),
-      { message: 'simulated Mac for rig "test" exited with 2 before it was ready: sim config /x/config.json: devices.0.hub: unknown hub "hub9"' });
+    const first = await attachSimulatedMac(simRig(), { stateDir, repoRoot, who: 'dextbench run (pid 1)' });
+    const changed = simRig({ hubs: [{ id: 'hub1', driver: 'uhubctl', location: '1-1', ports: 7 }] });
+    await assert.rejects(attachSimulatedMac(changed, { stateDir, repoRoot, who: 'rig status' }),
+      { message: 'the simulated Mac of rig "test" (/repo/rigs/test.yaml) is running with an older description of the rig and is in use by dextbench run (pid 1); run again when they are done' });
+    await assert.rejects(stopSimulatedMac(stateDir, { force: false }), /is in use by dextbench run \(pid 1\)/);
+    await first.detach();
+    const second = await attachSimulatedMac(changed, { stateDir, repoRoot, who: 'rig status' });
+    assert.notEqual(second.pid, first.pid);
+    assert.equal(JSON.parse(readFileSync(join(stateDir, 'config.json'), 'utf8')).hubs[0].ports, 7);
+    await second.detach();
+    await until('stopped', () => !alive(second.pid));
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('a damaged state.json: one line that says how to reset the Mac', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'dextbench-shared-sim-'));
+  try {
+    writeFileSync(join(stateDir, 'state.json'), JSON.stringify({ format: 1, extensions: 'oops' }));
+    await assert.rejects(attachSimulatedMac(simRig(), { stateDir, repoRoot, who: 'run' }), (e: Error) => {
+      assert.match(e.message, /^the simulated Mac of rig "test" \(\/repo\/rigs\/test\.yaml\) cannot start: its saved state \S+state\.json is damaged \([^)]+\); run `dextbench rig reset --rig \/repo\/rigs\/test\.yaml` to start it afresh$/);
+      return true;
+    });
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('a daemon that exits before it is ready: its own reason, one line, and where its log is', async () => {
+  const root = fakeRepo(`console.error('sim: sim config /x/config.json: devices.0.hub: unknown hub "hub9"'); process.exit(2);`);
+  try {
+    await assert.rejects(attachSimulatedMac(simRig(), { stateDir: join(root, 'state'), repoRoot: root, who: 'run' }),
+      { message: `the simulated Mac of rig "test" (/repo/rigs/test.yaml) exited with 2 before it was ready: sim config /x/config.json: devices.0.hub: unknown hub "hub9" (log: ${join(root, 'state', 'daemon.log')})` });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
