@@ -17,5 +17,16 @@ export function approvalHint(bundleId: string, row: SystemExtensionRow | undefin
   return `${bundleId}${version} is waiting for user approval [${WAITING_FOR_USER}]: ` +
     `approve it in System Settings > General > Login Items & Extensions > ${pane}, ` +
     `or pre-approve it on unattended rigs with an MDM system-extension-policy payload ` +
-    `(AllowedSystemExtensions: {${teamId}: [${bundleId}]})`;
+    `(AllowedSystemExtensions: {${teamId}: [${bundleId}]}; add RemovableSystemExtensions: {${teamId}: [${bundleId}]} ` +
+    'so that cleanup can deactivate it without an admin prompt)';
+}
+
+/**
+ * Deactivation asks for an admin's authorization unless an MDM system-extension-policy lists the
+ * extension under RemovableSystemExtensions (macOS 12+): on an unattended rig, cleanup would stall
+ * on that prompt.
+ */
+export function removalHint(bundleId: string, team: string | undefined): string {
+  return `unattended deactivation needs the MDM system-extension-policy key RemovableSystemExtensions: {${team ?? '<TEAMID>'}: [${bundleId}]} (macOS 12+); ` +
+    'without it macOS asks for an administrator\'s authorization';
 }

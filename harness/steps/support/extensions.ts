@@ -4,6 +4,8 @@ import type { ActivationOutcome } from '../../host/tools/activator.ts';
 import type { ExtensionDecl } from '../../rig/types.ts';
 import type { StepContext } from '../context.ts';
 import { StepFailure } from '../context.ts';
+import { ToolError } from '../../host/tools/tool-error.ts';
+import { removalHint } from './approval.ts';
 
 /** `sysext.deactivate: echo-driver` or `sysext.deactivate: { extension: echo-driver, … }`. */
 export function extensionArgs<Extra extends z.ZodRawShape>(extra: Extra) {
@@ -37,15 +39,26 @@ export async function requestThroughActivator(
     throw new StepFailure(`extension "${decl.name}" has neither dext: nor app: to ${request} from`);
   }
   await checkBundleOnHost(ctx, decl);
-  const outcome = await ctx.rig.tools.activator[request]({
-    dext: decl.dext, app: decl.app, bundle: decl.bundle,
-    identity: ctx.rig.definition.signing.identity, timeoutMs,
-  });
+  const team = decl.team ?? ctx.rig.definition.signing.team;
+  let outcome: ActivationOutcome;
+  try {
+    outcome = await ctx.rig.tools.activator[request]({
+      dext: decl.dext, app: decl.app, bundle: decl.bundle,
+      identity: ctx.rig.definition.signing.identity, timeoutMs,
+    });
+  } catch (error) {
+    // A deactivation that never answers is most likely waiting at an admin prompt.
+    if (request === 'deactivate' && error instanceof ToolError && error.result?.timedOut) {
+      throw new StepFailure(`${error.message}; ${removalHint(decl.bundle, team)}`);
+    }
+    throw error;
+  }
   for (const event of outcome.events) ctx.timeline.record({ ...event, type: 'activator' });
   if (outcome.result === 'failed') {
     const e = outcome.error;
     const why = e ? `OSSystemExtensionErrorDomain code ${e.code} (${e.name}): ${e.message}` : `activator exited ${outcome.exitCode}`;
-    throw new StepFailure(`${request === 'activate' ? 'activation' : 'deactivation'} of ${decl.bundle} failed: ${why}`);
+    const hint = request === 'deactivate' && e?.name === 'authorizationRequired' ? `; ${removalHint(decl.bundle, team)}` : '';
+    throw new StepFailure(`${request === 'activate' ? 'activation' : 'deactivation'} of ${decl.bundle} failed: ${why}${hint}`);
   }
   return outcome;
 }
