@@ -1,112 +1,152 @@
-// The unix-socket server the shims talk to (protocol: see shim.js).
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// The unix-socket server the shims talk to, and the shims it installs.
+//
+// The shim protocol: one connection per command; both ways, records of
+//   type u8 || length u32 LE || body.
+// Shim → daemon: REQUEST first (the tool, the cwd, then each argument, each followed by a NUL:
+// argv bytes pass exactly, and no argument can hold a NUL), then STDIN records of raw bytes and
+// one STDIN_END. The shim never half-closes: its connection ending means the command went away
+// (SIGTERM/SIGINT, a closed stdout), and the daemon aborts the tool.
+// Daemon → shim: STDOUT and STDERR records of raw bytes, then EXIT (i32 LE), then it closes.
+// The shims: relay/relay.c compiled (a command costs a process start) when `cc` builds it, else
+// shim.js (a Node start, ~110 ms, per command).
+import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Mac } from './mac.ts';
+import { ensureRelay } from './relay/build.ts';
 import { RAW_TOOLS, TOOLS } from './tools/index.ts';
 
-interface Request { tool: string; argv: string[]; cwd: string; raw?: boolean }
-
-function isRequest(v: unknown): v is Request {
-  const r = v as Request;
-  return !!r && typeof r.tool === 'string' && Array.isArray(r.argv) && r.argv.every((a) => typeof a === 'string') && typeof r.cwd === 'string';
-}
-
-const RECORD = { out: 1, err: 2, exit: 3 } as const;
+const RECORD = { stdout: 1, stderr: 2, exit: 3, request: 4, stdin: 5, stdinEnd: 6 } as const;
+const HEADER = 5;
+/** ARG_MAX on macOS is 1 MiB; a request past this is not from a shim. */
+const MAX_RECORD = 16 << 20;
+const EXIT_SOFTWARE = 70;
 
 function record(type: number, body: Uint8Array): Buffer {
-  const head = Buffer.alloc(5);
-  head[0] = type;
-  head.writeUInt32LE(body.length, 1);
-  return Buffer.concat([head, body]);
+  const out = Buffer.allocUnsafe(HEADER + body.length);
+  out[0] = type;
+  out.writeUInt32LE(body.length, 1);
+  out.set(body, HEADER);
+  return out;
 }
 
-function serveText(mac: Mac, sock: Socket, req: Request, abort: AbortController): void {
-  const send = (msg: object): void => { if (!sock.destroyed && sock.writable) sock.write(JSON.stringify(msg) + '\n'); };
-  const tool = TOOLS[req.tool];
-  if (!tool) { send({ err: `sim: unknown tool ${req.tool}\n` }); send({ exit: 127 }); sock.end(); return; }
-  const ctx = {
-    mac, argv: req.argv, cwd: req.cwd, signal: abort.signal,
-    out: (text: string) => send({ out: text }),
-    err: (text: string) => send({ err: text }),
-  };
-  Promise.resolve()
-    .then(() => tool(ctx))
-    .catch((e: unknown) => {
-      ctx.err(`${req.tool}: internal error in the simulated Mac: ${(e as Error).message}\n`);
-      return 70;
-    })
-    .then((code) => {
-      mac.settle();
-      send({ exit: code });
-      sock.end();
-    });
+interface Request { tool: string; cwd: string; argv: string[] }
+
+/** tool NUL cwd NUL (arg NUL)*; tools see UTF-8 strings, as every caller passes (the harness is JS). */
+function parseRequest(body: Buffer): Request | undefined {
+  if (body.length === 0 || body[body.length - 1] !== 0) return undefined;
+  const parts: string[] = [];
+  for (let start = 0; start < body.length;) {
+    const nul = body.indexOf(0, start);
+    parts.push(body.toString('utf8', start, nul));
+    start = nul + 1;
+  }
+  const [tool, cwd, ...argv] = parts;
+  return tool && cwd !== undefined ? { tool, cwd, argv } : undefined;
 }
 
-function serveRaw(mac: Mac, sock: Socket, req: Request, abort: AbortController, stdin: PassThrough): void {
-  const send = (type: number, body: Uint8Array): void => { if (!sock.destroyed && sock.writable) sock.write(record(type, body)); };
-  const tool = RAW_TOOLS[req.tool];
-  const exit = (code: number): void => {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(code);
-    send(RECORD.exit, b);
-    sock.end();
-  };
-  if (!tool) { send(RECORD.err, Buffer.from(`sim: unknown tool ${req.tool}\n`)); exit(127); return; }
-  const ctx = {
-    mac, argv: req.argv, cwd: req.cwd, signal: abort.signal, stdin,
-    out: (bytes: Uint8Array) => send(RECORD.out, bytes),
-    err: (text: string) => send(RECORD.err, Buffer.from(text)),
-  };
-  tool(ctx)
+/** Splits records off a byte stream; undefined when a record announces more than MAX_RECORD. */
+class RecordReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(data: Buffer): [number, Buffer][] | undefined {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, data]) : data;
+    const records: [number, Buffer][] = [];
+    let pos = 0;
+    while (this.pending.length - pos >= HEADER) {
+      const len = this.pending.readUInt32LE(pos + 1);
+      if (len > MAX_RECORD) return undefined;
+      if (this.pending.length - pos - HEADER < len) break;
+      records.push([this.pending[pos]!, this.pending.subarray(pos + HEADER, pos + HEADER + len)]);
+      pos += HEADER + len;
+    }
+    this.pending = this.pending.subarray(pos);
+    return records;
+  }
+}
+
+/** Runs the tool; resolves to its exit code. Only raw tools get stdin: no text tool reads it. */
+function runTool(mac: Mac, req: Request, send: (type: number, body: Uint8Array) => void, signal: AbortSignal, stdin: PassThrough): Promise<number> {
+  const err = (text: string): void => send(RECORD.stderr, Buffer.from(text));
+  const base = { mac, argv: req.argv, cwd: req.cwd, signal, err };
+  const text = TOOLS[req.tool];
+  const raw = RAW_TOOLS[req.tool];
+  if (!text && !raw) {
+    err(`sim: unknown tool ${req.tool}\n`);
+    return Promise.resolve(127);
+  }
+  return Promise.resolve()
+    .then(() => (raw
+      ? raw({ ...base, stdin, out: (bytes: Uint8Array) => send(RECORD.stdout, bytes) })
+      : text!({ ...base, out: (s: string) => send(RECORD.stdout, Buffer.from(s)) })))
     .catch((e: unknown) => {
-      ctx.err(`${req.tool}: internal error in the simulated Mac: ${(e as Error).message}\n`);
-      return 70;
-    })
-    .then((code) => {
-      mac.settle();
-      exit(code);
+      err(`${req.tool}: internal error in the simulated Mac: ${(e as Error).message}\n`);
+      return EXIT_SOFTWARE;
     });
 }
 
 function handle(mac: Mac, sock: Socket): void {
   const abort = new AbortController();
-  let buf: Buffer = Buffer.alloc(0);
-  let stdin: PassThrough | undefined;
+  const reader = new RecordReader();
+  const stdin = new PassThrough();
   let started = false;
-  sock.on('close', () => { abort.abort(); stdin?.destroy(); });
-  sock.on('error', () => abort.abort());
-  sock.on('end', () => {
-    // Raw tools: the shim's stdin ended (half-close); text shims only end by going away.
-    if (stdin) stdin.end();
-    else { abort.abort(); sock.end(); }
-  });
+  let readsStdin = false;
+  let finished = false;
+  const send = (type: number, body: Uint8Array): void => { if (!sock.destroyed && sock.writable) sock.write(record(type, body)); };
+  const exit = (code: number): void => {
+    finished = true;
+    // Whatever stdin still comes is dropped, so a shim blocked sending it reads its exit.
+    sock.resume();
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(code);
+    send(RECORD.exit, b);
+    sock.end();
+  };
+  // The shim went away before the tool finished: abort it (log stream ends, the bridge's child stops).
+  const gone = (): void => {
+    if (!finished) abort.abort();
+    stdin.destroy();
+    sock.destroy();
+  };
+  sock.on('end', gone);
+  sock.on('close', gone);
+  sock.on('error', gone);
+  // Backpressure: a tool that reads its stdin slowly slows the shim down, not the daemon's memory.
+  stdin.on('drain', () => sock.resume());
   sock.on('data', (data: Buffer) => {
-    if (stdin) { stdin.write(data); return; }
-    if (started) return; // stdin frames: no simulated text tool reads stdin
-    buf = buf.length ? Buffer.concat([buf, data]) : data;
-    const nl = buf.indexOf(0x0a);
-    if (nl < 0) return;
-    started = true;
-    let req: unknown;
-    try { req = JSON.parse(buf.subarray(0, nl).toString('utf8')); } catch { req = null; }
-    if (!isRequest(req)) { sock.write(JSON.stringify({ err: 'sim: malformed request\n' }) + '\n'); sock.end(JSON.stringify({ exit: 70 }) + '\n'); return; }
-    if (req.raw) {
-      stdin = new PassThrough();
-      const rest = buf.subarray(nl + 1);
-      if (rest.length) stdin.write(rest);
-      serveRaw(mac, sock, req, abort, stdin);
-    } else {
-      serveText(mac, sock, req, abort);
+    const records = reader.push(data);
+    if (!records) { gone(); return; }
+    for (const [type, body] of records) {
+      if (!started) {
+        started = true;
+        const req = type === RECORD.request ? parseRequest(body) : undefined;
+        if (!req) {
+          send(RECORD.stderr, Buffer.from('sim: malformed request\n'));
+          exit(EXIT_SOFTWARE);
+          return;
+        }
+        readsStdin = req.tool in RAW_TOOLS;
+        void runTool(mac, req, send, abort.signal, stdin).then((code) => {
+          mac.settle();
+          exit(code);
+        });
+      } else if (type === RECORD.stdin) {
+        if (readsStdin && !finished && !stdin.destroyed && !stdin.writableEnded && !stdin.write(body)) sock.pause();
+      } else if (type === RECORD.stdinEnd) {
+        if (!stdin.destroyed) stdin.end();
+      } else {
+        gone();
+        return;
+      }
     }
   });
 }
 
 export function startServer(mac: Mac, socketPath: string): Promise<{ server: Server; sockets: Set<Socket> }> {
-  if (existsSync(socketPath)) rmSync(socketPath);
+  rmSync(socketPath, { force: true });
   const sockets = new Set<Socket>();
-  // Half-open: a raw shim ends its side when its stdin ends and still reads the answers.
+  // Half-open, so that a shim's end is seen as 'end' here and handled as the shim going away.
   const server = createServer({ allowHalfOpen: true }, (sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
@@ -118,17 +158,48 @@ export function startServer(mac: Mac, socketPath: string): Promise<{ server: Ser
   });
 }
 
-/** One copy of the shim per tool, with the socket path and tool name baked in. */
-export function writeShims(binDir: string, socketPath: string): void {
+export type ShimKind = 'relay' | 'node';
+
+/** Every tool's name, as the shims in binDir are named. */
+export const TOOL_NAMES = [...Object.keys(TOOLS), ...Object.keys(RAW_TOOLS)];
+
+/**
+ * One shim per tool in binDir, for the daemon at socketPath: the compiled relay when it builds
+ * (kind 'auto', said once on stderr when it does not), or the Node shim. Returns the kind installed.
+ */
+export async function writeShims(binDir: string, socketPath: string, kind: ShimKind | 'auto' = 'auto'): Promise<ShimKind> {
   mkdirSync(binDir, { recursive: true });
+  let relay: string | undefined;
+  if (kind !== 'node') {
+    const built = await ensureRelay();
+    if (built.ok) relay = built.path;
+    else if (kind === 'relay') throw new Error(`the shim relay did not build: ${built.reason}`);
+    else process.stderr.write(`sim: compiled shims unavailable (${built.reason}); the shims are Node scripts, ~110 ms a command\n`);
+  }
+  const install = (name: string, write: (tmp: string) => void, mode = 0o755): void => {
+    const path = join(binDir, name);
+    rmSync(`${path}.tmp`, { force: true });
+    write(`${path}.tmp`);
+    chmodSync(`${path}.tmp`, mode);
+    renameSync(`${path}.tmp`, path);
+  };
+  if (relay) {
+    // The relay finds the daemon through this file beside it, and its tool by its own name.
+    install('.sim-socket', (tmp) => writeFileSync(tmp, socketPath), 0o644);
+    rmSync(join(binDir, 'package.json'), { force: true });
+    for (const name of TOOL_NAMES) {
+      install(name, (tmp) => {
+        try { linkSync(relay, tmp); } catch { copyFileSync(relay, tmp); } // another filesystem: a copy
+      });
+    }
+    return 'relay';
+  }
   const template = readFileSync(new URL('./shim.js', import.meta.url), 'utf8');
   // Pin CommonJS so the extension-less shims load the same wherever the state dir lives.
   writeFileSync(join(binDir, 'package.json'), '{"type":"commonjs"}\n');
-  const tools = [...Object.keys(TOOLS).map((n) => [n, false] as const), ...Object.keys(RAW_TOOLS).map((n) => [n, true] as const)];
-  for (const [name, raw] of tools) {
-    const path = join(binDir, name);
-    writeFileSync(`${path}.tmp`, template.replace('__SOCKET__', JSON.stringify(socketPath)).replace('__TOOL__', JSON.stringify(name)).replace('__RAW__', String(raw)));
-    chmodSync(`${path}.tmp`, 0o755);
-    renameSync(`${path}.tmp`, path);
+  rmSync(join(binDir, '.sim-socket'), { force: true });
+  for (const name of TOOL_NAMES) {
+    install(name, (tmp) => writeFileSync(tmp, template.replace('__SOCKET__', JSON.stringify(socketPath)).replace('__TOOL__', JSON.stringify(name))));
   }
+  return 'node';
 }
