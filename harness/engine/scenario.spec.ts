@@ -1,12 +1,21 @@
 // Turns each scenario file of the run into one Playwright test per rig project.
 import { readFileSync } from 'node:fs';
 import { compileFunction } from 'node:vm';
-import { basename } from 'node:path';
-import { loadRig, loadScenario, type Scenario } from '../scenario/index.ts';
+import { basename, relative } from 'node:path';
+import type { RigDefinition } from '../rig/types.ts';
+import { loadRig, loadScenario } from '../scenario/index.ts';
 import { stepRegistry as stepSchemas } from '../steps/index.ts';
 import { test } from './fixtures.ts';
+import { scenarioLogScope } from './log-targets.ts';
+import { loadProjectRigs } from './project-rigs.ts';
 import { readRunConfig } from './run-config.ts';
 import { atScenarioLine, runStep, type ScenarioRun } from './step-runner.ts';
+
+// The scenario's own timeout is kept by the step runner, which names the step that ran out of
+// time; Playwright's test timeout is set past it, only for what runs between steps.
+const PLAYWRIGHT_TIMEOUT_MARGIN_MS = 30_000;
+// Loaded once per worker, only when a scenario needs a role its rig lacks.
+let projectRigs: RigDefinition[] | undefined;
 
 const run = readRunConfig();
 // Titles and tags are read once for all rigs; each test loads its scenario again with its own
@@ -27,31 +36,44 @@ for (const file of run.scenarioFiles) {
   }
 
   testAt(file, nameLine, title, { tag: tags }, async ({ rig, scene }, testInfo) => {
-    let scenario: Scenario;
-    try {
-      scenario = loadScenario(file, { steps: stepSchemas, vars: run.vars, rigVars: rig.definition.vars });
-    } catch (error) {
-      const e = new Error((error as Error).message);
-      e.stack = e.message;
-      throw e;
-    }
+    const load = (rigs?: RigDefinition[]) => {
+      try {
+        return loadScenario(file, { steps: stepSchemas, vars: run.vars, rigVars: rig.definition.vars, ...(rigs ? { rigs } : {}) });
+      } catch (error) {
+        const e = new Error((error as Error).message);
+        e.stack = e.message;
+        throw e;
+      }
+    };
+    const scenario = load();
     const missing = scenario.uses.devices.filter((role) => !rig.devices.has(role));
-    test.skip(missing.length > 0, `rig ${rig.definition.name} has no device ${missing.join(', ')}`);
-    testInfo.setTimeout(scenario.timeoutMs);
+    if (missing.length) {
+      // Written for another rig of the project: not run here, and the report says where it runs.
+      const other = (projectRigs ??= loadProjectRigs(run.rootDir, run.vars))
+        .find((r) => r.file !== rig.definition.file && scenario.uses.devices.every((role) => r.devices.some((d) => d.role === role)));
+      test.skip(other !== undefined, `needs device${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which rig ${rig.definition.name} lacks; ` +
+        `rig ${other?.name} has them: --rig ${relative(run.rootDir, other?.file ?? '')}`);
+      // Anything else is a typo: a failure naming the role and this rig's roles.
+      load([rig.definition]);
+    }
+    testInfo.setTimeout(scenario.timeoutMs + PLAYWRIGHT_TIMEOUT_MARGIN_MS);
+    await scene.followLog(scenarioLogScope(scenario, rig.definition));
 
     const context: ScenarioRun = {
       scenario, rig, scene, rootDir: run.rootDir,
       extensions: { ...rig.definition.extensions, ...scenario.uses.extensions },
     };
     // Registered first, so they run after anything steps register, and in the order written.
+    // Cleanup is not held to the scenario's timeout: it must run also after that ran out.
     for (const step of [...scenario.cleanup].reverse()) {
-      scene.cleanup.push(`cleanup ${step.kind}`, () => runStep(step, 'cleanup', context));
+      scene.cleanup.push(step.kind, () => runStep(step, 'cleanup', context), step.location);
     }
+    const steps: ScenarioRun = { ...context, deadline: performance.now() + scenario.timeoutMs };
 
     let failure: Error | undefined;
     try {
-      for (const step of scenario.setup) await runStep(step, 'setup', context);
-      for (const step of scenario.steps) await runStep(step, 'steps', context);
+      for (const step of scenario.setup) await runStep(step, 'setup', steps);
+      for (const step of scenario.steps) await runStep(step, 'steps', steps);
     } catch (error) {
       failure = error as Error;
     }

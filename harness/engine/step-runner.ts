@@ -1,13 +1,16 @@
 // Runs one YAML step as a Playwright test.step titled with its file:line, under its deadline, and
 // records it on the timeline. A failure carries the YAML location as its only stack frame, so
-// reports point at the scenario line, not at harness internals.
+// reports point at the scenario line, not at harness internals. Deadlines are kept here, not by
+// Playwright, so a step that runs out of time (its own, or the scenario's) is named with its line
+// and closed on the timeline.
 import { relative } from 'node:path';
 import { test } from '@playwright/test';
+import { formatMs, settlesWithin } from '../common/time.ts';
 import type { RigSession } from '../rig/connect.ts';
 import type { ExtensionDecl } from '../rig/types.ts';
 import { interpolateResults, type Scenario, type ScenarioStep } from '../scenario/index.ts';
 import { stepRegistry, type StepContext } from '../steps/index.ts';
-import type { Scene } from './fixtures.ts';
+import type { Scene } from './scene.ts';
 
 const DEFAULT_STEP_TIMEOUT_MS = 60_000;
 const TITLE_ARGS_MAX = 70;
@@ -18,35 +21,60 @@ export interface ScenarioRun {
   scene: Scene;
   extensions: Record<string, ExtensionDecl>;
   rootDir: string;
+  /** performance.now() at which the scenario's timeout runs out (setup and steps; not cleanup). */
+  deadline?: number;
 }
 
 export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRun): Promise<void> {
   const definition = stepRegistry.get(step.kind);
   if (!definition) throw new Error(`unknown step kind ${step.kind}`);
   const where = `${relative(run.rootDir, step.location.file)}:${step.location.line}`;
-  const title = `${step.title ?? `${step.kind} ${summarizeArgs(step.args)}`.trim()} — ${where}`;
-  const timeoutMs = step.timeoutMs ?? definition.defaultTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  const name = step.title ?? `${step.kind} ${summarizeArgs(step.args)}`.trim();
+  const stepTimeoutMs = step.timeoutMs ?? definition.defaultTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  const scenarioLeftMs = run.deadline === undefined ? Infinity : run.deadline - performance.now();
+  const scenarioTimeout = `scenario timeout of ${formatMs(run.scenario.timeoutMs)}`;
+  const named = `step ${step.title ? JSON.stringify(step.title) : step.kind} at ${where}`;
+  if (scenarioLeftMs <= 0) throw atScenarioLine(`${scenarioTimeout} exceeded before ${named} began`, step);
+  const limitMs = Math.min(stepTimeoutMs, scenarioLeftMs);
   const { scene } = run;
-  await test.step(title, async () => {
+  await test.step(`${name} — ${where}`, async () => {
     const started = performance.now();
+    // After a timeout the step's work is abandoned; whatever it does later is not its outcome.
+    let closed = false;
+    const close = (status: string, extra: Record<string, unknown> = {}) => {
+      closed = true;
+      scene.timeline.record({ type: 'step', phase, kind: step.kind, at: where, status, durationMs: Math.round(performance.now() - started), ...extra });
+    };
     scene.timeline.record({ type: 'step', phase, kind: step.kind, at: where, status: 'started' });
     const ctx: StepContext = {
       rig: run.rig, scenario: run.scenario, extensions: run.extensions,
-      timeline: scene.timeline, cleanup: scene.cleanup, results: scene.results,
-      startedAt: scene.startedAt, timeoutMs, measure: scene.measure, matchedProviders: scene.matchedProviders,
+      timeline: scene.timeline, results: scene.results,
+      // What a step registers is reported, if it fails, at the step that registered it.
+      cleanup: { push: (title, action) => scene.cleanup.push(title, action, step.location) },
+      startedAt: scene.startedAt, timeoutMs: stepTimeoutMs, measure: scene.measure, matchedProviders: scene.matchedProviders,
       channels: scene.channels, codecFor: scene.codecFor,
     };
-    try {
+    const work = (async () => {
       const args = interpolateResults(step.args, scene.results);
       const result = await definition.run(args, ctx);
-      if (step.as) scene.results.set(step.as, result);
-      scene.timeline.record({ type: 'step', phase, kind: step.kind, at: where, status: 'passed', durationMs: Math.round(performance.now() - started) });
+      if (!closed && step.as) scene.results.set(step.as, result);
+    })();
+    if (!(await settlesWithin(work, limitMs))) {
+      const byScenario = scenarioLeftMs < stepTimeoutMs;
+      close('timedOut', { timeoutMs: Math.round(limitMs), by: byScenario ? 'scenario' : 'step' });
+      throw atScenarioLine(byScenario
+        ? `${scenarioTimeout} exceeded while ${named} was running`
+        : `${named} did not finish within its timeout of ${formatMs(stepTimeoutMs)}`, step);
+    }
+    try {
+      await work;
+      close('passed');
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      scene.timeline.record({ type: 'step', phase, kind: step.kind, at: where, status: 'failed', durationMs: Math.round(performance.now() - started), error: message });
+      close('failed', { error: message });
       throw atScenarioLine(message, step);
     }
-  }, { timeout: timeoutMs });
+  });
 }
 
 /** An Error whose only stack frame is the YAML step, so reporters show the scenario's own line. */

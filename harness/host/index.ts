@@ -6,7 +6,7 @@ export { systemExtensionsCtl, formatRow } from './tools/systemextensionsctl.ts';
 export type { SystemExtensionsCtl, SystemExtensionsCtlOptions, SystemExtensionsList, WaitForStateOptions } from './tools/systemextensionsctl.ts';
 export { ioreg, findDevice } from './tools/ioreg.ts';
 export type { Ioreg, IoregEntry, IoregQuery, UsbIdentityQuery } from './tools/ioreg.ts';
-export { UnifiedLogStream, logShow, dextPredicate, formatLocalSecond } from './tools/log.ts';
+export { UnifiedLogStream, logShow, dextPredicate, extensionLogPredicate, formatLocalSecond, type LogScope, type LogTarget } from './tools/log.ts';
 export type { LogEntry, LogLevel, LogShowOptions, LogStreamOptions } from './tools/log.ts';
 export { activator, outcomeOf, parseActivatorEvents, OS_SYSTEM_EXTENSION_ERRORS } from './tools/activator.ts';
 export type { ActivationError, ActivationOutcome, ActivationRequest, ActivationResult, Activator, ActivatorEvent } from './tools/activator.ts';

@@ -15,10 +15,21 @@ export interface ValidationIssue {
   hint?: string;
 }
 
-/** `<file relative to cwd>:<line>:<col>: <message>[; <hint>]` */
+// What a message may quote from a file: enough to recognise the value, never a whole bad file.
+const QUOTE_MAX = 60;
+const MESSAGE_MAX = 600;
+
+/** `<file relative to cwd>:<line>:<col>: <message>[; <hint>]`, one line of bounded length. */
 export function formatIssue(issue: ValidationIssue, cwd: string = process.cwd()): string {
   const rel = relative(cwd, issue.file) || issue.file;
-  return `${rel}:${issue.line}:${issue.column}: ${issue.message}${issue.hint ? `; ${issue.hint}` : ''}`;
+  const text = `${issue.message}${issue.hint ? `; ${issue.hint}` : ''}`.replace(/[\r\n]+/g, ' ');
+  return `${rel}:${issue.line}:${issue.column}: ${text.length > MESSAGE_MAX ? `${text.slice(0, MESSAGE_MAX - 1)}…` : text}`;
+}
+
+/** A string as a message quotes it: JSON-escaped, cut to its start when long (with its length). */
+export function quote(text: string): string {
+  if (text.length <= QUOTE_MAX) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, QUOTE_MAX))}… (${text.length} characters)`;
 }
 
 /** Thrown by the loaders; its message is every issue formatted, one per line, in file order. */
@@ -88,7 +99,7 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
 export function showValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null (an empty value)';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quote(value);
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
   return String(value);

@@ -5,6 +5,7 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import { z } from 'zod';
 import type { ExtensionDecl } from '../rig/types.ts';
 import { extensionDecl, isRelativePathLike, resolveFrom, variables } from './common.ts';
+import { rigRoleIssues, undeclaredDeviceIssue, type RigRoles } from './device-roles.ts';
 import { keepBigIntegersExact } from './exact-integers.ts';
 import { showValue, ValidationError, type ValidationIssue } from './issues.ts';
 import { checkStep, stepItemSchema, type ScenarioStep, type StepSchemas } from './steps.ts';
@@ -39,6 +40,8 @@ export interface LoadScenarioOptions {
   rigVars?: Record<string, string>;
   /** The rig's extensions, when known: an extension written without dext:/app: must be one of them. */
   rigExtensions?: Record<string, ExtensionDecl>;
+  /** The rigs it may run on, when known: every role in uses.devices must be on one of them. */
+  rigs?: readonly RigRoles[];
 }
 
 const STEP_SECTIONS = ['setup', 'steps', 'cleanup'] as const;
@@ -154,15 +157,20 @@ export function scenarioFromYaml(yaml: YamlFile, options: LoadScenarioOptions): 
 
   const sections: Record<(typeof STEP_SECTIONS)[number], ScenarioStep[]> = { setup: [], steps: [], cleanup: [] };
   const raw = input as Record<string, unknown>;
+  const declaredDevices = parsed.ok ? parsed.value.uses.devices : undefined;
   for (const section of STEP_SECTIONS) {
     const items = raw[section];
     if (!Array.isArray(items)) continue;
     items.forEach((item, index) => {
       const checked = checkStep(item, [section, index], { yaml, steps: options.steps, rootLabel: 'scenario' });
       issues.push(...checked.issues);
-      if (checked.step) sections[section].push(checked.step);
+      if (!checked.step) return;
+      sections[section].push(checked.step);
+      const undeclared = declaredDevices && undeclaredDeviceIssue(yaml, [section, index], checked.step, declaredDevices);
+      if (undeclared) issues.push(undeclared);
     });
   }
+  if (declaredDevices && options.rigs) issues.push(...rigRoleIssues(yaml, declaredDevices, options.rigs));
   if (!parsed.ok || issues.length) return { issues };
   const doc = parsed.value;
 

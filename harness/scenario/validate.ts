@@ -2,14 +2,14 @@
 // problems collected instead of stopping at the first file.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { isMap, isScalar } from 'yaml';
-import type { ExtensionDecl } from '../rig/types.ts';
+import { isMap, isScalar, isSeq } from 'yaml';
+import type { ExtensionDecl, RigDefinition } from '../rig/types.ts';
 import { deviceFromYaml } from './device.ts';
-import { sortIssues, type ValidationIssue } from './issues.ts';
+import { quote, sortIssues, type ValidationIssue } from './issues.ts';
 import { rigFromYaml } from './rig.ts';
 import { scenarioFromYaml } from './scenario.ts';
 import type { StepSchemas } from './steps.ts';
-import { readYamlFile } from './yaml.ts';
+import { parseYamlSource, readYamlFile, type YamlFile } from './yaml.ts';
 
 export type DocumentKind = 'scenario' | 'rig' | 'device';
 
@@ -44,6 +44,11 @@ export interface ValidateOptions {
   /** Variables of the rig the scenarios would run on. */
   rigVars?: Record<string, string>;
   rigExtensions?: Record<string, ExtensionDecl>;
+  /**
+   * The rigs scenarios may run on: each scenario's device roles must be on one of them, and it is
+   * checked with the variables of every rig that has all its roles (as a run on that rig would).
+   */
+  rigs?: readonly RigDefinition[];
 }
 
 /** Files and folders (recursively: *.yaml, *.yml) → the files checked and every issue found. */
@@ -51,16 +56,40 @@ export function validateFiles(paths: string[], options: ValidateOptions): { chec
   const files = expandYamlFiles(paths);
   const issues: ValidationIssue[] = [];
   for (const file of files) {
-    const read = readYamlFile(file);
-    issues.push(...read.issues);
-    if (!read.yaml) continue;
-    const kind = detectDocumentKind(file, read.yaml.doc.contents);
-    const result = kind === 'rig' ? rigFromYaml(read.yaml, options)
-      : kind === 'device' ? deviceFromYaml(read.yaml)
-      : scenarioFromYaml(read.yaml, options);
-    issues.push(...result.issues);
+    try {
+      const read = readYamlFile(file);
+      issues.push(...read.issues);
+      if (!read.yaml) continue;
+      const kind = detectDocumentKind(file, read.yaml.doc.contents);
+      if (kind === 'rig') issues.push(...rigFromYaml(read.yaml, options).issues);
+      else if (kind === 'device') issues.push(...deviceFromYaml(read.yaml).issues);
+      else issues.push(...scenarioIssues(read.yaml, options));
+    } catch (error) {
+      // A loader bug must not hide the files after this one.
+      issues.push({ file, line: 1, column: 1, message: `could not check this file: ${quote((error as Error).message ?? String(error))}` });
+    }
   }
   return { checked: files, issues: sortIssues(issues) };
+}
+
+/** A scenario checked against each rig that has all its roles (or the first rig, to name what is missing). */
+function scenarioIssues(yaml: YamlFile, options: ValidateOptions): ValidationIssue[] {
+  const rigs = options.rigs ?? [];
+  if (rigs.length === 0) return scenarioFromYaml(yaml, options).issues;
+  const declared = yaml.doc.getIn(['uses', 'devices']);
+  const roles = isSeqOfStrings(declared) ? declared.items.map((i) => String(i.value)) : [];
+  const fitting = rigs.filter((rig) => roles.every((role) => rig.devices.some((d) => d.role === role)));
+  const issues: ValidationIssue[] = [];
+  for (const rig of fitting.length ? fitting : rigs.slice(0, 1)) {
+    // Variables are substituted in the document itself: each rig gets a fresh parse.
+    const fresh = parseYamlSource(yaml.file, yaml.source).yaml ?? yaml;
+    issues.push(...scenarioFromYaml(fresh, { ...options, rigVars: rig.vars, rigs }).issues);
+  }
+  return issues;
+}
+
+function isSeqOfStrings(node: unknown): node is { items: { value: unknown }[] } {
+  return isSeq(node) && node.items.every((i) => isScalar(i) && typeof i.value === 'string');
 }
 
 function expandYamlFiles(paths: string[]): string[] {

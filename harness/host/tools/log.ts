@@ -29,7 +29,8 @@ const STOP_GRACE_MS = 3_000;
 
 /** `log stream --style ndjson` as a running collection of parsed entries. */
 export class UnifiedLogStream {
-  private readonly kept: LogEntry[] = [];
+  /** Each entry with the line it was parsed from, as the Mac printed it. */
+  private readonly kept: { entry: LogEntry; line: string }[] = [];
   private readonly listeners = new Set<(entry: LogEntry) => void>();
   private readonly exitListeners = new Set<(record: ExecRecord) => void>();
   private exitRecord: ExecRecord | undefined;
@@ -75,14 +76,19 @@ export class UnifiedLogStream {
   private accept(line: string): void {
     const entry = parseLine(line, () => { this.malformed++; });
     if (!entry) return;
-    this.kept.push(entry);
+    this.kept.push({ entry, line });
     if (this.kept.length > this.maxEntries) this.kept.splice(0, this.kept.length - this.maxEntries);
     for (const listener of this.listeners) listener(entry);
   }
 
   /** Entries received so far, oldest first. */
   entries(): LogEntry[] {
-    return [...this.kept];
+    return this.kept.map((k) => k.entry);
+  }
+
+  /** The ndjson lines of those entries, exactly as received (every key, big integers exact). */
+  lines(): string[] {
+    return this.kept.map((k) => k.line);
   }
 
   onEntry(listener: (entry: LogEntry) => void): () => void {
@@ -99,8 +105,8 @@ export class UnifiedLogStream {
     options: { timeoutMs: number; description: string; includePast?: boolean },
   ): Promise<LogEntry> {
     if (options.includePast !== false) {
-      const seen = this.kept.find(predicate);
-      if (seen) return Promise.resolve(seen);
+      const seen = this.kept.find((k) => predicate(k.entry));
+      if (seen) return Promise.resolve(seen.entry);
     }
     return new Promise((resolve, reject) => {
       const done = () => {
@@ -185,17 +191,77 @@ export function formatLocalSecond(date: Date): string {
     `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
 }
 
+// The processes whose lines tell a dext's life story: the kernel (`DK:` lines, crash counters),
+// sysextd (activation) and kernelmanagerd (dext validation) (macos-formats.md §7.4).
+const SYSTEM_PROCESSES = ['kernel', 'sysextd', 'kernelmanagerd'];
+const BUNDLE_ID = /^[A-Za-z0-9.-]+$/;
+const CLASS_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** An extension whose lines a scenario follows: its bundle id and its dext's service classes. */
+export interface LogTarget {
+  bundle: string;
+  /** `IOUserClass` names its dext serves (kernel `DK: <class>-0x…` lines name the class, not the bundle). */
+  userClasses?: string[];
+}
+
 /**
- * A predicate for dext lifecycle lines: the kernel's `DK:` and crash lines, sysextd,
- * kernelmanagerd, and each dext's own lines (sender `<bundle>.dext`; macos-formats.md §7.4).
+ * Dext lifecycle lines: everything from the kernel, sysextd and kernelmanagerd, plus each dext's
+ * own lines — sender `<bundle>.dext` (§4-E) or the dext process, whose name is its bundle id (§3-B).
  */
 export function dextPredicate(bundleIds: string[]): string {
-  const clauses = ['process == "kernel"', 'process == "sysextd"', 'process == "kernelmanagerd"'];
-  for (const bundleId of bundleIds) {
-    if (!/^[A-Za-z0-9.-]+$/.test(bundleId)) throw new ToolError(`not a bundle identifier: ${JSON.stringify(bundleId)}`);
-    clauses.push(`sender == "${bundleId}.dext"`);
-  }
+  const clauses = SYSTEM_PROCESSES.map((p) => `process == "${p}"`);
+  for (const bundleId of bundleIds) clauses.push(...ownLineClauses(checkedBundle(bundleId)));
   return clauses.join(' OR ');
+}
+
+/** The extensions a scenario follows, and other bundles it knows of (the rig's). */
+export interface LogScope {
+  targets: LogTarget[];
+  /** Bundle ids whose lines are not wanted; they matter where a target's id is part of theirs. */
+  others?: string[];
+}
+
+/**
+ * The lines that concern the targets: kernel, sysextd and kernelmanagerd lines that name a target
+ * bundle or one of its dexts' `<class>-0x` services, and each target dext's own lines. A bundle id
+ * also matches inside a longer one (`com.example.echo.driver` in `com.example.echo.driver.beta`):
+ * the reference shows no delimiter common to all these messages, so lines naming a longer id
+ * among `others` are left out explicitly. Undefined when there is nothing to follow.
+ */
+export function extensionLogPredicate({ targets, others = [] }: LogScope): string | undefined {
+  if (targets.length === 0) return undefined;
+  const wanted = new Set(targets.map((t) => checkedBundle(t.bundle)));
+  const named: string[] = [];
+  const own: string[] = [];
+  for (const target of targets) {
+    const bundle = target.bundle;
+    const longer = others.map(checkedBundle).filter((o) => !wanted.has(o) && o !== bundle && o.includes(bundle));
+    named.push(longer.length
+      ? `(eventMessage CONTAINS "${bundle}" AND NOT (${longer.map((o) => `eventMessage CONTAINS "${o}"`).join(' OR ')}))`
+      : `eventMessage CONTAINS "${bundle}"`);
+    for (const userClass of target.userClasses ?? []) {
+      if (!CLASS_NAME.test(userClass)) throw new ToolError(`not a class name: ${JSON.stringify(userClass)}`);
+      named.push(`eventMessage CONTAINS "${userClass}-0x"`);
+    }
+    own.push(...ownLineClauses(bundle));
+  }
+  // AND, NOT and parentheses are plain NSPredicate syntax; the reference's samples show only OR,
+  // so the grouping is spelled out rather than left to operator precedence.
+  const system = `(${SYSTEM_PROCESSES.map((p) => `process == "${p}"`).join(' OR ')})`;
+  return [`(${system} AND (${[...new Set(named)].join(' OR ')}))`, ...new Set(own)].join(' OR ');
+}
+
+/**
+ * A dext's own lines: sender `<bundle>.dext` (§4-E), the dext process (named by its bundle id,
+ * §3-B), and sender `<bundle>` as older releases attributed dext lines to the kernel (§7-D).
+ */
+function ownLineClauses(bundle: string): string[] {
+  return [`sender == "${bundle}.dext"`, `sender == "${bundle}"`, `process == "${bundle}"`];
+}
+
+function checkedBundle(bundleId: string): string {
+  if (!BUNDLE_ID.test(bundleId)) throw new ToolError(`not a bundle identifier: ${JSON.stringify(bundleId)}`);
+  return bundleId;
 }
 
 function delay(ms: number): Promise<undefined> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dextPredicate, formatLocalSecond, logShow, UnifiedLogStream } from '../../../harness/host/tools/log.ts';
+import { dextPredicate, extensionLogPredicate, formatLocalSecond, logShow, UnifiedLogStream } from '../../../harness/host/tools/log.ts';
 import { FakeExec, type FakeProcess, lines } from './fake-exec.ts';
 
 const entry = (message: string, process = 'kernel', traceID = '41979461356879876') =>
@@ -14,7 +14,7 @@ test('the stream spawns log stream --style ndjson with level and predicate, skip
   const exec = new FakeExec(() => ({}), (p) => { child = p; });
   const stream = await UnifiedLogStream.start(exec, { predicate: dextPredicate(['com.example.echo.driver']), level: 'debug', startupMs: 5 });
   assert.deepEqual(exec.calls[0]!.argv, ['log', 'stream', '--style', 'ndjson', '--level', 'debug', '--predicate',
-    'process == "kernel" OR process == "sysextd" OR process == "kernelmanagerd" OR sender == "com.example.echo.driver.dext"']);
+    'process == "kernel" OR process == "sysextd" OR process == "kernelmanagerd" OR sender == "com.example.echo.driver.dext" OR sender == "com.example.echo.driver" OR process == "com.example.echo.driver"']);
   const seen: string[] = [];
   stream.onEntry((e) => seen.push(e.eventMessage));
   const waiting = stream.waitFor((e) => /::start\(.*\) ok/.test(e.eventMessage), { timeoutMs: 2000, description: 'EchoDriver start' });
@@ -26,6 +26,7 @@ test('the stream spawns log stream --style ndjson with level and predicate, skip
   assert.equal(hit.traceID, 41979461356879876n);
   assert.deepEqual(seen, ['unrelated', START]);
   assert.equal(stream.entries().length, 2);
+  assert.deepEqual(stream.lines(), [entry('unrelated'), entry(START)], 'the lines as received, for the full-stream artifact');
   assert.equal(stream.malformed, 1);
   // Past entries answer at once unless includePast is false.
   assert.equal((await stream.waitFor((e) => e.eventMessage === 'unrelated', { timeoutMs: 10, description: 'x' })).eventMessage, 'unrelated');
@@ -64,4 +65,23 @@ test('logShow: --start in local time to the second, predicate, footer and notice
 
 test('dextPredicate refuses what is not a bundle id', () => {
   assert.throws(() => dextPredicate(['a" OR 1 == 1']), /not a bundle identifier/);
+});
+
+test('extensionLogPredicate: system lines naming the extensions or their service classes, and the dexts\' own lines', () => {
+  assert.equal(extensionLogPredicate({ targets: [] }), undefined, 'nothing to follow, no stream');
+  assert.equal(extensionLogPredicate({ targets: [{ bundle: 'com.example.echo.driver', userClasses: ['EchoDriver'] }] }),
+    '((process == "kernel" OR process == "sysextd" OR process == "kernelmanagerd") AND ' +
+    '(eventMessage CONTAINS "com.example.echo.driver" OR eventMessage CONTAINS "EchoDriver-0x")) OR ' +
+    'sender == "com.example.echo.driver.dext" OR sender == "com.example.echo.driver" OR process == "com.example.echo.driver"');
+  // A longer bundle id the rig knows is left out where it contains a target's; one the scenario follows is not.
+  assert.equal(extensionLogPredicate({
+    targets: [{ bundle: 'com.example.echo.driver' }, { bundle: 'com.example.other' }],
+    others: ['com.example.echo.driver.beta', 'com.example.unrelated', 'com.example.other'],
+  }),
+  '((process == "kernel" OR process == "sysextd" OR process == "kernelmanagerd") AND ' +
+    '((eventMessage CONTAINS "com.example.echo.driver" AND NOT (eventMessage CONTAINS "com.example.echo.driver.beta")) OR eventMessage CONTAINS "com.example.other")) OR ' +
+    'sender == "com.example.echo.driver.dext" OR sender == "com.example.echo.driver" OR process == "com.example.echo.driver" OR ' +
+    'sender == "com.example.other.dext" OR sender == "com.example.other" OR process == "com.example.other"');
+  assert.throws(() => extensionLogPredicate({ targets: [{ bundle: 'com.example.x', userClasses: ['Echo" OR 1'] }] }), /not a class name/);
+  assert.throws(() => extensionLogPredicate({ targets: [{ bundle: 'x"' }] }), /not a bundle identifier/);
 });

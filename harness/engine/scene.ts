@@ -1,0 +1,111 @@
+// One scenario's run on a rig: its timeline, cleanup stack, step results, measurements and the
+// unified log. `finish` always runs (fixture teardown): failure artifacts, cleanup, safe state,
+// then the timeline and the log into the test's folder and the report.
+import type { TestInfo } from '@playwright/test';
+import type { ChannelClient, ChannelCodec } from '../channel/index.ts';
+import { dextPredicate, extensionLogPredicate, UnifiedLogStream, type LogScope } from '../host/tools/log.ts';
+import type { RigSession } from '../rig/connect.ts';
+import type { SourceLocation } from '../scenario/index.ts';
+import type { Measurement } from '../steps/index.ts';
+import { saveArtifact, saveFailureArtifacts, whereIs } from './artifacts.ts';
+import { CleanupStackImpl, type CleanupFailure } from './cleanup.ts';
+import { TimelineRecorder } from './timeline.ts';
+
+export class Scene {
+  readonly startedAt = new Date();
+  readonly timeline = new TimelineRecorder();
+  readonly cleanup = new CleanupStackImpl();
+  readonly results = new Map<string, unknown>();
+  readonly matchedProviders = new Map<string, Set<bigint>>();
+  readonly channels = new Map<string, ChannelClient>();
+  /**
+   * The full stream: every kernel, sysextd and kernelmanagerd line and the dexts' own lines
+   * (saved as unified-log.ndjson). Undefined before followLog, or when `log stream` failed.
+   */
+  log?: UnifiedLogStream;
+  /** Only the lines about the scenario's extensions: these go on the timeline. */
+  private timelineLog?: UnifiedLogStream;
+  /** Why there is no full stream, for the failure artifact. */
+  private noLogBecause = 'the scenario failed before its log was followed (see the error)';
+  private readonly measurements: Measurement[] = [];
+  private readonly stopRecording: () => void;
+
+  constructor(
+    private readonly rig: RigSession,
+    private readonly testInfo: TestInfo,
+    /** Where report paths are shown relative to (the run's directory). */
+    private readonly rootDir: string,
+    readonly codecFor: (deviceProto: string | undefined) => ChannelCodec,
+  ) {
+    this.stopRecording = rig.exec.onRecord((r) => this.timeline.record({
+      type: 'exec', argv: r.argv, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, timedOut: r.timedOut,
+    }));
+  }
+
+  /** Callable unbound: steps get it as `ctx.measure`. */
+  readonly measure = (m: Measurement): void => {
+    this.measurements.push(m);
+    this.testInfo.annotations.push({ type: `measure:${m.name}`, description: `${m.value}${m.unit ? ` ${m.unit}` : ''}` });
+    this.timeline.record({ type: 'measure', ...m });
+  };
+
+  /**
+   * Starts the unified log streams for the scenario's extensions: the full stream, and the lines
+   * that name them or come from their dexts, which go on the timeline. A rig without `log`
+   * still runs its scenarios; the timeline says why it has no log lines.
+   */
+  async followLog(scope: LogScope): Promise<void> {
+    const start = (predicate: string) => UnifiedLogStream.start(this.rig.exec, { predicate }).catch((error: unknown) => {
+      this.noLogBecause = `log stream unavailable: ${(error as Error).message}`;
+      this.timeline.record({ type: 'warning', message: this.noLogBecause });
+      return undefined;
+    });
+    const matching = extensionLogPredicate(scope);
+    [this.log, this.timelineLog] = await Promise.all([start(dextPredicate(scope.targets.map((t) => t.bundle))), matching ? start(matching) : undefined]);
+    this.timelineLog?.onEntry((e) => this.timeline.record({
+      type: 'log', process: e.process, sender: e.sender, message: e.eventMessage, traceID: e.traceID,
+    }));
+  }
+
+  /** The teardown: throws when cleanup failed, located at the YAML step whose cleanup it was. */
+  async finish(): Promise<void> {
+    const { testInfo, rig } = this;
+    // The rig as the failure left it, before cleanup changes it.
+    let artifactsSaved = testInfo.status !== testInfo.expectedStatus;
+    if (artifactsSaved) await saveFailureArtifacts(rig, this.log ?? this.noLogBecause, testInfo);
+    const failures = await this.cleanup.runAll();
+    // A test that passed but whose cleanup failed: the rig as the failing cleanup left it.
+    if (failures.length && !artifactsSaved) {
+      await saveFailureArtifacts(rig, this.log ?? this.noLogBecause, testInfo);
+      artifactsSaved = true;
+    }
+    await rig.safeState().then(
+      () => this.timeline.record({ type: 'safe-state', ports: 'off' }),
+      (error: unknown) => { failures.push({ title: 'safe state', error }); },
+    );
+    await Promise.all([this.log?.stop(), this.timelineLog?.stop()]);
+    this.stopRecording();
+    const status = failures.length && testInfo.status === 'passed' ? 'failed' : testInfo.status;
+    this.timeline.record({ type: 'scenario-end', status, cleanupFailures: failures.length });
+    await saveArtifact(testInfo, 'timeline.jsonl', this.timeline.toJsonLines(), 'application/x-ndjson');
+    if (this.log) await saveArtifact(testInfo, 'unified-log.ndjson', joinLines(this.log.lines()), 'application/x-ndjson');
+    if (this.measurements.length) await saveArtifact(testInfo, 'measurements.json', JSON.stringify(this.measurements, null, 2), 'application/json');
+    if (failures.length > 0) throw cleanupError(failures, this.rootDir);
+  }
+}
+
+/** One error for all cleanup failures; its only stack frame is the first one's YAML step. */
+function cleanupError(failures: CleanupFailure[], rootDir: string): Error {
+  const lines = failures.map((f) => {
+    const message = f.error instanceof Error ? f.error.message : String(f.error);
+    return `${f.title}${f.location ? ` (${whereIs(f.location, rootDir)})` : ''}: ${message}`;
+  });
+  const error = new Error(`cleanup failed: ${lines.join('; ')}`);
+  const at: SourceLocation | undefined = failures.find((f) => f.location)?.location;
+  error.stack = at ? `Error: ${error.message}\n    at ${at.file}:${at.line}:${at.column}` : `Error: ${error.message}`;
+  return error;
+}
+
+function joinLines(lines: string[]): string {
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
