@@ -3,10 +3,11 @@
 // teardown always runs the cleanup stack and leaves the rig safe, also on failure and timeout).
 import { test as base } from '@playwright/test';
 import { loadChannelCodec, type ChannelCodec } from '../channel/index.ts';
-import { connectRig, type RigSession } from '../rig/connect.ts';
-import { acquireLease, type Lease } from '../rig/lease.ts';
+import type { RigSession } from '../rig/connect.ts';
+import { checkLeaseHeld } from '../rig/lease.ts';
+import { openRig } from '../rig/open.ts';
 import { loadRig } from '../scenario/index.ts';
-import { readRunConfig, simEnvKey } from './run-config.ts';
+import { heldLeaseEnvKey, readRunConfig } from './run-config.ts';
 import { Scene } from './scene.ts';
 
 export interface RigOptions {
@@ -34,32 +35,34 @@ function codecFor(deviceProto: string | undefined): ChannelCodec {
   return codec;
 }
 
+/** The rig's lease that the runner took (global-setup.ts) must still be this run's. */
+async function verifyRunLease(rig: RigSession): Promise<void> {
+  const token = process.env[heldLeaseEnvKey(rig.definition.name)];
+  if (!token) throw new Error(`rig "${rig.definition.name}" was not reserved by this run (run scenarios with dextbench run)`);
+  await checkLeaseHeld(rig.exec, rig.leaseDir, rig.definition.name, token, rig.definition.reservation.ttlMs);
+}
+
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   rigFile: ['', { option: true, scope: 'worker' }],
 
   rig: [async ({ rigFile }, use, workerInfo) => {
     const run = readRunConfig();
     const definition = loadRig(rigFile, { vars: run.vars });
-    const simEnv = definition.host.kind === 'sim' ? process.env[simEnvKey(definition.name)] : undefined;
-    if (definition.host.kind === 'sim' && !simEnv) throw new Error(`the simulated Mac for rig "${definition.name}" is not running`);
-    const session = connectRig(definition, simEnv ? { sim: JSON.parse(simEnv) as { binDir: string } } : {});
-    let lease: Lease | undefined;
+    // Attached for as long as this worker runs, so a simulated Mac outlives a Ctrl-C'd runner
+    // until this worker's cleanup is done.
+    const opened = await openRig(definition, { projectDir: run.rootDir, who: `dextbench run worker ${workerInfo.workerIndex} (pid ${process.pid})` });
     try {
-      lease = await acquireLease(session.exec, definition.name, {
-        ttlMs: definition.reservation.ttlMs,
-        owner: `dextbench pid ${process.pid} worker ${workerInfo.workerIndex}`,
-        waitMs: 60_000,
-      });
-      await session.safeState();
-      await use(session);
+      await verifyRunLease(opened.session);
+      await opened.session.safeState();
+      await use(opened.session);
     } finally {
-      await session.safeState().catch(() => { /* reported by the next connect */ });
-      await lease?.release().catch(() => { /* expires by ttl */ });
-      await session.close();
+      await opened.session.safeState().catch(() => { /* reported by the next user of the rig */ });
+      await opened.close();
     }
   }, { scope: 'worker', timeout: 120_000 }],
 
   scene: async ({ rig }, use, testInfo) => {
+    await verifyRunLease(rig);
     // The log streams start once the test has loaded its scenario (scene.followLog).
     const scene = new Scene(rig, testInfo, readRunConfig().rootDir, codecFor);
     try {
