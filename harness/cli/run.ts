@@ -1,10 +1,14 @@
 // `dextbench run [files|folders] [--rig rigs/x.yaml ...] [--var NAME=value] [Playwright options]`
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { writeRunConfig, engineDir, type RunConfig } from '../engine/run-config.ts';
 import { KNOWN_REPORTERS } from '../engine/reporters.ts';
-import { loadRig, loadScenario } from '../scenario/index.ts';
+import { loadProjectRigs } from '../engine/project-rigs.ts';
+import type { RigDefinition } from '../rig/types.ts';
+import { loadRig, loadScenario, rigsWithRoles } from '../scenario/index.ts';
 import { stepRegistry } from '../steps/index.ts';
 import { parseArgs, parseVars } from './args.ts';
 import { FileIssues, UsageError } from './errors.ts';
@@ -21,7 +25,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError('--config is set by dextbench; choose rigs with --rig and scenarios by path');
   }
   const vars = parseVars(args.options.get('--var') ?? []);
-  const rigFiles = (args.options.get('--rig') ?? [defaultRigFile()]).map((f) => resolve(f));
+  const explicitRigs = args.options.get('--rig')?.map((f) => resolve(f));
   const reporters = (args.options.get('--reporter') ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
   for (const r of reporters) {
     if (!(KNOWN_REPORTERS as readonly string[]).includes(r)) throw new UsageError(`unknown reporter "${r}" (known: ${KNOWN_REPORTERS.join(', ')})`);
@@ -33,20 +37,34 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Everything is validated before a rig is touched: bad files never leave a rig half set up.
   const issues: string[] = [];
   const rigNames = new Map<string, string>();
-  const rigs = [];
-  for (const file of rigFiles) {
+  const rigs: RigDefinition[] = [];
+  for (const file of explicitRigs ?? [defaultRigFile()]) {
     try {
-      const rig = loadRig(file, { vars });
-      const other = rigNames.get(rig.name);
-      if (other) issues.push(`${relative(process.cwd(), file)}: rig name "${rig.name}" is also used by ${relative(process.cwd(), other)}; rig names must be unique`);
-      rigNames.set(rig.name, file);
-      rigs.push(rig);
+      rigs.push(loadRig(file, { vars }));
     } catch (error) {
       issues.push(errorText(error));
     }
   }
+  if (!explicitRigs && rigs.length) rigs.push(...simulatedRigsForOtherDevices(scenarioFiles, rigs[0]!, vars));
+  for (const rig of rigs) {
+    const other = rigNames.get(rig.name);
+    if (other) issues.push(`${relative(process.cwd(), rig.file)}: rig name "${rig.name}" is also used by ${relative(process.cwd(), other)}; rig names must be unique`);
+    rigNames.set(rig.name, rig.file);
+  }
+  // Each scenario runs on the run's rigs that have its devices (with no --rig, on the first of
+  // them: each sample runs once); a role no rig has is a typo, refused here.
+  const runsOn: Record<string, string[]> = {};
+  const anyRigVars = Object.assign({}, ...rigs.map((r) => r.vars)) as Record<string, string>;
   for (const file of scenarioFiles) {
-    for (const rig of rigs) {
+    let roles: readonly string[] = [];
+    try {
+      roles = loadScenario(file, { steps: stepRegistry, vars, rigVars: anyRigVars, rigs }).uses.devices;
+    } catch (error) {
+      issues.push(errorText(error));
+    }
+    const able = rigsWithRoles(roles, rigs).slice(0, explicitRigs ? undefined : 1);
+    runsOn[file] = able.map((r) => r.name);
+    for (const rig of able) {
       try {
         loadScenario(file, { steps: stepRegistry, vars, rigVars: rig.vars });
       } catch (error) {
@@ -57,12 +75,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (issues.length) {
     throw new FileIssues([...new Set(issues.flatMap((i) => i.split('\n')))]);
   }
+  const rigFiles = rigs.map((r) => r.file);
 
   // --output gives a run a folder of its own (two runs in one checkout must not share reports):
   // reports in it, per-test folders in its test-results/. Default: ./dextbench-report and ./test-results.
   const output = args.options.get('--output')?.at(-1);
   const config: RunConfig = {
-    rigFiles, scenarioFiles, vars, reporters,
+    rigFiles, scenarioFiles, runsOn, vars, reporters,
     reportDir: output ? resolve(output) : resolve('dextbench-report'),
     outputDir: output ? resolve(output, 'test-results') : resolve('test-results'),
     rootDir: process.cwd(),
@@ -79,6 +98,34 @@ export async function runCommand(argv: string[]): Promise<number> {
   return new Promise((resolveExit) => {
     child.on('close', (code, signal) => resolveExit(code ?? (signal ? 130 : 1)));
   });
+}
+
+/**
+ * With no --rig, the sample scenarios run on rigs/sim.yaml, and a scenario whose devices it lacks
+ * (two echo devices, say) on the first simulated rig of the project that has them: the default
+ * run runs every sample, and never picks a real Mac by itself.
+ */
+function simulatedRigsForOtherDevices(scenarioFiles: string[], base: RigDefinition, vars: Record<string, string>): RigDefinition[] {
+  const added: RigDefinition[] = [];
+  let candidates: RigDefinition[] | undefined;
+  for (const file of scenarioFiles) {
+    const roles = declaredRoles(file);
+    if (rigsWithRoles(roles, [base, ...added]).length) continue;
+    candidates ??= loadProjectRigs(process.cwd(), vars).filter((r) => r.host.kind === 'sim' && r.file !== base.file);
+    const fit = rigsWithRoles(roles, candidates)[0];
+    if (fit && !added.includes(fit)) added.push(fit);
+  }
+  return added;
+}
+
+/** uses.devices as written; a file that does not parse is reported by the validation that follows. */
+function declaredRoles(file: string): string[] {
+  try {
+    const devices = (parse(readFileSync(file, 'utf8')) as { uses?: { devices?: unknown } } | null)?.uses?.devices;
+    return Array.isArray(devices) ? devices.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function errorText(error: unknown): string {

@@ -4,7 +4,7 @@ import { defineConfig } from '@playwright/test';
 import { loadRig } from '../scenario/index.ts';
 import type { RigOptions } from './fixtures.ts';
 import { buildReporters } from './reporters.ts';
-import { engineDir, readRunConfig } from './run-config.ts';
+import { engineDir, readRunConfig, rigTag } from './run-config.ts';
 
 const run = readRunConfig();
 const rigs = run.rigFiles.map((file) => loadRig(file, { vars: run.vars }));
@@ -24,6 +24,12 @@ export default defineConfig<RigOptions, RigOptions>({
   projects: rigs.map((rig) => ({
     name: rig.name,
     workers: 1,
+    // Several rigs: each runs the scenarios tagged for it (the ones it has the devices for).
+    ...(rigs.length > 1 ? { grep: new RegExp(`${escapeRegExp(rigTag(rig.name))}(?:\\s|$)`) } : {}),
     use: { rigFile: rig.file },
   })),
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

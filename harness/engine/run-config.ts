@@ -7,6 +7,8 @@ export interface RunConfig {
   rigFiles: string[];
   /** Absolute paths of the scenario files to run. */
   scenarioFiles: string[];
+  /** By scenario file: the names of the rigs it runs on (those with its devices). */
+  runsOn: Record<string, string[]>;
   /** --var NAME=value */
   vars: Record<string, string>;
   /** Reporter names: list, line, dot, html, junit, json, blob. */
@@ -36,6 +38,11 @@ export function readRunConfig(): RunConfig {
 /** Environment key under which global setup hands workers the token of the rig's lease. */
 export function heldLeaseEnvKey(rigName: string): string {
   return `DEXTBENCH_LEASE_${Buffer.from(rigName).toString('hex')}`;
+}
+
+/** The tag that marks a scenario for a rig's project when a run has several rigs. */
+export function rigTag(rigName: string): string {
+  return `@rig:${rigName}`;
 }
 
 export const engineDir = resolve(import.meta.dirname);

@@ -1,26 +1,23 @@
 // Turns each scenario file of the run into one Playwright test per rig project.
 import { readFileSync } from 'node:fs';
 import { compileFunction } from 'node:vm';
-import { basename, relative } from 'node:path';
+import { basename } from 'node:path';
 import type { RigDefinition } from '../rig/types.ts';
 import { loadRig, loadScenario } from '../scenario/index.ts';
 import { stepRegistry as stepSchemas } from '../steps/index.ts';
 import { test } from './fixtures.ts';
 import { scenarioLogScope } from './log-targets.ts';
-import { loadProjectRigs } from './project-rigs.ts';
-import { readRunConfig } from './run-config.ts';
+import { readRunConfig, rigTag } from './run-config.ts';
 import { atScenarioLine, runStep, type ScenarioRun } from './step-runner.ts';
 
 // The scenario's own timeout is kept by the step runner, which names the step that ran out of
 // time; Playwright's test timeout is set past it, only for what runs between steps.
 const PLAYWRIGHT_TIMEOUT_MARGIN_MS = 30_000;
-// Loaded once per worker, only when a scenario needs a role its rig lacks.
-let projectRigs: RigDefinition[] | undefined;
-
 const run = readRunConfig();
+const rigs = run.rigFiles.map((f) => loadRig(f, { vars: run.vars }));
 // Titles and tags are read once for all rigs; each test loads its scenario again with its own
 // rig's variables.
-const anyRigVars = Object.assign({}, ...run.rigFiles.map((f) => loadRig(f, { vars: run.vars }).vars)) as Record<string, string>;
+const anyRigVars = Object.assign({}, ...rigs.map((r) => r.vars)) as Record<string, string>;
 
 for (const file of run.scenarioFiles) {
   let title = basename(file);
@@ -34,6 +31,9 @@ for (const file of run.scenarioFiles) {
   } catch {
     // Reported by the test itself, with the rig's variables.
   }
+  // With several rigs, a scenario runs on the ones `dextbench run` chose for it (each project
+  // greps its rig's tag, see playwright.config.ts).
+  if (rigs.length > 1) tags.push(...(run.runsOn[file] ?? rigs.map((r) => r.name)).map(rigTag));
 
   testAt(file, nameLine, title, { tag: tags }, async ({ rig, scene }, testInfo) => {
     const load = (rigs?: RigDefinition[]) => {
@@ -45,17 +45,8 @@ for (const file of run.scenarioFiles) {
         throw e;
       }
     };
-    const scenario = load();
-    const missing = scenario.uses.devices.filter((role) => !rig.devices.has(role));
-    if (missing.length) {
-      // Written for another rig of the project: not run here, and the report says where it runs.
-      const other = (projectRigs ??= loadProjectRigs(run.rootDir, run.vars))
-        .find((r) => r.file !== rig.definition.file && scenario.uses.devices.every((role) => r.devices.some((d) => d.role === role)));
-      test.skip(other !== undefined, `needs device${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which rig ${rig.definition.name} lacks; ` +
-        `rig ${other?.name} has them: --rig ${relative(run.rootDir, other?.file ?? '')}`);
-      // Anything else is a typo: a failure naming the role and this rig's roles.
-      load([rig.definition]);
-    }
+    // A role this rig lacks fails, naming the role and the rig's roles: a typo never passes.
+    const scenario = load([rig.definition]);
     testInfo.setTimeout(scenario.timeoutMs + PLAYWRIGHT_TIMEOUT_MARGIN_MS);
     await scene.followLog(scenarioLogScope(scenario, rig.definition));
 

@@ -27,6 +27,11 @@ export function stepDevice(step: ScenarioStep): string | undefined {
   return typeof device === 'string' && !device.includes('${') ? device : undefined;
 }
 
+/** The rigs that have every role a scenario declares: the ones it runs on. */
+export function rigsWithRoles<Rig extends RigRoles>(roles: readonly string[], rigs: readonly Rig[]): Rig[] {
+  return rigs.filter((rig) => roles.every((role) => rig.devices.some((d) => d.role === role)));
+}
+
 /** A step at `path` (e.g. ['steps', 2]) naming a device the scenario does not declare. */
 export function undeclaredDeviceIssue(yaml: YamlFile, path: PathKey[], step: ScenarioStep, declared: readonly string[]): ValidationIssue | undefined {
   const device = stepDevice(step);

@@ -9,12 +9,12 @@ import { attachmentText, dextbench, readJsonReport, repoRoot } from '../../suppo
 const projects = join(repoRoot, 'test/fixtures/projects');
 const events = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { type: string });
 
-test('a device role the rig lacks fails the run, naming the role and the rig\'s roles; validate says so at the line', async () => {
+test('a device role the rig lacks fails the run before any rig is touched, naming the role and the rig\'s roles; validate says so at the line', async () => {
   const run = await dextbench(['run', join(projects, 'roles/misspelt-role.yaml')]);
   assert.equal(run.code, 1, run.stdout + run.stderr);
-  assert.match(run.stdout, /misspelt-role\.yaml:5:13: uses\.devices\[0\]: rig sim \(\S*rigs\/sim\.yaml\) has no device "echp"; its devices: echo; did you mean 'echo'\?/);
-  assert.match(run.stdout, /1 failed/);
-  assert.doesNotMatch(run.stdout, /skipped/);
+  assert.match(run.stderr, /^\S*misspelt-role\.yaml:5:13: uses\.devices\[0\]: rig sim \(\S*rigs\/sim\.yaml\) has no device "echp"; its devices: echo; did you mean 'echo'\?$/m);
+  assert.equal(run.stdout, '', 'no scenario started');
+  assert.equal(existsSync(join(run.cwd, '.dextbench')), false, 'no simulated Mac started');
 
   const validate = await dextbench(['validate', join(projects, 'roles')]);
   assert.equal(validate.code, 1, validate.stdout + validate.stderr);

@@ -8,27 +8,24 @@ import { attachmentText, dextbench, readJsonReport, repoRoot } from '../../suppo
 const shipped = readdirSync(join(repoRoot, 'scenarios/driverkit')).filter((f) => f.endsWith('.yaml'));
 const docOf = (file: string) => parse(readFileSync(join(repoRoot, 'scenarios/driverkit', file), 'utf8')) as { name: string; uses?: { devices?: string[] } };
 const nameOf = (file: string) => docOf(file).name;
-// Scenarios written for another rig of the project (rigs/sim.yaml has only the echo role).
-const forOtherRigs = shipped.filter((f) => (docOf(f).uses?.devices ?? []).some((role) => role !== 'echo'));
+// Scenarios whose devices rigs/sim.yaml lacks (it has only echo): the default run takes them to the
+// shipped simulated rig that has them.
+const rigOf = (file: string) => ((docOf(file).uses?.devices ?? []).every((role) => role === 'echo') ? 'sim' : 'sim-two-echo');
 
-test('npx dextbench run: every shipped scenario passes on the simulated Mac, with list, JUnit and JSON reports', async () => {
+test('npx dextbench run: every shipped scenario passes once, each on a simulated rig with its devices, with list, JUnit and JSON reports', async () => {
   const r = await dextbench(['run', '--reporter', 'list,junit,json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(shipped.length >= 6);
+  assert.ok(shipped.some((f) => rigOf(f) !== 'sim'), 'a sample needs the two-echo rig');
   for (const file of shipped) {
-    const mark = forOtherRigs.includes(file) ? '-' : '✓';
-    assert.match(r.stdout, new RegExp(`${mark} .*\\[sim\\] › .*scenarios/driverkit/${escape(file)}:\\d+:1 › ${escape(nameOf(file))}`), `list line for ${file}`);
+    assert.match(r.stdout, new RegExp(`✓ .*\\[${rigOf(file)}\\] › .*scenarios/driverkit/${escape(file)}:\\d+:1 › ${escape(nameOf(file))}`), `list line for ${file}`);
   }
-  assert.match(r.stdout, new RegExp(`${shipped.length - forOtherRigs.length} passed`));
+  assert.match(r.stdout, new RegExp(`${shipped.length} passed`));
+  assert.doesNotMatch(r.stdout, /skipped/);
 
   const tests = readJsonReport(r.cwd);
   assert.equal(tests.length, shipped.length);
-  for (const t of tests.filter((x) => forOtherRigs.some((f) => x.file.endsWith(f)))) {
-    // Not run here, and the report says which rig runs it.
-    assert.equal(t.status, 'skipped', t.title);
-    assert.match(t.results[0]!.annotations?.find((a) => a.type === 'skip')?.description ?? '', /which rig sim lacks; rig \S+ has them: --rig \S*rigs\/\S+\.yaml/, t.title);
-  }
-  for (const t of tests.filter((x) => !forOtherRigs.some((f) => x.file.endsWith(f)))) {
+  for (const t of tests) {
     assert.equal(t.status, 'expected', t.title);
     const timeline = t.results[0]!.attachments.find((a) => a.name === 'timeline.jsonl');
     assert.ok(timeline, `${t.title} has a timeline`);
@@ -117,3 +114,13 @@ test('Playwright options pass through: --shard splits scenarios, --repeat-each m
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('several --rig: each scenario is listed for the rigs that have its devices, and only those', async () => {
+  const r = await dextbench(['run', '--list', '--rig', join(repoRoot, 'rigs/sim.yaml'), '--rig', join(repoRoot, 'rigs/sim-two-echo.yaml')]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const listed = (rig: string, file: string) => new RegExp(`\\[${rig}\\] › .*scenarios/driverkit/${escape(file)}:`).test(r.stdout);
+  assert.ok(listed('sim', 'echo-hotplug.yaml') && !listed('sim-two-echo', 'echo-hotplug.yaml'), r.stdout);
+  assert.ok(listed('sim-two-echo', 'echo-two-devices-io.yaml') && !listed('sim', 'echo-two-devices-io.yaml'), r.stdout);
+  // No devices: both rigs can run it.
+  assert.ok(listed('sim', 'echo-needs-approval.yaml') && listed('sim-two-echo', 'echo-needs-approval.yaml'), r.stdout);
+});

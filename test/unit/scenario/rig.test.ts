@@ -37,7 +37,7 @@ test('rig: host sim gets the simulated Mac\'s settings with defaults', () => {
       dextServer: 'auto',
     },
   });
-  assert.equal(rig.reservation.ttlMs, 30 * 60_000);
+  assert.deepEqual(rig.reservation, { ttlMs: 2 * 60_000, waitMs: 30 * 60_000 });
   assert.deepEqual(rig.signing, { identity: '-' });
 });
 
