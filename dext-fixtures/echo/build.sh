@@ -9,6 +9,12 @@
 #      EchoDriver.entitlements.
 #
 #   build.sh [--identity <codesign identity, default "-" (ad hoc)>] [--out <dir, default ./build>]
+#            [--version <short>/<build>, default 1.0.0/1] [--bundle-id <id, default com.example.echo.driver>]
+#   The samples' upgrade and approval scenarios want three builds (rigs/desk.example.yaml):
+#     build.sh                                   -> build/com.example.echo.driver.dext (1.0.0/1)
+#     build.sh --out build-next --version 1.1.0/2 -> build-next/com.example.echo.driver.dext
+#     build.sh --out build-beta --bundle-id com.example.echo.driver.beta
+#                                                -> build-beta/com.example.echo.driver.beta.dext
 #   NANOPB_SRC=<dir with pb_common.c pb_encode.c pb_decode.c> build.sh   (required: the dext links
 #   the nanopb runtime built for DriverKit, not a host library; e.g. a nanopb release checkout)
 #
@@ -18,21 +24,32 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 identity=-
 out=$here/build
-usage="usage: build.sh [--identity <identity|->] [--out <dir>]"
+version=1.0.0/1
+bundle_id=com.example.echo.driver
+usage="usage: build.sh [--identity <identity|->] [--out <dir>] [--version <short>/<build>] [--bundle-id <id>]"
 while [ $# -gt 0 ]; do
   case $1 in
-    --identity|--out)
+    --identity|--out|--version|--bundle-id)
       [ $# -ge 2 ] || { echo "build.sh: $1 needs a value; $usage" >&2; exit 64; }
-      if [ "$1" = --identity ]; then identity=$2; else out=$2; fi
+      case $1 in
+        --identity) identity=$2 ;;
+        --out) out=$2 ;;
+        --version) version=$2 ;;
+        --bundle-id) bundle_id=$2 ;;
+      esac
       shift 2 ;;
     *) echo "build.sh: unknown argument $1; $usage" >&2; exit 64 ;;
   esac
 done
+case $version in
+  */*) short_version=${version%%/*}; bundle_version=${version#*/} ;;
+  *) echo "build.sh: --version wants <short>/<build>, e.g. 1.1.0/2; $usage" >&2; exit 64 ;;
+esac
 [ "$(uname -s)" = Darwin ] || { echo "build.sh: DriverKit dexts build on macOS with Xcode only" >&2; exit 1; }
 
 sdk=$(xcrun --sdk driverkit --show-sdk-path)
 libdextbench=$here/../libdextbench
-bundle_id=com.example.echo.driver
+executable=com.example.echo.driver  # CFBundleExecutable in Info.plist
 generated=$out/generated
 objects=$out/obj
 dext=$out/$bundle_id.dext
@@ -61,9 +78,16 @@ for class in EchoDriver EchoUserClient; do
 done
 
 xcrun --sdk driverkit clang++ -arch "$arch" -isysroot "$sdk" "${objs[@]}" "$dxb_build/libdextbench.a" \
-  -framework DriverKit -framework USBDriverKit -o "$dext/$bundle_id"
+  -framework DriverKit -framework USBDriverKit -o "$dext/$executable"
 
-cp "$here/Info.plist" "$dext/Info.plist"
+# The version and the bundle id (also the personality's and the dext process's name) of this build.
+plist=$dext/Info.plist
+cp "$here/Info.plist" "$plist"
+plutil -replace CFBundleShortVersionString -string "$short_version" "$plist"
+plutil -replace CFBundleVersion -string "$bundle_version" "$plist"
+plutil -replace CFBundleIdentifier -string "$bundle_id" "$plist"
+plutil -replace IOKitPersonalities.EchoDriver.CFBundleIdentifier -string "$bundle_id" "$plist"
+plutil -replace IOKitPersonalities.EchoDriver.IOUserServerName -string "$bundle_id" "$plist"
 codesign --force --sign "$identity" --options runtime --timestamp=none \
   --entitlements "$here/EchoDriver.entitlements" "$dext"
-echo "built $dext (signed with identity '$identity')"
+echo "built $dext ($bundle_id $short_version/$bundle_version, signed with identity '$identity')"

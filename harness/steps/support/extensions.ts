@@ -79,7 +79,7 @@ async function checkBundleOnHost(ctx: StepContext, decl: ExtensionDecl & { name:
     throw new StepFailure(`extension ${decl.name}: cannot check for its .${key} at ${path} on ${where} (test -d ${why})`);
   }
   // build.sh of a fixture writes into its build/ folder.
-  const fixture = /\/dext-fixtures\/([^/]+)\/build\//.exec(path);
+  const fixture = /\/dext-fixtures\/([^/]+)\/build[^/]*\//.exec(path);
   const build = fixture ? `build it with dext-fixtures/${fixture[1]}/build.sh` : 'build it first';
   const declared = Object.hasOwn(ctx.scenario.uses.extensions, decl.name)
     ? `uses.extensions.${decl.name}.${key}` : `extensions.${decl.name}.${key} in ${ctx.rig.definition.file}`;
