@@ -53,15 +53,3 @@ export function ioreg(exec: Exec, options: { timeoutMs?: number } = {}): Ioreg {
   };
   return api;
 }
-
-export interface UsbIdentityQuery {
-  vendorId: number;
-  productId: number;
-  serial?: string;
-}
-
-/** The device with this vendor/product id (and serial, when the profile names one). */
-export function findDevice(devices: UsbDeviceView[], identity: UsbIdentityQuery): UsbDeviceView | undefined {
-  return devices.find((d) => d.vendorId === identity.vendorId && d.productId === identity.productId &&
-    (identity.serial === undefined || d.serial === identity.serial));
-}

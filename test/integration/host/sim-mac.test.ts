@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { findDevice } from '../../../harness/host/tools/ioreg.ts';
+import type { UsbDeviceView } from '../../../harness/host/parsers/index.ts';
 import { killProcess } from '../../../harness/host/tools/kill.ts';
 import { dextPredicate, logShow, UnifiedLogStream } from '../../../harness/host/tools/log.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
@@ -17,6 +17,7 @@ const repoRoot = new URL('../../..', import.meta.url).pathname;
 const ECHO_DEXT = join(repoRoot, 'dext-fixtures', 'echo', 'sim', 'EchoDriver-1.0.0.dext');
 const BUNDLE = 'com.example.echo.driver';
 const ECHO = { vendorId: 0x1d6b, productId: 0x0104, serial: 'ECHO0001' };
+const findDevice = (devices: UsbDeviceView[], id: typeof ECHO) => devices.find((d) => d.vendorId === id.vendorId && d.productId === id.productId && d.serial === id.serial);
 const START_OK = /^DK: EchoDriver-0x[0-9a-f]+::start\(\S+-0x[0-9a-f]+\) ok$/;
 
 let stateDir: string;
