@@ -1,6 +1,7 @@
-// YAML integers past 2^53 as bigints: the yaml package reads every integer as a JS number, which
-// rounds 9007199254740993 to …992 without a word. Scenario values are often 64-bit (registry ids,
-// counters in `expect: { max: … }`, channel call arguments), so they must arrive exact.
+// YAML integers past 2^53 as bigints, in every file dextbench reads (yaml.ts): the yaml package
+// reads every integer as a JS number, which rounds 9007199254740993 to …992 without a word.
+// Scenario values are often 64-bit (registry ids, counters in `expect: { max: … }`, channel call
+// arguments), so they must arrive exact; elsewhere a field that wants a number says so.
 import { visit, type Document } from 'yaml';
 
 // YAML 1.2 core schema integers; a sign only on decimals.

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import type { ExtensionDecl } from '../rig/types.ts';
 import { extensionDecl, isRelativePathLike, resolveFrom, variables } from './common.ts';
 import { rigRoleIssues, undeclaredDeviceIssue, type RigRoles } from './device-roles.ts';
-import { keepBigIntegersExact } from './exact-integers.ts';
 import { showValue, ValidationError, type ValidationIssue } from './issues.ts';
 import { checkStep, stepItemSchema, type ScenarioStep, type StepSchemas } from './steps.ts';
 import { duration } from './units.ts';
@@ -102,7 +101,6 @@ export function scenarioFromYaml(yaml: YamlFile, options: LoadScenarioOptions): 
   if (!isMap(root)) {
     return { issues: [notAMapIssue(yaml, 'a scenario is a map of keys (name, steps, …)')] };
   }
-  keepBigIntegersExact(yaml.doc);
   const env = options.env ?? process.env;
   const setHint = 'pass --var NAME=… or set it in the rig\'s vars';
   const outer = layeredLookup(options.vars, env, options.rigVars);

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import { quote, type ValidationIssue } from './issues.ts';
+import { keepBigIntegersExact } from './exact-integers.ts';
 
 export type PathKey = string | number;
 
@@ -51,6 +52,7 @@ export function parseYamlSource(file: string, source: string): { yaml?: YamlFile
   const yaml: YamlFile = { file, source, doc, lineCounter };
   const bomb = aliasBombIssue(yaml);
   if (bomb) return { issues: [...issues, bomb] };
+  keepBigIntegersExact(doc);
   return { yaml, issues };
 }
 
