@@ -2,14 +2,12 @@
 // locally or through ssh). Requests carry increasing ids from 1; any number may be in flight and
 // each response is routed by id. Every call has a deadline; every way the far side can fail ends in
 // one clear error for every pending call, never a hang.
-import type protobuf from 'protobufjs';
 import { loadChannelCodec, type ChannelCodec, type PlainMessage } from './codec.ts';
 import {
   BridgeExitedError, BridgeNotFoundError, CallFailedError, CallTimeoutError, ChannelClosedError, ChannelError,
   ConnectTimeoutError, MalformedFrameError, NoMatchingServiceError, NotPermittedError, ProtocolMismatchError,
   ServiceTerminatedError, statusCodeName,
 } from './errors.ts';
-import { fastDecodeCallResponse } from './fastcodec.ts';
 import { FrameDecoder } from './framing.ts';
 
 /** The protocol version this client speaks (channel.proto, Hello.protocol_version). */
@@ -156,8 +154,6 @@ function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(e
 
 export class ChannelClient {
   readonly codec: ChannelCodec;
-  /** codec's Response type, for answers to calls read without a Response object (fastDecodeCallResponse). */
-  private readonly responseType: protobuf.Type;
   /** Resolves when the service terminates (TERMINATED frame or bridge exit 2); never rejects. */
   readonly terminated: Promise<TerminationInfo>;
   private bridgeInfo: BridgeInfo | undefined;
@@ -185,7 +181,6 @@ export class ChannelClient {
     private readonly options: ConnectOptions,
   ) {
     this.codec = options.codec ?? loadChannelCodec();
-    this.responseType = this.codec.root.lookupType('dextbench.v1.Response');
     this.terminated = this.termination.promise;
     this.opened.promise.catch(() => { /* reported by connect() */ });
     transport.onData((chunk) => this.onData(chunk));
@@ -395,11 +390,6 @@ export class ChannelClient {
       return;
     }
     for (const message of messages) {
-      const answer = fastDecodeCallResponse(this.responseType, message);
-      if (answer) {
-        this.onCallResponse(answer.id, answer.code, answer.message, answer.result);
-        continue;
-      }
       let response: PlainMessage;
       try {
         response = this.codec.decodeResponse(message);

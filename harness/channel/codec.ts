@@ -11,8 +11,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { ChannelCodecError } from './errors.ts';
-import { fastDecode, fastEncode, fastEncodeRequestFrame } from './fastcodec.ts';
-import { encodeFrame, MAX_MESSAGE_BYTES } from './framing.ts';
+import { encodeFrame } from './framing.ts';
 
 export type PlainMessage = { [field: string]: unknown };
 
@@ -119,12 +118,9 @@ function createCodec(root: protobuf.Root): ChannelCodec {
       : 'no device .proto is loaded (pass extraProtoFiles)';
     throw new ChannelCodecError(`unknown ${what} message type '${name}'; ${known}`);
   };
-  // fastEncode / fastDecode give the same results for the common cases, or undefined.
   const encode = (type: protobuf.Type, value: PlainMessage): Uint8Array =>
-    fastEncode(type, value) ?? type.encode(type.fromObject(toProtobufObject(type, value, type.name))).finish();
+    type.encode(type.fromObject(toProtobufObject(type, value, type.name))).finish();
   const decode = (type: protobuf.Type, bytes: Uint8Array): PlainMessage => {
-    const fast = fastDecode(type, bytes);
-    if (fast) return fast;
     let message: protobuf.Message;
     try {
       message = type.decode(bytes);
@@ -149,8 +145,7 @@ function createCodec(root: protobuf.Root): ChannelCodec {
       throw new ChannelCodecError(`unknown channel method '${method}'; known: ${requestMethods.join(', ')}`);
     },
     encodeRequest: (value) => encode(request, value),
-    encodeRequestFrame: (id, member, args) =>
-      fastEncodeRequestFrame(request, id, member, args, MAX_MESSAGE_BYTES) ?? encodeFrame(encode(request, { id, [member]: args })),
+    encodeRequestFrame: (id, member, args) => encodeFrame(encode(request, { id, [member]: args })),
     decodeRequest: (bytes) => decode(request, bytes),
     encodeResponse: (value) => encode(response, value),
     decodeResponse: (bytes) => decode(response, bytes),
