@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { inprocBenchmarks, verifierBenchmarks } from './channel.ts';
+import type { ChannelBenchmarks } from './channel.ts';
 import type { SimBenchmarks } from './sim.ts';
 import { median } from './support.ts';
 
@@ -38,19 +38,20 @@ function runDextbench(args: string[], cwd: string): number {
 }
 
 /**
- * test/bench/sim.ts in a child process on one CPU where taskset exists: on these 2-vCPU VMs, a
- * call's five processes spread over both CPUs pay a cross-CPU wake-up per hop, and whether the
- * scheduler spreads them swung the call rate 4x between runs. One CPU measures the path itself.
+ * A figures script (one JSON line) in a child process, on one CPU where taskset exists: on these
+ * 2-vCPU VMs, a call's processes spread over both CPUs pay a cross-CPU wake-up per hop, and
+ * whether the scheduler spreads them swung call rates 4x between runs. One CPU measures the path.
  */
-function simFigures(): SimBenchmarks & { sim_one_cpu: boolean } {
-  const pin = spawnSync('taskset', ['-c', '0', 'true']).status === 0 ? ['taskset', '-c', '0'] : [];
-  const argv = [...pin, process.execPath, '--import', 'tsx', join(root, 'test/bench/sim.ts')];
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: root, encoding: 'utf8', timeout: 300_000 });
+const PIN = spawnSync('taskset', ['-c', '0', 'true']).status === 0 ? ['taskset', '-c', '0'] : [];
+
+function figuresOnOneCpu<T>(script: string): T {
+  const argv = [...PIN, process.execPath, '--import', 'tsx', join(root, 'test/bench', script)];
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: root, encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     console.error(r.stdout, r.stderr);
     throw new Error(`${argv.join(' ')} exited ${r.status}`);
   }
-  return { ...JSON.parse(r.stdout) as SimBenchmarks, sim_one_cpu: pin.length > 0 };
+  return JSON.parse(r.stdout) as T;
 }
 
 function scenario(steps: number): string {
@@ -77,16 +78,16 @@ try {
   // No --rig: each scenario runs once, on a simulated rig of the project that has its devices.
   const suite = runDextbench([join(root, 'scenarios')], dir);
 
-  const sim = simFigures();
-  const inproc = await inprocBenchmarks();
-  const verifier = verifierBenchmarks();
+  const sim = figuresOnOneCpu<SimBenchmarks>('sim.ts');
+  const channel = figuresOnOneCpu<ChannelBenchmarks>('channel.ts');
+  const oneCpu = PIN.length > 0;
   const figures = {
     engine_overhead_ms_per_step: Number(overheadMs.toFixed(3)),
     run_baseline_one_step_s: Number(median(one).toFixed(3)),
     sim_suite_s: Number(suite.toFixed(2)),
     ...sim,
-    ...inproc,
-    ...verifier,
+    ...channel,
+    channels_on_one_cpu: oneCpu,
   };
   const commandRatio = sim.sim_command_ms / sim.node_start_ms;
   if (json) {
@@ -99,19 +100,19 @@ try {
       ['sim_suite_s', figures.sim_suite_s.toFixed(2), `every shipped scenario in one run, each on a sim rig with its devices; < 30 s (= ${(suite / median(one)).toFixed(1)} x a one-step run)`, suite < 30 ? 'yes' : 'NO'],
       ['sim_command_ms', sim.sim_command_ms.toFixed(2), `sw_vers via LocalExec: shim, daemon, tool; <= ${COMMAND_RATIO_TARGET} x node_start_ms (${commandRatio.toFixed(3)} x)`, commandRatio <= COMMAND_RATIO_TARGET ? 'yes' : 'NO'],
       ['node_start_ms', sim.node_start_ms.toFixed(2), '`node -e 0` via the same LocalExec (what a Node shim costs at least)', ''],
-      ['channel_sim_calls_per_s', String(sim.channel_sim_calls_per_s), `Pings, one in flight (as \`call\` steps): client, shim, daemon, C bridge, dext process; ${sim.sim_one_cpu ? 'all on one CPU' : 'unpinned'}`, ''],
+      ['channel_sim_calls_per_s', String(sim.channel_sim_calls_per_s), `Pings, one in flight (as \`call\` steps): client, shim, daemon, C bridge, dext process; ${oneCpu ? 'all on one CPU' : 'unpinned'}`, ''],
       ['channel_sim_p50_us', String(sim.channel_sim_p50_us), 'latency of those calls, end to end', ''],
       ['channel_sim_p99_us', String(sim.channel_sim_p99_us), 'latency of those calls, end to end', ''],
       ['channel_sim_pipelined_calls_per_s', String(sim.channel_sim_pipelined_calls_per_s), 'the same path, 64 calls in flight', ''],
       ['io_sim_MBps', String(sim.io_sim_MBps), '1 GiB PRBS31 loopback io in the simulated dext process (generate + verify), device pace lifted', ''],
       ['io_sim_status_p50_us', String(sim.io_sim_status_p50_us), 'IoStatus polls during that io, end to end (as the `io` step reports)', ''],
       ['io_sim_status_p99_us', String(sim.io_sim_status_p99_us), 'IoStatus polls during that io, end to end', ''],
-      ['channel_inproc_rtt_per_s', String(inproc.channel_inproc_rtt_per_s), `C bridge core with an in-process dext stand-in, no IOKit, 64 in flight (${(inproc.channel_inproc_rtt_per_s / inproc.raw_echo_rtt_per_s).toFixed(2)} x raw echo)`, ''],
-      ['raw_echo_rtt_per_s', String(inproc.raw_echo_rtt_per_s), 'the same frames echoed by cat, 64 in flight: that path\'s ceiling', ''],
-      ['channel_inproc_p50_us', String(inproc.channel_inproc_p50_us), 'one call in flight, in-process stand-in', ''],
-      ['channel_inproc_p99_us', String(inproc.channel_inproc_p99_us), 'one call in flight, in-process stand-in', ''],
-      ['prbs_verify_MBps', String(verifier.prbs_verify_MBps), `the host-side verifier the node-usb lane will use; >= 1000 MB/s (${(verifier.prbs_verify_MBps / verifier.memcmp_MBps).toFixed(2)} x memcmp)`, verifier.prbs_verify_MBps >= 1000 ? 'yes' : 'NO'],
-      ['memcmp_MBps', String(verifier.memcmp_MBps), 'Buffer.compare of the same bytes: memory bandwidth', ''],
+      ['channel_inproc_rtt_per_s', String(channel.channel_inproc_rtt_per_s), `C bridge core with an in-process dext stand-in, no IOKit, 64 in flight (${(channel.channel_inproc_rtt_per_s / channel.raw_echo_rtt_per_s).toFixed(2)} x raw echo)`, ''],
+      ['raw_echo_rtt_per_s', String(channel.raw_echo_rtt_per_s), 'the same frames echoed by cat, 64 in flight: that path\'s ceiling', ''],
+      ['channel_inproc_p50_us', String(channel.channel_inproc_p50_us), 'one call in flight, in-process stand-in', ''],
+      ['channel_inproc_p99_us', String(channel.channel_inproc_p99_us), 'one call in flight, in-process stand-in', ''],
+      ['prbs_verify_MBps', String(channel.prbs_verify_MBps), `the host-side verifier the node-usb lane will use; >= 1000 MB/s (${(channel.prbs_verify_MBps / channel.memcmp_MBps).toFixed(2)} x memcmp)`, channel.prbs_verify_MBps >= 1000 ? 'yes' : 'NO'],
+      ['memcmp_MBps', String(channel.memcmp_MBps), 'Buffer.compare of the same bytes: memory bandwidth', ''],
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));

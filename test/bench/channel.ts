@@ -10,7 +10,7 @@
 //                      host-side verifier the node-usb lane will use (on the sim and through a dext,
 //                      the dext verifies). Target: >= 1000 MB/s on one core.
 //  memcmp_MBps         Buffer.compare of the same bytes against a copy: the memory-bandwidth ceiling
-// Run alone: `tsx test/bench/channel.ts`.
+// Run alone: `tsx test/bench/channel.ts` (one JSON line); `npm run bench` runs it on one CPU (bench.ts).
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,6 +36,8 @@ export interface VerifierBenchmarks {
   prbs_verify_MBps: number;
   memcmp_MBps: number;
 }
+
+export type ChannelBenchmarks = InprocBenchmarks & VerifierBenchmarks;
 
 export async function inprocBenchmarks(): Promise<InprocBenchmarks> {
   const make = spawnSync('make', ['-C', join(root, 'dext-fixtures/bridge')], { encoding: 'utf8', timeout: 300_000 });
@@ -110,5 +112,6 @@ async function rawEchoRtt(exec: LocalExec): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(JSON.stringify({ ...await inprocBenchmarks(), ...verifierBenchmarks() }, null, 2));
+  const figures: ChannelBenchmarks = { ...await inprocBenchmarks(), ...verifierBenchmarks() };
+  console.log(JSON.stringify(figures));
 }

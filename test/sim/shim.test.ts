@@ -4,24 +4,22 @@
 // on a closed stdout while disconnecting so the daemon aborts the tool, and say one line, exit
 // 69, when the daemon is not there.
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ensureCBridge } from '../../harness/sim/dext/c-bridge.ts';
 import { TOOL_NAMES, writeShims, type ShimKind } from '../../harness/sim/server.ts';
 import { ensureRelay } from '../../harness/sim/relay/build.ts';
 import { BridgeClient, encodeRequest, frame, type Msg } from './bridge-support.ts';
+import { C_TOOLCHAIN, lane, NEEDS } from '../support/lane.ts';
 import { DEXTS, simConfig, startSim, waitFor, type Sim } from './support.ts';
 
-const hasCc = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
-// Only under CI=true is a missing compiler a failure: a developer's machine may lack one.
-const noCc = hasCc || process.env['CI'] === 'true' ? false : 'no C compiler (cc): install one (Debian: gcc) to test the compiled shim relay';
-
-// The C dext server needs nanopb too; with the TypeScript one there is no bridge process to watch.
-const cBridgeBuild = await ensureCBridge();
-const cBridge = cBridgeBuild.ok || process.env['CI'] === 'true' ? false : `the C dext server did not build (${cBridgeBuild.reason}); Debian: nanopb libnanopb-dev protobuf-compiler`;
+const noCc = lane('the compiled shim relay', [NEEDS.cc]);
+// With the TypeScript dext server there is no bridge process to watch stop.
+const cBridge = lane('the simulated Mac\'s C dext server', C_TOOLCHAIN);
+// Where the daemon's connections and children are read from.
+const notLinux = process.platform === 'linux' ? false : 'reads /proc (Linux only)';
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }
 
@@ -107,7 +105,7 @@ for (const kind of ['relay', 'node'] as const satisfies readonly ShimKind[]) {
       }
     });
 
-    test('SIGTERM on a bridge command: 143, and the daemon stops the bridge it ran for it', { skip: cBridge }, async () => {
+    test('SIGTERM on a bridge command: 143, and the daemon stops the bridge it ran for it', { skip: cBridge || notLinux }, async () => {
       const b = new BridgeClient({ ...sim, env: () => ({ ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}` }) }, ['--match', 'IOUserClass=EchoDriver']);
       try {
         assert.equal((await b.next(10_000))['bridgeStatus']?.state, 1, 'OPENED');
@@ -121,7 +119,7 @@ for (const kind of ['relay', 'node'] as const satisfies readonly ShimKind[]) {
     });
 
     for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
-      test(`${signal} ends the command with ${code} and disconnects, so the daemon aborts the tool`, async () => {
+      test(`${signal} ends the command with ${code} and disconnects, so the daemon aborts the tool`, { skip: notLinux }, async () => {
         const before = daemonConnections(sim.socket);
         const child = spawn(join(dir, 'log'), ['stream', '--style', 'ndjson'], { stdio: ['pipe', 'pipe', 'pipe'] });
         const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
@@ -137,7 +135,7 @@ for (const kind of ['relay', 'node'] as const satisfies readonly ShimKind[]) {
       });
     }
 
-    test('a closed stdout (log stream | head) ends the command with 141 and disconnects', async () => {
+    test('a closed stdout (log stream | head) ends the command with 141 and disconnects', { skip: notLinux }, async () => {
       const before = daemonConnections(sim.socket);
       const child = spawn(join(dir, 'log'), ['stream', '--style', 'ndjson'], { stdio: ['pipe', 'pipe', 'pipe'] });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
