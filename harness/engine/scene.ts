@@ -6,7 +6,7 @@ import type { ChannelClient, ChannelCodec } from '../channel/index.ts';
 import { dextPredicate, extensionLogPredicate, UnifiedLogStream, type LogScope } from '../host/tools/log.ts';
 import type { RigSession } from '../rig/connect.ts';
 import type { SourceLocation } from '../scenario/index.ts';
-import type { Measurement } from '../steps/index.ts';
+import type { Measurement, ServingDext } from '../steps/index.ts';
 import { saveArtifact, saveFailureArtifacts, whereIs } from './artifacts.ts';
 import { CleanupStackImpl, type CleanupFailure } from './cleanup.ts';
 import { TimelineRecorder } from './timeline.ts';
@@ -17,6 +17,7 @@ export class Scene {
   readonly cleanup = new CleanupStackImpl();
   readonly results = new Map<string, unknown>();
   readonly matchedProviders = new Map<string, Set<bigint>>();
+  readonly servingDexts = new Map<bigint, ServingDext>();
   readonly channels = new Map<string, ChannelClient>();
   /**
    * The full stream: every kernel, sysextd and kernelmanagerd line and the dexts' own lines

@@ -51,7 +51,7 @@ export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRu
       timeline: scene.timeline, results: scene.results,
       // What a step registers is reported, if it fails, at the step that registered it.
       cleanup: { push: (title, action) => scene.cleanup.push(title, action, step.location) },
-      startedAt: scene.startedAt, timeoutMs: stepTimeoutMs, measure: scene.measure, matchedProviders: scene.matchedProviders,
+      startedAt: scene.startedAt, timeoutMs: stepTimeoutMs, measure: scene.measure, matchedProviders: scene.matchedProviders, servingDexts: scene.servingDexts,
       channels: scene.channels, codecFor: scene.codecFor,
     };
     const work = (async () => {

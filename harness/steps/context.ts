@@ -42,10 +42,24 @@ export interface StepContext {
   measure(measurement: Measurement): void;
   /** Registry ids of providers each bundle was seen matched on during this scenario. */
   matchedProviders: Map<string, Set<bigint>>;
+  /** Provider registry id → the dext that served it when this scenario first saw it (expect.no_crash). */
+  servingDexts: Map<bigint, ServingDext>;
   /** Open channel sessions by device role (see support/channel.ts). */
   channels: Map<string, ChannelClient>;
   /** The channel codec with a device profile's own .proto loaded (cached per run). */
   codecFor(deviceProto: string | undefined): ChannelCodec;
+}
+
+/** The dext process serving a provider (the USB device nub its service sits on), as first seen. */
+export interface ServingDext {
+  bundle: string;
+  /** The dext process: its IOUserServer's pid (null when ioreg shows none). */
+  pid: number | null;
+  /** Registry id of the dext's service on the provider: a relaunch creates a new one. */
+  serviceId: bigint;
+  userClass: string;
+  /** GetInfo's instance_id, from the first channel session to that service. */
+  instanceId?: bigint;
 }
 
 /** A one-line failure meant for the person reading the report: no stack trace is shown for it. */

@@ -12,10 +12,10 @@
 import { classifyDextLogMessage, type DextServiceView, type UnifiedLogEntry, type UsbDeviceView, type UserServerView } from '../host/parsers/index.ts';
 import { dextPredicate, logShow } from '../host/tools/log.ts';
 import { serverFor } from '../rig/device-state.ts';
-import { StepFailure, type StepContext } from './context.ts';
+import { StepFailure, type ServingDext, type StepContext } from './context.ts';
 import { defineStep } from './step.ts';
 import { extensionArgs, resolveExtension } from './support/extensions.ts';
-import { currentInstanceId, noteServingDext, servingDexts, type ServingDext } from './support/serving-dexts.ts';
+import { currentInstanceId, noteServingDext } from './support/serving-dexts.ts';
 
 const schema = extensionArgs({});
 const EVIDENCE_SHOWN = 3;
@@ -69,13 +69,13 @@ function ofBundle(service: DextServiceView, bundle: string): boolean {
 /** The bundle's providers the scenario knows: matched, first seen, or served now. */
 function bundleProviders(ctx: StepContext, bundle: string, now: Map<bigint, ServingDext>): Set<bigint> {
   const providers = new Set<bigint>([...(ctx.matchedProviders.get(bundle) ?? []), ...now.keys()]);
-  for (const [provider, s] of servingDexts(ctx)) if (s.bundle === bundle) providers.add(provider);
+  for (const [provider, s] of ctx.servingDexts) if (s.bundle === bundle) providers.add(provider);
   return providers;
 }
 
 /** The IOUserClass names of the bundle's services: seen on the host, or named by the rig's device profiles. */
 function bundleClasses(ctx: StepContext, bundle: string, now: Map<bigint, ServingDext>): Set<string> {
-  const classes = new Set([...now.values(), ...servingDexts(ctx).values()].filter((s) => s.bundle === bundle).map((s) => s.userClass));
+  const classes = new Set([...now.values(), ...ctx.servingDexts.values()].filter((s) => s.bundle === bundle).map((s) => s.userClass));
   for (const device of ctx.rig.devices.values()) {
     if (device.profile.driver?.bundle === bundle) classes.add(device.profile.driver.userClass);
   }
@@ -123,7 +123,7 @@ function stoppedOnPurpose(bundle: string, entries: UnifiedLogEntry[]): boolean {
 async function relaunches(ctx: StepContext, bundle: string, devices: UsbDeviceView[], now: Map<bigint, ServingDext>): Promise<string[]> {
   const lines: string[] = [];
   const names = new Map(devices.map((d) => [d.registryId, `${d.name}-0x${d.registryId.toString(16)}`]));
-  for (const [provider, first] of servingDexts(ctx)) {
+  for (const [provider, first] of ctx.servingDexts) {
     const current = now.get(provider);
     if (first.bundle !== bundle || !current || first.pid === null || current.pid === null || current.pid === first.pid) continue;
     lines.push(`${names.get(provider)}: served by dext pid ${first.pid} when the scenario first saw it, by pid ${current.pid} now`);
@@ -131,7 +131,7 @@ async function relaunches(ctx: StepContext, bundle: string, devices: UsbDeviceVi
   // An open session reaches the dext serving its device now; its instance id must be the first one's.
   for (const [role, client] of ctx.channels) {
     const entry = [...now].find(([, s]) => s.serviceId === client.bridge.registryId);
-    const first = entry && servingDexts(ctx).get(entry[0]);
+    const first = entry && ctx.servingDexts.get(entry[0]);
     if (!entry || first?.bundle !== bundle || first.instanceId === undefined) continue;
     const instanceId = await currentInstanceId(client);
     if (instanceId !== undefined && instanceId !== first.instanceId) {

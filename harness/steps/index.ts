@@ -34,5 +34,5 @@ const all: StepDefinition[] = [
 export const stepRegistry: ReadonlyMap<string, StepDefinition> = new Map(all.map((s) => [s.kind, s]));
 
 export type { StepDefinition } from './step.ts';
-export type { StepContext, Timeline, TimelineEvent, CleanupStack, Measurement } from './context.ts';
+export type { StepContext, Timeline, TimelineEvent, CleanupStack, Measurement, ServingDext } from './context.ts';
 export { StepFailure } from './context.ts';

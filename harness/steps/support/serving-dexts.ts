@@ -4,36 +4,13 @@
 // id, means the dext was relaunched. Filled by expect.matched, by channel sessions as they open
 // (GetInfo's instance id) and by expect.no_crash itself.
 import type { ChannelClient } from '../../channel/index.ts';
-import type { StepContext } from '../context.ts';
-
-export interface ServingDext {
-  bundle: string;
-  /** The dext process: its IOUserServer's pid (null when ioreg shows none). */
-  pid: number | null;
-  /** Registry id of the dext's service on the provider: a relaunch creates a new one. */
-  serviceId: bigint;
-  userClass: string;
-  /** GetInfo's instance_id, from the first channel session to that service. */
-  instanceId?: bigint;
-}
+import type { ServingDext, StepContext } from '../context.ts';
 
 const INFO_TIMEOUT_MS = 5_000;
 
-// Steps keep no state of their own between steps; every StepContext of one scenario carries the
-// same matchedProviders map, so that map keys the scenario's table (and it goes with the scenario).
-const tables = new WeakMap<object, Map<bigint, ServingDext>>();
-
-/** Provider registry id → what served it when first seen in this scenario. */
-export function servingDexts(ctx: StepContext): Map<bigint, ServingDext> {
-  let table = tables.get(ctx.matchedProviders);
-  if (!table) tables.set(ctx.matchedProviders, (table = new Map()));
-  return table;
-}
-
 /** Records what serves `provider`, unless the scenario saw it served before: the first sighting is the reference. */
 export function noteServingDext(ctx: StepContext, provider: bigint, seen: ServingDext): void {
-  const table = servingDexts(ctx);
-  if (!table.has(provider)) table.set(provider, { ...seen });
+  if (!ctx.servingDexts.has(provider)) ctx.servingDexts.set(provider, { ...seen });
 }
 
 /**
@@ -42,7 +19,7 @@ export function noteServingDext(ctx: StepContext, provider: bigint, seen: Servin
  * the session's own calls report what is wrong with it.
  */
 export async function noteChannelInstance(ctx: StepContext, client: ChannelClient): Promise<void> {
-  const record = [...servingDexts(ctx).values()].find((r) => r.serviceId === client.bridge.registryId && r.instanceId === undefined);
+  const record = [...ctx.servingDexts.values()].find((r) => r.serviceId === client.bridge.registryId && r.instanceId === undefined);
   if (!record) return;
   const instanceId = await currentInstanceId(client);
   if (instanceId !== undefined) record.instanceId = instanceId;

@@ -45,6 +45,7 @@ function scenario(): StepContext & { events: TimelineEvent[]; close(): Promise<v
     timeoutMs: 30_000,
     measure: () => undefined,
     matchedProviders: new Map(),
+    servingDexts: new Map(),
     channels: new Map(),
     codecFor: () => loadChannelCodec(),
     events,
