@@ -4,7 +4,9 @@
 import type { LoopbackModel } from './model.ts';
 
 const TICK_MS = 2;
-const MAX_TICK_BYTES = 4 * 1024 * 1024;
+// At most this much io per tick: a call waits behind a tick (1 MiB is a few ms of generate+verify,
+// where 4 MiB kept IoStatus waiting ~30 ms), and 1 MiB per 2 ms still allows ~520 MB/s.
+const MAX_TICK_BYTES = 1024 * 1024;
 
 /** What a connection needs from its dext process. */
 export interface DextConnection {
