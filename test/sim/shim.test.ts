@@ -118,14 +118,20 @@ for (const kind of ['relay', 'node'] as const satisfies readonly ShimKind[]) {
       }
     });
 
+    /** `log stream` through the shim, once the daemon has its connection; killed after 10 s at the latest. */
+    async function startLogStream() {
+      const before = daemonConnections(sim.socket);
+      const child = spawn(join(dir, 'log'), ['stream', '--style', 'ndjson'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await waitFor('log stream connected', async () => daemonConnections(sim.socket) === before + 1);
+      return { before, child, exited, deadline };
+    }
+
     for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
       test(`${signal} ends the command with ${code} and disconnects, so the daemon aborts the tool`, { skip: notLinux }, async () => {
-        const before = daemonConnections(sim.socket);
-        const child = spawn(join(dir, 'log'), ['stream', '--style', 'ndjson'], { stdio: ['pipe', 'pipe', 'pipe'] });
-        const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-        const deadline = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        const { before, child, exited, deadline } = await startLogStream();
         try {
-          await waitFor('log stream connected', async () => daemonConnections(sim.socket) === before + 1);
           child.kill(signal);
           assert.equal(await exited, code);
           await waitFor('the daemon closed the stream', async () => daemonConnections(sim.socket) === before);
@@ -136,12 +142,8 @@ for (const kind of ['relay', 'node'] as const satisfies readonly ShimKind[]) {
     }
 
     test('a closed stdout (log stream | head) ends the command with 141 and disconnects', { skip: notLinux }, async () => {
-      const before = daemonConnections(sim.socket);
-      const child = spawn(join(dir, 'log'), ['stream', '--style', 'ndjson'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-      const deadline = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const { before, child, exited, deadline } = await startLogStream();
       try {
-        await waitFor('log stream connected', async () => daemonConnections(sim.socket) === before + 1);
         child.stdout!.destroy();
         // An activation request logs sysextd lines for the stream to write into the closed pipe.
         await waitFor('the shim noticed its reader is gone', async () => {
