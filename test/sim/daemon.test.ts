@@ -1,11 +1,11 @@
 // The daemon's process contract: ready line, config errors, stdin close, resuming from state.json.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEXTS, ROOT, simConfig, startSim, waitFor, writeConfig } from './support.ts';
+import { tempDir } from '../support/temp.ts';
 
 function runDaemon(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -19,7 +19,7 @@ function runDaemon(args: string[]): Promise<{ code: number | null; stdout: strin
 }
 
 test('a bad config is one line on stderr and exit 2', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simbad-'));
+  const dir = tempDir('simbad-');
   const r = await runDaemon(['--config', writeConfig(simConfig({ sip: 'maybe' })), '--state-dir', dir]);
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
@@ -48,7 +48,7 @@ test('ready line, shims in binDir, and exit when stdin closes', async () => {
 });
 
 test('state survives a daemon restart on the same state dir', async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'simresume-'));
+  const stateDir = tempDir('simresume-');
   const config = simConfig({ developerMode: true });
   const first = await startSim(config, stateDir);
   let pid: string;

@@ -1,8 +1,8 @@
 // Starts the simulated Mac as a real process and runs its shims as real processes.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tempDir } from '../support/temp.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const DEXTS = join(ROOT, 'dext-fixtures/echo/sim');
@@ -41,14 +41,14 @@ export interface Sim {
   stop(): Promise<void>;
 }
 
-export function writeConfig(config: Record<string, unknown>, dir = mkdtempSync(join(tmpdir(), 'simcfg-'))): string {
+export function writeConfig(config: Record<string, unknown>, dir = tempDir('simcfg-')): string {
   const path = join(dir, 'config.json');
   writeFileSync(path, JSON.stringify(config));
   return path;
 }
 
 export async function startSim(config: Record<string, unknown> = simConfig(), givenStateDir?: string): Promise<Sim> {
-  const stateDir = givenStateDir ?? mkdtempSync(join(tmpdir(), 'simstate-'));
+  const stateDir = givenStateDir ?? tempDir('simstate-');
   const configPath = writeConfig(config);
   const proc = spawn(process.execPath, ['--import', 'tsx', 'harness/sim/daemon.ts', '--config', configPath, '--state-dir', stateDir], {
     cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],

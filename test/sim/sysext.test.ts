@@ -1,10 +1,10 @@
 // systemextensionsctl, csrutil, sw_vers and the activator on the simulated Mac, through the shims.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEXTS, listRows, simConfig, startSim, waitFor, type Sim } from './support.ts';
+import { tempDir } from '../support/temp.ts';
 
 const SIP_LINES = [
   'At this time, this tool cannot be used if System Integrity Protection is enabled.',
@@ -150,7 +150,7 @@ describe('SIP disabled', () => {
   });
 
   test('deactivate: a pending extension is removed at once; --app finds the dext inside the app', async () => {
-    const app = join(mkdtempSync(join(tmpdir(), 'simapp-')), 'Echo.app');
+    const app = join(tempDir('simapp-'), 'Echo.app');
     cpSync(join(DEXTS, 'EchoDriverBeta.dext'), join(app, 'Contents/Library/SystemExtensions/com.example.echo.driver.beta.dext'), { recursive: true });
     const r = await sim.run('dextbench-activator', ['deactivate', '--app', app, '--bundle', 'com.example.echo.driver.beta']);
     assert.equal(r.code, 0, r.stdout);

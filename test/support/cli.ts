@@ -1,8 +1,8 @@
 // Runs the real `dextbench` command, as a user would, in a scratch directory.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tempDir } from './temp.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const bin = join(repoRoot, 'harness/cli/bin.js');
@@ -15,7 +15,7 @@ export interface CliResult {
 }
 
 export function scratchDir(prefix = 'dextbench-cli-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 export function dextbench(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {

@@ -3,11 +3,11 @@
 // real CLI in a scratch project of its own.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bin, dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const project = join(repoRoot, 'test/fixtures/projects/one-mac');
 const shortLeaseRig = join(project, 'rigs/sim-short-lease.yaml');
@@ -68,7 +68,7 @@ test('a run killed with SIGKILL: the next run waits, takes over once the lease\'
 
 test('Ctrl-C during a scenario: cleanup runs on a Mac that outlives the runner, the rig is left safe, no temp folder is left, nothing runs on', async () => {
   const cwd = scratchDir();
-  const tmp = mkdtempSync(join(tmpdir(), 'dextbench-ctrlc-tmp-'));
+  const tmp = tempDir('dextbench-ctrlc-tmp-');
   const run = start(['run', '--reporter', 'list', join(project, 'activate-and-wait.yaml')], cwd, { TMPDIR: tmp });
   await until('the scenario reached its wait step', () => {
     const state = join(cwd, '.dextbench/sim/sim/state.json');

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { scenarioLogScope } from '../../../harness/engine/log-targets.ts';
 import type { RigDefinition } from '../../../harness/rig/types.ts';
 import { loadScenario } from '../../../harness/scenario/index.ts';
 import { stepRegistry } from '../../../harness/steps/index.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const profile = (bundle: string, userClass: string) => ({ file: '/d.yaml', name: 'd', usb: { vendorId: 1, productId: 2 }, interfaces: [], driver: { bundle, userClass } });
 const rig: Pick<RigDefinition, 'extensions' | 'devices'> = {
@@ -22,7 +22,7 @@ const rig: Pick<RigDefinition, 'extensions' | 'devices'> = {
 };
 
 function scenario(body: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'dextbench-scope-'));
+  const dir = tempDir('dextbench-scope-');
   writeFileSync(join(dir, 's.yaml'), `name: s\n${body}`);
   return loadScenario(join(dir, 's.yaml'), { steps: stepRegistry, env: {} });
 }

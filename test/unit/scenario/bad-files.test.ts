@@ -1,12 +1,12 @@
 // A bad file is one short, located line: quoted values are cut, binary data and alias bombs are
 // named once, a garbled file's syntax errors are capped.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatIssue, showValue } from '../../../harness/scenario/issues.ts';
 import { parseYamlSource, readYamlFile } from '../../../harness/scenario/yaml.ts';
+import { tempDir } from '../../support/temp.ts';
 
 test('showValue and formatIssue keep a line short whatever the file holds', () => {
   assert.equal(showValue('short'), '"short"');
@@ -17,7 +17,7 @@ test('showValue and formatIssue keep a line short whatever the file holds', () =
 });
 
 test('binary data is one issue at its first byte: control bytes and bytes that are not UTF-8', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dextbench-bad-'));
+  const dir = tempDir('dextbench-bad-');
   const cases: Array<[string, Buffer, string]> = [
     ['nul.yaml', Buffer.from('name: x\nsteps:\n  - wait: 1s\0\n'), 'x.yaml:3:13: not a YAML text file: it holds binary data (control byte 0x00); check the path'],
     ['latin1.yaml', Buffer.concat([Buffer.from('name: caf'), Buffer.from([0xe9]), Buffer.from('\n')]), 'x.yaml:1:10: not a YAML text file: it holds binary data (byte 0xe9, which is not UTF-8); check the path'],
