@@ -8,7 +8,7 @@
 // socket's JSON lines) is the coupling.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { settlesWithin, sleep } from '../common/time.ts';
@@ -186,10 +186,12 @@ async function startDaemon(rig: RigDefinition, options: { stateDir: string; repo
   const lock = join(options.stateDir, 'start.lock');
   try {
     mkdirSync(lock);
+    writeFileSync(join(lock, 'pid'), String(process.pid));
   } catch {
-    // Someone else is starting it; a lock left by a starter that died is removed.
+    // Someone else is starting it. A lock left by a starter that died (Ctrl-C mid-start) is
+    // removed: at once when its pid is gone, else once it is older than any start can take.
     const age = Date.now() - (statMs(lock) ?? Date.now());
-    if (age > START_LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+    if (age > START_LOCK_STALE_MS || starterGone(lock)) rmSync(lock, { recursive: true, force: true });
     await sleep(100);
     return;
   }
@@ -200,7 +202,7 @@ async function startDaemon(rig: RigDefinition, options: { stateDir: string; repo
     writeFileSync(configFile, configText);
     await spawnDaemon(rig, options, configFile, what);
   } finally {
-    try { rmdirSync(lock); } catch { /* already gone */ }
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 
@@ -269,6 +271,22 @@ function readTail(logFile: string): string[] {
 function tail(logFile: string): string {
   const said = readTail(logFile);
   return said.length ? `: ${said.slice(-2).join(' ')}` : '';
+}
+
+/** The lock's starter (this machine's process) has exited; false while unknown. */
+function starterGone(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    return false; // being written: not stale yet
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function statMs(path: string): number | undefined {

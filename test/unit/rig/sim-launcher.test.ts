@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -116,5 +116,24 @@ test('a daemon that exits before it is ready: its own reason, one line, and wher
       { message: `the simulated Mac of rig "test" (/repo/rigs/test.yaml) exited with 2 before it was ready: sim config /x/config.json: devices.0.hub: unknown hub "hub9" (log: ${join(root, 'state', 'daemon.log')})` });
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a start lock left by a starter that died (Ctrl-C mid-start) does not hold the next user up', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'dextbench-shared-sim-'));
+  try {
+    mkdirSync(join(stateDir, 'start.lock'));
+    // A pid that is not running: a process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(stateDir, 'start.lock', 'pid'), dead);
+    // Never stale by age: only the dead starter's pid can free it (else attach gives up after 30 s).
+    const future = new Date(Date.now() + 3_600_000);
+    utimesSync(join(stateDir, 'start.lock'), future, future);
+    const sim = await attachSimulatedMac(simRig(), { stateDir, repoRoot, who: 'next run' });
+    assert.equal(existsSync(join(stateDir, 'start.lock')), false);
+    await sim.detach();
+    await until('stopped', () => !alive(sim.pid));
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
   }
 });
