@@ -3,11 +3,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 
-export const packageRoot = resolve(import.meta.dirname, '../..');
+import { projectOrPackagePath } from '../common/package-root.ts';
+
+export { packageRoot } from '../common/package-root.ts';
 
 export function defaultPath(relativePath: string): string {
-  const own = resolve(relativePath);
-  return existsSync(own) ? own : join(packageRoot, relativePath);
+  return projectOrPackagePath(relativePath);
 }
 
 export const defaultRigFile = () => defaultPath('rigs/sim.yaml');

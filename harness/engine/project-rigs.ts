@@ -5,11 +5,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RigDefinition } from '../rig/types.ts';
 import { loadRig } from '../scenario/index.ts';
-import { repoRoot } from './run-config.ts';
+import { projectOrPackagePath } from '../common/package-root.ts';
 
 export function projectRigFiles(rootDir: string): string[] {
-  const own = join(rootDir, 'rigs');
-  const dir = existsSync(own) ? own : join(repoRoot, 'rigs');
+  const dir = projectOrPackagePath('rigs', rootDir);
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
 }

@@ -46,4 +46,3 @@ export function rigTag(rigName: string): string {
 }
 
 export const engineDir = resolve(import.meta.dirname);
-export const repoRoot = resolve(import.meta.dirname, '../..');

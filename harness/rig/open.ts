@@ -1,12 +1,10 @@
 // Opening a rig for use: reach its host (attaching its simulated Mac first, for a `host: sim` rig)
 // and connect. A run and the hands-on commands open rigs the same way, so they reach the same Mac.
-import { resolve } from 'node:path';
+import { packageRoot } from '../common/package-root.ts';
 import { connectRig, type RigSession } from './connect.ts';
 import { acquireLease, type Lease, type LeaseState } from './lease.ts';
 import { attachSimulatedMac, simStateDirFor } from './sim-launcher.ts';
 import type { RigDefinition } from './types.ts';
-
-const packageRoot = resolve(import.meta.dirname, '../..');
 
 export interface OpenedRig {
   session: RigSession;

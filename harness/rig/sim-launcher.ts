@@ -90,7 +90,7 @@ export async function attachSimulatedMac(
   const deadline = Date.now() + ATTACH_TIMEOUT_MS;
 
   for (;;) {
-    const attached = await tryAttach(options.stateDir, { who: options.who, configHash: hash });
+    const attached = await request(options.stateDir, { attach: { who: options.who, configHash: hash } });
     if (attached?.reply.ok) {
       const { sock, reply } = attached;
       const gone = new Promise<void>((resolve) => sock.once('close', () => resolve()));
@@ -164,10 +164,6 @@ async function request(stateDir: string, body: object): Promise<{ sock: Socket; 
       }
     });
   });
-}
-
-function tryAttach(stateDir: string, attach: { who: string; configHash: string }) {
-  return request(stateDir, { attach });
 }
 
 async function control(stateDir: string, body: object): Promise<(AttachReply & { holders?: string[] }) | undefined> {
