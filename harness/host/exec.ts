@@ -26,8 +26,28 @@ export interface ExecOptions {
   cwd?: string;
   /** Called for every complete line of output as it arrives. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  /** Do not reject on a non-zero exit or a timeout. */
+  /** Do not reject on a non-zero exit or a timeout (a lost connection still rejects: TransportError). */
   nothrow?: boolean;
+  /**
+   * A read that is safe to run twice (ioreg, `systemextensionsctl list`, sw_vers…): over ssh it is
+   * retried once after a reconnect when the connection drops. Commands that change state never are.
+   */
+  idempotent?: boolean;
+}
+
+/**
+ * The transport failed, not the command: the host is unreachable, refused the key, changed its host
+ * key, or the connection dropped mid-command. The message is one line that says what to do.
+ */
+export class TransportError extends Error {
+  constructor(
+    readonly kind: 'unreachable' | 'auth' | 'host-key' | 'dropped',
+    message: string,
+    readonly argv?: string[],
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
 }
 
 export class ExecError extends Error {
@@ -50,6 +70,8 @@ export interface ExecCommand extends PromiseLike<ExecResult> {
   stdin(data: string | Buffer): ExecCommand;
   lines(onLine: (line: string, stream: 'stdout' | 'stderr') => void): ExecCommand;
   env(vars: Record<string, string>): ExecCommand;
+  /** A read, safe to retry once over a reconnected ssh connection. */
+  idempotent(): ExecCommand;
 }
 
 /** A long-running process with its stdio exposed (log stream, the channel bridge). */
@@ -69,6 +91,8 @@ export interface Exec {
   spawn(argv: string[], options?: Omit<ExecOptions, 'nothrow' | 'stdin' | 'onLine'>): ExecProcess;
   /** Observers see every finished command (the timeline records them). */
   onRecord(listener: (record: ExecRecord) => void): () => void;
+  /** Lets go of the transport (an ssh Exec drops its use of the shared connection). */
+  close(): Promise<void>;
 }
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
@@ -83,6 +107,7 @@ export function $(exec: Exec, argv: string[]): ExecCommand {
     stdin(data) { options.stdin = data; return command; },
     lines(onLine) { options.onLine = onLine; return command; },
     env(vars) { options.env = { ...options.env, ...vars }; return command; },
+    idempotent() { options.idempotent = true; return command; },
     then(onFulfilled, onRejected) {
       promise ??= exec.run(argv, options);
       return promise.then(onFulfilled, onRejected);
@@ -138,6 +163,10 @@ export class LocalExec implements Exec {
     this.where = options.where ?? 'local';
     const path = [...(options.pathPrefix ?? []), process.env.PATH ?? ''].filter(Boolean).join(':');
     this.env = { ...process.env, ...options.env, PATH: path };
+  }
+
+  async close(): Promise<void> {
+    // One-shot local processes: nothing to let go of.
   }
 
   onRecord(listener: (record: ExecRecord) => void): () => void {

@@ -37,6 +37,8 @@ export class FakeExec implements Exec {
     return result;
   }
 
+  async close(): Promise<void> {}
+
   spawn(argv: string[]): ExecProcess {
     this.calls.push({ argv });
     const p = new FakeProcess(argv);

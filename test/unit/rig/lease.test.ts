@@ -114,6 +114,7 @@ class OtherUserExec implements Exec {
   }
   spawn(): never { throw new Error('not used'); }
   onRecord() { return () => {}; }
+  async close() {}
 }
 
 const asRoot = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
