@@ -69,7 +69,7 @@ async function resetSimulatedMac(rigFile: string, vars: Record<string, string>):
 
 async function printStatus(session: RigSession, only: string | undefined): Promise<number> {
   const def = session.definition;
-  const host = def.host.kind === 'sim' ? 'simulated Mac' : def.host.kind === 'ssh' ? `ssh ${def.host.target}` : 'this Mac';
+  const host = def.host.kind === 'sim' ? `simulated Mac${def.host.ssh ? ` over ssh ${def.host.ssh.ssh}` : ''}` : def.host.kind === 'ssh' ? `ssh ${def.host.ssh.ssh}` : 'this Mac';
   console.log(`rig ${def.name} (${def.file}) on ${host}`);
   const lease = await inspectLease(session.exec, session.leaseDir, def.name, def.reservation.ttlMs);
   console.log(lease.held

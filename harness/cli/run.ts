@@ -111,7 +111,8 @@ function simulatedRigsForOtherDevices(scenarioFiles: string[], base: RigDefiniti
   for (const file of scenarioFiles) {
     const roles = declaredRoles(file);
     if (rigsWithRoles(roles, [base, ...added]).length) continue;
-    candidates ??= loadProjectRigs(process.cwd(), vars).filter((r) => r.host.kind === 'sim' && r.file !== base.file);
+    // Only simulated Macs reached directly: one reached over ssh needs `npm run sim:sshd` first.
+    candidates ??= loadProjectRigs(process.cwd(), vars).filter((r) => r.host.kind === 'sim' && !r.host.ssh && r.file !== base.file);
     const fit = rigsWithRoles(roles, candidates)[0];
     if (fit && !added.includes(fit)) added.push(fit);
   }

@@ -13,6 +13,9 @@ export interface ExecRecord {
 export interface ExecResult extends ExecRecord {
   stdout: string;
   stderr: string;
+  /** The same output as bytes, exactly as the command wrote them (binary output, non-UTF-8 text). */
+  stdoutBytes: Buffer;
+  stderrBytes: Buffer;
   /** True when exitCode === 0. */
   ok: boolean;
 }
@@ -58,9 +61,16 @@ export class ExecError extends Error {
         ? `killed by ${result.signal}`
         : `exited with ${result.exitCode}`;
     const stderr = result.stderr.trim().split('\n').slice(-3).join(' | ');
-    super(`${formatArgv(result.argv)} ${why}${stderr ? `: ${stderr}` : ''}`);
+    super(`${formatArgv(result.argv)} ${why}${stderr ? `: ${stderr}` : ''}${sudoHint(result)}`);
     this.name = 'ExecError';
   }
+}
+
+/** `sudo -n` that needs a password: say how to give the rig's user passwordless sudo for it. */
+function sudoHint(result: ExecResult): string {
+  if (result.argv[0] !== 'sudo' || !/a password is required|a terminal is required/.test(result.stderr)) return '';
+  const command = result.argv.slice(1).find((a) => !a.startsWith('-')) ?? 'the command';
+  return ` (sudo needs a password for ${command} on this host: run \`dextbench provision\`, which allows exactly the commands dextbench runs as root)`;
 }
 
 /** A running command: await it for the result, or stream its lines. zx-style fluent modifiers. */
@@ -190,58 +200,35 @@ export class LocalExec implements Exec {
     return { child, started: performance.now() };
   }
 
-  run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      let started: number;
-      let child: ChildProcess;
-      try {
-        ({ child, started } = this.start(argv, options));
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      const outLines = options.onLine ? lineSplitter((l) => options.onLine!(l, 'stdout')) : undefined;
-      const errLines = options.onLine ? lineSplitter((l) => options.onLine!(l, 'stderr')) : undefined;
-      child.stdout!.on('data', (c: Buffer) => { out.push(c); outLines?.push(c); });
-      child.stderr!.on('data', (c: Buffer) => { err.push(c); errLines?.push(c); });
-      child.stdin!.on('error', () => { /* the command may exit without reading its stdin */ });
-      child.stdin!.end(options.stdin ?? '');
-      let timedOut = false;
-      const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killTree(child, 'SIGKILL');
-      }, timeoutMs);
-      let spawnError: Error | undefined;
-      child.on('error', (e) => { spawnError = e; });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        outLines?.end();
-        errLines?.end();
-        const result: ExecResult = {
-          argv,
-          exitCode: code,
-          signal: signal ?? null,
-          durationMs: Math.round(performance.now() - started),
-          timedOut,
-          stdout: Buffer.concat(out).toString(),
-          stderr: Buffer.concat(err).toString(),
-          ok: code === 0,
-        };
-        if (spawnError) {
-          const enoent = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
-          result.exitCode = enoent ? 127 : 126;
-          result.ok = false;
-          result.stderr = enoent ? `${argv[0]}: command not found` : spawnError.message;
-        }
-        const { stdout: _o, stderr: _e, ok: _k, ...record } = result;
-        this.emit(record);
-        if (!result.ok && !options.nothrow) reject(new ExecError(result));
-        else resolve(result);
-      });
+  async run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const { child, started } = this.start(argv, options);
+    const collected = await collectProcess(child, {
+      stdin: options.stdin, onLine: options.onLine, timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
+      onTimeout: () => killTree(child, 'SIGKILL'),
     });
+    const result: ExecResult = {
+      argv,
+      exitCode: collected.exitCode,
+      signal: collected.signal,
+      durationMs: Math.round(performance.now() - started),
+      timedOut: collected.timedOut,
+      stdout: collected.stdout.toString(),
+      stderr: collected.stderr.toString(),
+      stdoutBytes: collected.stdout,
+      stderrBytes: collected.stderr,
+      ok: collected.exitCode === 0,
+    };
+    if (collected.spawnError) {
+      const enoent = (collected.spawnError as NodeJS.ErrnoException).code === 'ENOENT';
+      result.exitCode = enoent ? 127 : 126;
+      result.ok = false;
+      result.stderr = enoent ? `${argv[0]}: command not found` : collected.spawnError.message;
+      result.stderrBytes = Buffer.from(result.stderr);
+    }
+    const { stdout: _o, stderr: _e, stdoutBytes: _ob, stderrBytes: _eb, ok: _k, ...record } = result;
+    this.emit(record);
+    if (!result.ok && !options.nothrow) throw new ExecError(result);
+    return result;
   }
 
   spawn(argv: string[], options: Omit<ExecOptions, 'nothrow' | 'stdin' | 'onLine'> = {}): ExecProcess {
@@ -271,6 +258,52 @@ export class LocalExec implements Exec {
       kill: (signal = 'SIGTERM') => killTree(child, signal),
     };
   }
+}
+
+export interface CollectedProcess {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  timedOut: boolean;
+  spawnError?: Error;
+}
+
+/**
+ * Feeds a started process its stdin, collects its output (calling onLine per line), and calls
+ * onTimeout once the deadline passes; resolves when it has closed. Shared by the local and ssh Execs.
+ */
+export function collectProcess(
+  child: ChildProcess,
+  options: Pick<ExecOptions, 'stdin' | 'onLine'> & { timeoutMs: number; onTimeout: () => void },
+): Promise<CollectedProcess> {
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const onLine = options.onLine;
+    const outLines = onLine ? lineSplitter((l) => onLine(l, 'stdout')) : undefined;
+    const errLines = onLine ? lineSplitter((l) => onLine(l, 'stderr')) : undefined;
+    child.stdout!.on('data', (c: Buffer) => { out.push(c); outLines?.push(c); });
+    child.stderr!.on('data', (c: Buffer) => { err.push(c); errLines?.push(c); });
+    child.stdin!.on('error', () => { /* the command may exit without reading its stdin */ });
+    child.stdin!.end(options.stdin ?? '');
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      options.onTimeout();
+    }, options.timeoutMs);
+    let spawnError: Error | undefined;
+    child.on('error', (e) => { spawnError = e; });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      outLines?.end();
+      errLines?.end();
+      resolve({
+        exitCode: code, signal: signal ?? null, stdout: Buffer.concat(out), stderr: Buffer.concat(err), timedOut,
+        ...(spawnError ? { spawnError } : {}),
+      });
+    });
+  });
 }
 
 function killTree(child: ChildProcess, signal: NodeJS.Signals): void {

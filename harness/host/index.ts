@@ -1,6 +1,7 @@
 // The host under test: Exec and the macOS tools over it. (The output parsers have their own
 // barrel, ./parsers/index.ts.)
 export * from './exec.ts';
+export * from './ssh.ts';
 export { ToolError } from './tools/tool-error.ts';
 export { systemExtensionsCtl, formatRow } from './tools/systemextensionsctl.ts';
 export type { SystemExtensionsCtl, SystemExtensionsCtlOptions, SystemExtensionsList, WaitForStateOptions } from './tools/systemextensionsctl.ts';

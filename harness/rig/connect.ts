@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { withDeadline } from '../common/time.ts';
-import { LocalExec, type Exec } from '../host/exec.ts';
+import type { Exec } from '../host/exec.ts';
+import { hostExec } from '../host/ssh.ts';
 import { activator, type Activator } from '../host/tools/activator.ts';
 import { sipStatus, type SipStatus } from '../host/tools/csrutil.ts';
 import { ioreg, type Ioreg } from '../host/tools/ioreg.ts';
@@ -30,6 +31,8 @@ export interface RigSession {
   tools: RigTools;
   /** The host folder, shared by every user of the Mac, that holds the rig's lease (rig/lease.ts). */
   leaseDir: string;
+  /** The host folder, shared by every user of the Mac, where bundles sent over ssh land (rig/stage.ts). */
+  stageDir: string;
   /** Every port a device sits on switched off, in parallel, within `timeoutMs` (default 20 s). */
   safeState(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;
@@ -75,7 +78,8 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
     hubs,
     devices,
     tools,
-    leaseDir: rig.reservation.dir ?? (options.sim ? simSharedDir(options.sim.stateDir) : SHARED_LEASE_DIR),
+    leaseDir: rig.reservation.dir ?? (options.sim ? join(simSharedDir(options.sim.stateDir), 'leases') : SHARED_LEASE_DIR),
+    stageDir: options.sim ? join(simSharedDir(options.sim.stateDir), 'stage') : SHARED_STAGE_DIR,
     async safeState({ timeoutMs = SAFE_STATE_TIMEOUT_MS } = {}) {
       const ports = new Map<string, { hub: HubDriver; port: number; roles: string[] }>();
       for (const device of devices.values()) {
@@ -93,17 +97,19 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
       if (failures.length) throw new RigConnectError(`rig "${rig.name}": safe state failed: ${failures.join('; ')}`);
     },
     async close() {
-      // Commands are one-shot processes; an ssh Exec will close its connection here.
+      await exec.close();
     },
   };
 }
 
+const SHARED_STAGE_DIR = '/Users/Shared/dextbench/stage';
+
 /**
- * The simulated Mac's /Users/Shared/dextbench/leases: inside its state dir, so two simulated Macs
- * on this machine never share a lease, while every user of one does (as on a real Mac).
+ * The simulated Mac's /Users/Shared/dextbench: inside its state dir, so two simulated Macs on this
+ * machine never share a lease, while every user of one does (as on a real Mac).
  */
 function simSharedDir(stateDir: string): string {
-  return join(stateDir, 'fs', 'Users', 'Shared', 'dextbench', 'leases');
+  return join(stateDir, 'fs', 'Users', 'Shared', 'dextbench');
 }
 
 /** The simulated Mac's own $TMPDIR, next to its shims. */
@@ -113,14 +119,23 @@ function simTmpDir(stateDir: string): string {
   return dir;
 }
 
+/**
+ * A non-interactive ssh session on macOS has PATH=/usr/bin:/bin:/usr/sbin:/sbin (no login shell, so
+ * no path_helper): Homebrew's tools (uhubctl) would not be found without these.
+ */
+const HOMEBREW_PATHS = ['/opt/homebrew/bin', '/usr/local/bin'];
+
 function execFor(rig: RigDefinition, options: ConnectOptions): Exec {
   switch (rig.host.kind) {
-    case 'sim':
+    case 'sim': {
       if (!options.sim) throw new RigConnectError(`rig "${rig.name}" is a simulated Mac: attach it first (attachSimulatedMac) and connect with its binDir and stateDir`);
-      return new LocalExec({ pathPrefix: [options.sim.binDir], env: { TMPDIR: simTmpDir(options.sim.stateDir) }, where: `simulated Mac "${rig.name}"` });
+      const shims = { pathPrefix: [options.sim.binDir], env: { TMPDIR: simTmpDir(options.sim.stateDir) } };
+      if (rig.host.ssh) return hostExec(rig.host.ssh, { ...shims, where: `simulated Mac "${rig.name}" over ssh ${rig.host.ssh.ssh}` });
+      return hostExec('local', { ...shims, where: `simulated Mac "${rig.name}"` });
+    }
     case 'local':
-      return new LocalExec();
+      return hostExec('local');
     case 'ssh':
-      throw new RigConnectError(`rig "${rig.name}": ssh hosts (${rig.host.target}) come in a later release; run dextbench on the Mac itself with host: local`);
+      return hostExec(rig.host.ssh, { pathPrefix: HOMEBREW_PATHS });
   }
 }

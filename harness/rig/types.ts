@@ -1,5 +1,6 @@
 // What a rig has (resources), as resolved from its YAML file: kept apart from the drivers that act
 // on it (power/, host/) and from the strategies that bring it to a state (rig/connect.ts).
+import type { SshTarget } from '../host/ssh.ts';
 
 export interface UsbIdentity {
   vendorId: number;
@@ -76,8 +77,9 @@ export interface SimSettings {
 
 export type RigHost =
   | { kind: 'local' }
-  | { kind: 'sim'; sim: SimSettings }
-  | { kind: 'ssh'; target: string; port?: number; identityFile?: string; options?: string[] };
+  /** The simulated Mac, run on this machine; with `ssh`, reached over that (loopback) sshd. */
+  | { kind: 'sim'; sim: SimSettings; ssh?: SshTarget }
+  | { kind: 'ssh'; ssh: SshTarget };
 
 export interface HubSpec {
   id: string;

@@ -1,5 +1,6 @@
 // rigs/*.yaml → RigDefinition: the host, the hubs and which device sits on which port (each
 // device profile loaded too), the extensions and variables the rig provides.
+import type { SshTarget } from '../host/ssh.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
@@ -51,15 +52,16 @@ const simSchema = z.strictObject({
 const sshHost = z.strictObject({
   ssh: z.string().regex(/^([^@\s]+@)?[^@\s:]+$/, { error: (issue) => `expected user@host, got ${showValue(issue.input)}` }),
   port: z.number().int().min(1).max(65535).optional(),
-  identityFile: z.string().min(1).optional(),
-  options: z.array(z.string().min(1)).optional().meta({ description: 'Extra ssh -o options, e.g. StrictHostKeyChecking=accept-new.' }),
+  identityFile: z.string().min(1).optional().meta({ description: 'Private key (ssh -i); ~/ is your home, ./ and ../ are relative to this file.' }),
+  options: z.array(z.string().regex(/^[A-Za-z]+[ =]\S/, { error: (issue) => `expected an ssh option as Key=Value (e.g. StrictHostKeyChecking=accept-new), got ${showValue(issue.input)}` })).optional()
+    .meta({ description: 'Extra ssh -o options, e.g. StrictHostKeyChecking=accept-new; they win over ~/.ssh/config.' }),
 });
 
 export const rigSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   host: z.union([z.literal('local'), z.literal('sim'), sshHost], { error: 'expected local, sim or { ssh: user@host }' }).meta({ description: 'local (this Mac), sim (the simulated Mac) or { ssh: user@host }.' }),
-  sim: simSchema.optional().meta({ description: 'Settings of the simulated Mac (host: sim only).' }),
+  sim: simSchema.optional().meta({ description: 'Settings of the simulated Mac: with host: sim, or with an ssh host on this machine (127.0.0.1) to reach the simulated Mac over ssh.' }),
   signing: z.strictObject({
     identity: z.string().min(1).default('-').meta({ description: 'codesign identity for wrapping dexts; "-" signs ad hoc.' }),
     team: teamId.optional(),
@@ -130,15 +132,22 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
   if (doc.host === 'sim') {
     if (!doc.sim) issues.push(issueAt(yaml, [], 'rig: missing required key "sim" (host: sim needs the simulated Mac\'s settings)', 'write sim: {} for the defaults'));
     host = { kind: 'sim', sim: simSettings(doc.sim ?? simSchema.parse({})) };
+  } else if (doc.host === 'local') {
+    if (doc.sim) issues.push(issueAt(yaml, ['sim'], 'sim: settings are only for a simulated Mac, this rig\'s host is local', undefined, 'key'));
+    host = { kind: 'local' };
   } else {
-    if (doc.sim) issues.push(issueAt(yaml, ['sim'], `sim: settings are only for host: sim, this rig's host is ${typeof doc.host === 'string' ? doc.host : 'ssh'}`, undefined, 'key'));
-    if (doc.host === 'local') {
-      host = { kind: 'local' };
+    const ssh: SshTarget = { ssh: doc.host.ssh };
+    if (doc.host.port !== undefined) ssh.port = doc.host.port;
+    if (doc.host.identityFile !== undefined) ssh.identityFile = sshPath(yaml.file, doc.host.identityFile);
+    if (doc.host.options !== undefined) ssh.options = doc.host.options.map((option) => sshOption(yaml.file, option));
+    if (doc.sim) {
+      // The simulated Mac runs here, so only an sshd on this machine can reach it.
+      if (!LOOPBACK.test(ssh.ssh)) {
+        issues.push(issueAt(yaml, ['host', 'ssh'], `host.ssh: a simulated Mac runs on this machine, so it is reached over 127.0.0.1 or localhost, got ${ssh.ssh}`, 'use ssh: 127.0.0.1 (start the sshd with npm run sim:sshd), or remove sim: for a real Mac'));
+      }
+      host = { kind: 'sim', sim: simSettings(doc.sim), ssh };
     } else {
-      host = { kind: 'ssh', target: doc.host.ssh };
-      if (doc.host.port !== undefined) host.port = doc.host.port;
-      if (doc.host.identityFile !== undefined) host.identityFile = doc.host.identityFile;
-      if (doc.host.options !== undefined) host.options = doc.host.options;
+      host = { kind: 'ssh', ssh };
     }
   }
 
@@ -193,6 +202,20 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
   };
   if (doc.description !== undefined) rig.description = doc.description;
   return { rig, issues };
+}
+
+const LOOPBACK = /^([^@]+@)?(127\.0\.0\.1|localhost|::1)$/;
+/** ssh options whose value is a local file: resolved like the identity file. */
+const FILE_OPTIONS = /^(IdentityFile|UserKnownHostsFile|CertificateFile|IdentityAgent|ControlPath)([ =])(.*)$/i;
+
+/** ~/… stays for ssh to expand; ./ and ../ are relative to the rig file. */
+function sshPath(rigFile: string, path: string): string {
+  return isRelativePathLike(path) ? resolveFrom(rigFile, path) : path;
+}
+
+function sshOption(rigFile: string, option: string): string {
+  const file = FILE_OPTIONS.exec(option);
+  return file ? `${file[1]}${file[2]}${sshPath(rigFile, file[3]!)}` : option;
 }
 
 function simSettings(sim: z.output<typeof simSchema>): SimSettings {

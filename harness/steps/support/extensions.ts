@@ -1,4 +1,5 @@
 // Scenario steps name extensions by the key under `uses.extensions` (or the rig's `extensions`).
+import { bundleOnHost } from '../../rig/stage.ts';
 import { z } from 'zod';
 import type { ActivationOutcome } from '../../host/tools/activator.ts';
 import type { ExtensionDecl } from '../../rig/types.ts';
@@ -38,12 +39,13 @@ export async function requestThroughActivator(
   if (!decl.dext && !decl.app) {
     throw new StepFailure(`extension "${decl.name}" has neither dext: nor app: to ${request} from`);
   }
-  await checkBundleOnHost(ctx, decl);
+  const onHost = await sendBundle(ctx, decl);
+  await checkBundleOnHost(ctx, onHost);
   const team = decl.team ?? ctx.rig.definition.signing.team;
   let outcome: ActivationOutcome;
   try {
     outcome = await ctx.rig.tools.activator[request]({
-      dext: decl.dext, app: decl.app, bundle: decl.bundle,
+      dext: onHost.dext, app: onHost.app, bundle: decl.bundle,
       identity: ctx.rig.definition.signing.identity, timeoutMs,
     });
   } catch (error) {
@@ -68,6 +70,14 @@ export async function requestThroughActivator(
  * extensionNotFound, without the path. Checked through the rig's Exec, since the path is the
  * host's (local, simulated, or over ssh).
  */
+/** The declaration with its bundle's path on the host: sent there first over ssh (rig/stage.ts). */
+async function sendBundle(ctx: StepContext, decl: ExtensionDecl & { name: string }): Promise<ExtensionDecl & { name: string }> {
+  const key = decl.dext !== undefined ? 'dext' : 'app';
+  const staged = await bundleOnHost(ctx.rig, decl[key]!);
+  if (staged.sent) ctx.timeline.record({ type: 'stage', bundle: decl.bundle, from: decl[key], to: staged.path, host: ctx.rig.exec.where });
+  return { ...decl, [key]: staged.path };
+}
+
 async function checkBundleOnHost(ctx: StepContext, decl: ExtensionDecl & { name: string }): Promise<void> {
   const [key, path] = decl.dext !== undefined ? ['dext', decl.dext] as const : ['app', decl.app!] as const;
   const exec = ctx.rig.exec;

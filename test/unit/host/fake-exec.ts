@@ -32,6 +32,7 @@ export class FakeExec implements Exec {
     const result: ExecResult = {
       argv, exitCode, signal: reply.timedOut ? 'SIGKILL' : null, durationMs: 1, timedOut: reply.timedOut ?? false,
       stdout: reply.stdout ?? '', stderr: reply.stderr ?? '', ok: exitCode === 0,
+      stdoutBytes: Buffer.from(reply.stdout ?? ''), stderrBytes: Buffer.from(reply.stderr ?? ''),
     };
     if (!result.ok && !options.nothrow) throw new ExecError(result);
     return result;

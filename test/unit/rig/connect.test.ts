@@ -1,3 +1,4 @@
+import { SshExec } from '../../../harness/host/ssh.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,12 +71,14 @@ test('a simulated Mac\'s commands see its own TMPDIR; its leases live in its own
   }
 });
 
-test('host kinds: sim needs its binDir, ssh is not yet supported, a device on an unknown hub is refused', () => {
+test('host kinds: sim needs its binDir, ssh gets an ssh Exec with Homebrew on PATH, a device on an unknown hub is refused', () => {
   assert.throws(() => connectRig(simRig()), /is a simulated Mac: attach it first/);
   assert.equal(connectRig(simRig({ host: { kind: 'local' } })).leaseDir, '/Users/Shared/dextbench/leases');
   assert.equal(connectRig(simRig({ host: { kind: 'local' }, reservation: { ttlMs: 1000, waitMs: 0, dir: '/srv/leases' } })).leaseDir, '/srv/leases');
   assert.equal(connectRig(simRig({ host: { kind: 'local' } })).exec.where, 'local');
-  assert.throws(() => connectRig(simRig({ host: { kind: 'ssh', target: 'ci@mac' } })), { message: 'rig "test": ssh hosts (ci@mac) come in a later release; run dextbench on the Mac itself with host: local' });
+  const overSsh = connectRig(simRig({ host: { kind: 'ssh', ssh: { ssh: 'ci@mac', port: 2200 } } }));
+  assert.equal(overSsh.exec.where, 'ssh ci@mac:2200');
+  assert.ok(overSsh.exec instanceof SshExec);
   assert.throws(() => connectRig(simRig({ devices: [{ role: 'echo', profile: ECHO_PROFILE, port: { hub: 'nope', port: 1 } }] }), { exec: new FakeExec(() => ({})) }),
     /device echo sits on hub "nope", which the rig does not declare \(hubs: hub1\)/);
 });
