@@ -17,7 +17,9 @@ const USAGE = `usage: dextbench <command> [options]
   rig status|plug|unplug|cycle|reset [device] [--rig r] [--off 1s]
         hands-on control of a rig's devices; reset forgets a simulated Mac's state
   sysext list [--json] [--rig r]
-        the rig host's system extensions`;
+        the rig host's system extensions
+  profile --team ID [--dext B] [--es B] [--ne-filter B] [--removable] -o rig.mobileconfig
+        the configuration profile that pre-approves a rig's extensions (profile --help: every option)`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'validate': return await (await import('./validate.ts')).validateCommand(rest);
       case 'rig': return await (await import('./rig.ts')).rigCommand(rest);
       case 'sysext': return await (await import('./sysext.ts')).sysextCommand(rest);
+      case 'profile': return await (await import('./profile.ts')).profileCommand(rest);
       case '--version': case '-v':
         console.log(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
         return 0;

@@ -8,17 +8,26 @@ const SETTINGS_PANE: Record<string, string> = {
   'com.apple.system_extension.endpoint_security': 'Endpoint Security Extensions',
 };
 
+/** The `dextbench profile` option that names an extension of each category. */
+const PROFILE_OPTION: Record<string, string> = {
+  'com.apple.system_extension.driver_extension': '--dext',
+  'com.apple.system_extension.network_extension': '--ne-filter',
+  'com.apple.system_extension.endpoint_security': '--es',
+};
+
 export const WAITING_FOR_USER = 'activated waiting for user';
 
 export function approvalHint(bundleId: string, row: SystemExtensionRow | undefined, team: string | undefined): string {
   const version = row ? ` ${row.shortVersion}/${row.bundleVersion}` : '';
   const pane = SETTINGS_PANE[row?.category ?? ''] ?? 'Driver Extensions';
+  const option = PROFILE_OPTION[row?.category ?? ''] ?? '--dext';
   const teamId = row?.teamId && row.teamId !== '-' ? row.teamId : team ?? '<TEAMID>';
   return `${bundleId}${version} is waiting for user approval [${WAITING_FOR_USER}]: ` +
     `approve it in System Settings > General > Login Items & Extensions > ${pane}, ` +
-    `or pre-approve it on unattended rigs with an MDM system-extension-policy payload ` +
-    `(AllowedSystemExtensions: {${teamId}: [${bundleId}]}; add RemovableSystemExtensions: {${teamId}: [${bundleId}]} ` +
-    'so that cleanup can deactivate it without an admin prompt)';
+    `or pre-approve it on unattended rigs with the profile that ` +
+    `\`dextbench profile --team ${teamId} ${option} ${bundleId} --removable -o rig.mobileconfig\` writes, delivered through MDM ` +
+    `(its system-extension-policy payload has AllowedSystemExtensions: {${teamId}: [${bundleId}]}, and RemovableSystemExtensions so that ` +
+    'cleanup can deactivate it without an admin prompt)';
 }
 
 /**
