@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { formatMs, sleep } from '../common/time.ts';
-import type { Exec, ExecResult } from '../host/exec.ts';
+import { TransportError, type Exec, type ExecResult } from '../host/exec.ts';
 
 /** Where leases live on a Mac unless the rig says otherwise (`reservation: { dir }`). */
 export const SHARED_LEASE_DIR = '/Users/Shared/dextbench/leases';
@@ -259,6 +259,9 @@ export async function acquireLease(exec: Exec, rigName: string, options: LeaseOp
         clearInterval(timer);
         timer = setInterval(() => {
           renew().catch((error: unknown) => {
+            // The host did not answer (a reboot, a dropped connection): nobody can take the lease
+            // meanwhile, and the next renewal that reaches the host says whether it was lost.
+            if (error instanceof TransportError) return;
             clearInterval(timer);
             if (!released) onLost(error instanceof LeaseError ? error : new LeaseError(`renewing the reservation of rig "${rigName}" failed: ${(error as Error).message}`));
           });

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { LocalExec, type Exec, type ExecOptions } from '../../../harness/host/exec.ts';
+import { LocalExec, TransportError, type Exec, type ExecOptions } from '../../../harness/host/exec.ts';
 import { acquireLease, inspectLease, leaseDirFor, type LeaseState } from '../../../harness/rig/lease.ts';
 import { sleep } from '../../../harness/common/time.ts';
 
@@ -72,6 +72,29 @@ test('a lease kept alive is never taken over, however long the others wait', asy
   holder.keepAlive(() => { lost = true; });
   await assert.rejects(acquireLease(exec, 'desk', { baseDir: base, ttlMs: 1_200, owner: 'waiter', waitMs: 3_500, pollMs: 200 }), /reserved by long run/);
   assert.equal(lost, false);
+  await holder.release();
+});
+
+test('a host that does not answer for a while (a reboot) does not stop the renewals: the lease is renewed once it is back', async () => {
+  const base = freshBase();
+  let unreachableUntil = 0;
+  let refused = 0;
+  const flaky: Exec = {
+    where: 'flaky', onRecord: (l) => exec.onRecord(l), spawn: (a, o) => exec.spawn(a, o), close: () => exec.close(),
+    run: (argv: string[], options?: ExecOptions) => {
+      if (performance.now() < unreachableUntil) { refused++; return Promise.reject(new TransportError('unreachable', 'ssh: connect to host mac port 22: Host is down', argv)); }
+      return exec.run(argv, options);
+    },
+  };
+  const holder = await acquireLease(flaky, 'desk', { baseDir: base, ttlMs: 900, owner: 'rebooting run', waitMs: 0 });
+  let lost: Error | undefined;
+  unreachableUntil = performance.now() + 1_000;
+  holder.keepAlive((e) => { lost = e; });
+  await sleep(1_800);
+  assert.ok(refused >= 2, `renewals were tried while the host was down (${refused})`);
+  assert.equal(lost, undefined);
+  const state = await inspectLease(exec, base, 'desk', 900);
+  assert.ok(state.held && state.holder?.token === holder.holder.token && state.ageMs < 900, `renewed since the host came back: ${JSON.stringify(state)}`);
   await holder.release();
 });
 
