@@ -4,10 +4,9 @@
 import { test as base } from '@playwright/test';
 import { loadChannelCodec, type ChannelCodec } from '../channel/index.ts';
 import type { RigSession } from '../rig/connect.ts';
-import { checkLeaseHeld } from '../rig/lease.ts';
 import { openRig } from '../rig/open.ts';
 import { loadRig } from '../scenario/index.ts';
-import { heldLeaseEnvKey, readRunConfig } from './run-config.ts';
+import { readRunConfig, verifyRunLease } from './run-config.ts';
 import { Scene } from './scene.ts';
 
 export interface RigOptions {
@@ -33,13 +32,6 @@ function codecFor(deviceProto: string | undefined): ChannelCodec {
     codecs.set(key, codec);
   }
   return codec;
-}
-
-/** The rig's lease that the runner took (global-setup.ts) must still be this run's. */
-async function verifyRunLease(rig: RigSession): Promise<void> {
-  const token = process.env[heldLeaseEnvKey(rig.definition.name)];
-  if (!token) throw new Error(`rig "${rig.definition.name}" was not reserved by this run (run scenarios with dextbench run)`);
-  await checkLeaseHeld(rig.exec, rig.leaseDir, rig.definition.name, token, rig.definition.reservation.ttlMs);
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({

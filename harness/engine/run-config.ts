@@ -1,6 +1,8 @@
 // What `dextbench run` hands to the Playwright config and workers (through the environment, since
 // Playwright loads the config and specs in processes of its own).
 import { resolve } from 'node:path';
+import type { RigSession } from '../rig/connect.ts';
+import { checkLeaseHeld } from '../rig/lease.ts';
 
 export interface RunConfig {
   /** Absolute paths of the rig files; each becomes a Playwright project. */
@@ -38,6 +40,13 @@ export function readRunConfig(): RunConfig {
 /** Environment key under which global setup hands workers the token of the rig's lease. */
 export function heldLeaseEnvKey(rigName: string): string {
   return `DEXTBENCH_LEASE_${Buffer.from(rigName).toString('hex')}`;
+}
+
+/** The rig's lease that the runner took (global-setup.ts) must still be this run's. */
+export async function verifyRunLease(rig: RigSession): Promise<void> {
+  const token = process.env[heldLeaseEnvKey(rig.definition.name)];
+  if (!token) throw new Error(`rig "${rig.definition.name}" was not reserved by this run (run scenarios with dextbench run)`);
+  await checkLeaseHeld(rig.exec, rig.leaseDir, rig.definition.name, token, rig.definition.reservation.ttlMs);
 }
 
 /** The tag that marks a scenario for a rig's project when a run has several rigs. */

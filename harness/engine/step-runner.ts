@@ -10,6 +10,7 @@ import type { RigSession } from '../rig/connect.ts';
 import type { ExtensionDecl } from '../rig/types.ts';
 import { interpolateResults, type Scenario, type ScenarioStep } from '../scenario/index.ts';
 import { stepRegistry, type StepContext } from '../steps/index.ts';
+import { verifyRunLease } from './run-config.ts';
 import type { Scene } from './scene.ts';
 
 const DEFAULT_STEP_TIMEOUT_MS = 60_000;
@@ -53,6 +54,7 @@ export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRu
       cleanup: { push: (title, action) => scene.cleanup.push(title, action, step.location) },
       startedAt: scene.startedAt, timeoutMs: stepTimeoutMs, measure: scene.measure, matchedProviders: scene.matchedProviders, servingDexts: scene.servingDexts,
       channels: scene.channels, codecFor: scene.codecFor,
+      verifyLease: () => verifyRunLease(run.rig),
     };
     const work = (async () => {
       const args = interpolateResults(step.args, scene.results);

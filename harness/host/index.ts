@@ -16,3 +16,5 @@ export type { SipStatus } from './tools/csrutil.ts';
 export { macosVersion } from './tools/sw_vers.ts';
 export type { MacosVersion } from './tools/sw_vers.ts';
 export { killProcess } from './tools/kill.ts';
+export { bootTime } from './tools/sysctl.ts';
+export { requestRestart, type RestartRequest } from './tools/shutdown.ts';

@@ -200,7 +200,8 @@ export function reboot(mac: Mac): void {
   mac.state.extensions = mac.state.extensions.filter((r) => r.state !== 'terminated waiting to uninstall on reboot');
   mac.state.relaunchPending = [];
   mac.state.crashes = {};
-  mac.state.bootTimeMs = Date.now();
+  // Strictly later, so that two reboots within a millisecond still read as two (kern.boottime).
+  mac.state.bootTimeMs = Math.max(Date.now(), mac.state.bootTimeMs + 1);
   mac.state.bootUuid = randomUUID().toUpperCase();
   mac.settle();
 }

@@ -48,6 +48,8 @@ export interface StepContext {
   channels: Map<string, ChannelClient>;
   /** The channel codec with a device profile's own .proto loaded (cached per run). */
   codecFor(deviceProto: string | undefined): ChannelCodec;
+  /** Fails (LeaseError) unless the run still holds the rig's lease: after a reboot, say, it must. */
+  verifyLease(): Promise<void>;
 }
 
 /** The dext process serving a provider (the USB device nub its service sits on), as first seen. */

@@ -11,6 +11,7 @@ import fault from './fault.ts';
 import io from './io.ts';
 import ioAwait from './io-await.ts';
 import reconnect from './reconnect.ts';
+import reboot from './reboot.ts';
 import measure from './measure.ts';
 import plug from './plug.ts';
 import replug from './replug.ts';
@@ -29,6 +30,7 @@ const all: StepDefinition[] = [
   plug, unplug, replug, expectEnumerated, expectMatched, expectTerminated, expectNoCrash, expectRelaunched,
   wait, run, measure, fault,
   call, io, ioAwait, expectEvent, reconnect,
+  reboot,
 ] as StepDefinition[];
 
 export const stepRegistry: ReadonlyMap<string, StepDefinition> = new Map(all.map((s) => [s.kind, s]));

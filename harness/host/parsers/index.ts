@@ -15,6 +15,8 @@ export { parseCsrutilStatus } from './csrutil.ts';
 export type { CsrutilStatus } from './csrutil.ts';
 export { parseSwVers } from './sw-vers.ts';
 export type { SwVers } from './sw-vers.ts';
+export { parseBootTime, sameBootTime, bootTimeIso } from './sysctl.ts';
+export type { BootTime } from './sysctl.ts';
 export { parseUhubctlStatus } from './uhubctl.ts';
 export type { UhubctlHub, UhubctlPortStatus } from './uhubctl.ts';
 export { classifyDextLogMessage } from './dext-log.ts';

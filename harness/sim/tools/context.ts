@@ -10,6 +10,8 @@ export interface ToolContext {
   err(text: string): void;
   /** Aborted when the shim disconnects (SIGTERM/SIGINT, or its stdout closed). */
   signal: AbortSignal;
+  /** Runs as root: only when the simulated sudo runs it (the simulated user is an admin, not root). */
+  asRoot?: boolean;
 }
 
 /** Returns the exit code. */
@@ -26,6 +28,8 @@ export interface RawToolContext {
   err(text: string): void;
   /** Aborted when the shim goes away. */
   signal: AbortSignal;
+  /** Runs as root: only when the simulated sudo runs it. */
+  asRoot?: boolean;
 }
 
 export type RawTool = (ctx: RawToolContext) => Promise<number>;

@@ -7,7 +7,9 @@ import { ioreg } from './ioreg.ts';
 import { kill } from './kill.ts';
 import { log } from './log.ts';
 import { reboot } from './reboot.ts';
+import { shutdown } from './shutdown.ts';
 import { swVers } from './sw-vers.ts';
+import { sysctl } from './sysctl.ts';
 import { systemextensionsctl } from './systemextensionsctl.ts';
 import { uhubctl } from './uhubctl.ts';
 
@@ -20,6 +22,8 @@ export const TOOLS: Record<string, Tool> = {
   uhubctl,
   kill,
   reboot,
+  shutdown,
+  sysctl,
   'dextbench-activator': activator,
 };
 
