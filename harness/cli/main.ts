@@ -18,6 +18,8 @@ const USAGE = `usage: dextbench <command> [options]
         hands-on control of a rig's devices; reset forgets a simulated Mac's state
   sysext list [--json] [--rig r]
         the rig host's system extensions
+  doctor [--rig r] [--json]
+        check that the rig's Mac is ready, one line per check with its fix; exit code: the failing count
   profile --team ID [--dext B] [--es B] [--ne-filter B] [--removable] -o rig.mobileconfig
         the configuration profile that pre-approves a rig's extensions (profile --help: every option)`;
 
@@ -29,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'validate': return await (await import('./validate.ts')).validateCommand(rest);
       case 'rig': return await (await import('./rig.ts')).rigCommand(rest);
       case 'sysext': return await (await import('./sysext.ts')).sysextCommand(rest);
+      case 'doctor': return await (await import('./doctor.ts')).doctorCommand(rest);
       case 'profile': return await (await import('./profile.ts')).profileCommand(rest);
       case '--version': case '-v':
         console.log(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);

@@ -55,6 +55,8 @@ export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
     ...(sim.timing ? { timing: sim.timing } : {}),
     ...(sim.dextServer ? { dextServer: sim.dextServer } : {}),
     ...(sim.ioMBps !== undefined ? { ioBytesPerSecond: Math.round(sim.ioMBps * 1e6) } : {}),
+    ...(sim.commandLineTools !== undefined ? { commandLineTools: sim.commandLineTools } : {}),
+    ...(sim.adminPassword !== undefined ? { adminPassword: sim.adminPassword } : {}),
     hubs: rig.hubs.map((hub) => ({ id: hub.id, location: hub.location, ports: hub.ports ?? DEFAULT_HUB_PORTS, ...DEFAULT_HUB })),
     devices: rig.devices.map((device) => ({
       role: device.role,

@@ -73,6 +73,10 @@ export interface SimSettings {
   dextServer?: 'auto' | 'c' | 'ts';
   /** Simulated device io speed in MB/s. */
   ioMBps?: number;
+  /** Whether the Xcode command line tools are installed (default true). */
+  commandLineTools?: boolean;
+  /** The admin password `sudo -S` takes (default dextbench-sim). */
+  adminPassword?: string;
 }
 
 export type RigHost =

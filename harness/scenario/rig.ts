@@ -47,6 +47,10 @@ const simSchema = z.strictObject({
     .meta({ description: 'Who serves the simulated dext\'s channel: the C library (libdextbench, built with make), its TypeScript twin, or auto (C when it builds).' }),
   ioMBps: z.number().positive().optional()
     .meta({ description: 'How fast the simulated device moves io traffic, in MB/s (default 400, USB 3 Gen 1 in practice).' }),
+  commandLineTools: z.boolean().optional()
+    .meta({ description: 'Whether the Xcode command line tools are installed (xcode-select -p, swiftc); default true.' }),
+  adminPassword: z.string().min(1).optional()
+    .meta({ description: 'The admin password `sudo -S` takes on the simulated Mac; default dextbench-sim.' }),
 });
 
 const sshHost = z.strictObject({
@@ -226,6 +230,8 @@ function simSettings(sim: z.output<typeof simSchema>): SimSettings {
   if (sim.timing) settings.timing = sim.timing;
   settings.dextServer = sim.dextServer;
   if (sim.ioMBps !== undefined) settings.ioMBps = sim.ioMBps;
+  if (sim.commandLineTools !== undefined) settings.commandLineTools = sim.commandLineTools;
+  if (sim.adminPassword !== undefined) settings.adminPassword = sim.adminPassword;
   return settings;
 }
 

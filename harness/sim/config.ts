@@ -75,6 +75,10 @@ export const simConfigSchema = z.object({
   dextServer: z.enum(['auto', 'c', 'ts']).default('auto'),
   /** How fast the simulated device moves io traffic: USB 3 Gen 1 in practice (~400 MB/s). */
   ioBytesPerSecond: z.number().int().positive().default(400_000_000),
+  /** Whether the Xcode command line tools are installed (xcode-select -p, swiftc). */
+  commandLineTools: z.boolean().default(true),
+  /** The admin user's password, as `sudo -S` reads it (sudo without a NOPASSWD rule asks for it). */
+  adminPassword: z.string().min(1).default('dextbench-sim'),
 }).superRefine((cfg, ctx) => {
   const hubs = new Map(cfg.hubs.map((h) => [h.id, h]));
   if (hubs.size !== cfg.hubs.length) ctx.addIssue({ code: 'custom', path: ['hubs'], message: 'hub ids must be unique' });

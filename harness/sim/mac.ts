@@ -2,6 +2,7 @@
 // Transitions are level-triggered: after every change `settle()` looks at the state and schedules
 // what must follow (a powered port's device enumerates, an unserved provider gets matched). That is
 // also how a restarted daemon resumes: the same look at the loaded state reschedules the rest.
+import { dirname } from 'node:path';
 import type { SimConfig } from './config.ts';
 import { LogStore } from './log.ts';
 import { reconcileMatching } from './matching.ts';
@@ -19,6 +20,11 @@ export class Mac {
   constructor(readonly config: SimConfig, readonly state: SimState, private readonly statePath: string) {
     this.registry = new Registry(state);
     this.log = new LogStore(state);
+  }
+
+  /** The Mac's state dir: its disk (fs/, see disk.ts) lives here too. */
+  get stateDir(): string {
+    return dirname(this.statePath);
   }
 
   boot(): void {

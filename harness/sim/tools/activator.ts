@@ -28,6 +28,8 @@ function parseArgs(argv: string[]): Args | string {
 }
 
 export const activator: Tool = async ({ mac, argv, cwd, out, err }) => {
+  // As the real launcher: its usage on stdout, exit 0 (how doctor sees that the activator is installed).
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) { out(USAGE); return 0; }
   const args = parseArgs(argv);
   if (typeof args === 'string') { err(`dextbench-activator: ${args}\n${USAGE}`); return 64; }
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));

@@ -8,10 +8,14 @@ import { kill } from './kill.ts';
 import { log } from './log.ts';
 import { reboot } from './reboot.ts';
 import { shutdown } from './shutdown.ts';
+import { sudo } from './sudo.ts';
+import { swiftc } from './swiftc.ts';
 import { swVers } from './sw-vers.ts';
 import { sysctl } from './sysctl.ts';
 import { systemextensionsctl } from './systemextensionsctl.ts';
 import { uhubctl } from './uhubctl.ts';
+import { visudo } from './visudo.ts';
+import { xcodeSelect } from './xcode-select.ts';
 
 export const TOOLS: Record<string, Tool> = {
   systemextensionsctl,
@@ -25,9 +29,14 @@ export const TOOLS: Record<string, Tool> = {
   shutdown,
   sysctl,
   'dextbench-activator': activator,
+  visudo,
+  'xcode-select': xcodeSelect,
+  swiftc,
 };
 
 /** Tools with binary stdio (the shim passes bytes through; see shim.js). */
 export const RAW_TOOLS: Record<string, RawTool> = {
   'dextbench-bridge': bridge,
+  // Raw: `sudo -S` reads the password from stdin, and passes the rest on to a raw tool.
+  sudo: sudo((name) => (TOOLS[name] ? { text: TOOLS[name] } : RAW_TOOLS[name] ? { raw: RAW_TOOLS[name] } : undefined)),
 };
