@@ -178,7 +178,7 @@ async function developerModeCheck(ctx: Context): Promise<Outcome> {
   if (on) return { status: 'ok', detail: 'on' };
   const sipOff = ctx.facts.sip && (ctx.facts.sip.status === 'disabled' || ctx.facts.sip.configuration['Kext Signing'] === false);
   return {
-    status: 'warn', detail: 'off: extensions load only from an app in /Applications',
+    status: 'warn', detail: 'off (extensions load only from an app in /Applications)',
     fix: sipOff ? 'systemextensionsctl developer on' : `turn SIP off first (see SIP), then: systemextensionsctl developer on`,
   };
 }
@@ -316,13 +316,17 @@ async function leaseCheck(ctx: Context): Promise<Outcome> {
   };
 }
 
+/** The commands the transport's message names (`…`), else the ssh command that shows what is wrong. */
 function transportFix(rig: RigDefinition, error: TransportError, rigArg: string): string {
-  const target = rig.host.kind === 'local' ? undefined : rig.host.ssh?.ssh;
-  if (!target) return `dextbench doctor ${rigArg}`;
+  const named = [...error.message.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+  if (named.length) return named.join(', then ');
+  const ssh = rig.host.kind === 'local' ? undefined : rig.host.ssh;
+  if (!ssh) return `dextbench doctor ${rigArg}`;
+  const port = ssh.port ? `-p ${ssh.port} ` : '';
   switch (error.kind) {
-    case 'auth': return `ssh-copy-id ${target}`;
-    case 'host-key': return `ssh-keygen -R ${target.replace(/^[^@]*@/, '')}`;
-    default: return `ssh ${target} true`;
+    case 'auth': return `ssh-copy-id ${port}${ssh.ssh}`;
+    case 'host-key': return `ssh-keygen -R ${ssh.port ? `'[${ssh.ssh.replace(/^[^@]*@/, '')}]:${ssh.port}'` : ssh.ssh.replace(/^[^@]*@/, '')}, then: ssh ${port}${ssh.ssh} true`;
+    default: return `ssh ${port}${ssh.ssh} true`;
   }
 }
 

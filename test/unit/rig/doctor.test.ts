@@ -91,7 +91,10 @@ test('a host that cannot be reached: its check fails with the transport\'s line,
   const refused = unreachableChecks(rig, new TransportError('auth', 'ssh ci@mac-mini-3: the key was refused'), OPTIONS);
   assert.deepEqual(refused.map((c) => c.name), checks.map((c) => c.name));
   assert.equal(refused[0]!.fix, 'ssh-copy-id ci@mac-mini-3');
-  assert.equal(unreachableChecks(rig, new TransportError('host-key', 'changed'), OPTIONS)[0]!.fix, 'ssh-keygen -R mac-mini-3');
+  assert.equal(unreachableChecks(rig, new TransportError('host-key', 'changed'), OPTIONS)[0]!.fix, 'ssh-keygen -R mac-mini-3, then: ssh ci@mac-mini-3 true');
+  // The commands the transport's own line names are the fix.
+  const named = new TransportError('host-key', 'ssh ci@mac-mini-3: the host key changed; run `ssh-keygen -R \'mac-mini-3\'` then `ssh ci@mac-mini-3 true` once');
+  assert.equal(unreachableChecks(rig, named, OPTIONS)[0]!.fix, 'ssh-keygen -R \'mac-mini-3\', then ssh ci@mac-mini-3 true');
 });
 
 test('a connection lost midway fails that check and skips the rest', async () => {
