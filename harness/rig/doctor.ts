@@ -76,7 +76,7 @@ export async function runDoctor(session: RigSession, options: DoctorOptions): Pr
   };
   const results: (DoctorCheck & { transport?: boolean })[] = [];
   let unreachable: DoctorCheck | undefined;
-  for (const check of checksFor(session.definition)) {
+  for (const check of checksFor(session.definition, options.rigArg)) {
     if (unreachable) {
       results.push({ name: check.name, status: 'fail', detail: SKIPPED, fix: unreachable.fix });
       continue;
@@ -91,7 +91,7 @@ export async function runDoctor(session: RigSession, options: DoctorOptions): Pr
 /** The checks when the host could not be reached at all (opening the rig failed): the first fails, the rest are skipped. */
 export function unreachableChecks(rig: RigDefinition, error: TransportError, options: DoctorOptions): DoctorCheck[] {
   const fix = transportFix(rig, error, options.rigArg);
-  return checksFor(rig).map((check, i) => (i === 0
+  return checksFor(rig, options.rigArg).map((check, i) => (i === 0
     ? { name: check.name, status: 'fail', detail: oneLine(error.message), fix }
     : { name: check.name, status: 'fail', detail: SKIPPED, fix }));
 }
@@ -108,10 +108,10 @@ async function runCheck(check: Check, ctx: Context): Promise<DoctorCheck & { tra
   }
 }
 
-function checksFor(rig: RigDefinition): Check[] {
+function checksFor(rig: RigDefinition, rigArg: string): Check[] {
   const uhubctl = rig.hubs.some((hub) => hub.driver === 'uhubctl');
   return [
-    { name: 'host reachable', see: 'true', run: hostReachable },
+    { name: 'host reachable', see: sshTrue(rig) ?? 'true', run: hostReachable },
     { name: 'macOS version', see: 'sw_vers', run: macosVersionCheck },
     { name: 'SIP', see: 'csrutil status', run: sipCheck },
     { name: 'developer mode', see: 'systemextensionsctl developer', run: developerModeCheck },
@@ -127,13 +127,13 @@ function checksFor(rig: RigDefinition): Check[] {
     ...Object.entries(rig.extensions).map(([name, decl]): Check => ({
       name: `extension ${name}`, see: 'systemextensionsctl list', run: (ctx) => extensionCheck(ctx, decl),
     })),
-    { name: 'lease', see: 'dextbench rig status', run: leaseCheck },
+    { name: 'lease', see: `dextbench rig status ${rigArg}`, run: leaseCheck },
   ];
 }
 
 async function hostReachable(ctx: Context): Promise<Outcome> {
   const result = await ctx.exec.run(['true'], { timeoutMs: 15_000, nothrow: true });
-  if (!result.ok) return { status: 'fail', detail: `\`true\` on ${ctx.exec.where} ${toolSaid(result)}`, fix: `dextbench doctor ${ctx.rigArg}` };
+  if (!result.ok) return { status: 'fail', detail: `\`true\` on ${ctx.exec.where} ${toolSaid(result)}` };
   return { status: 'ok', detail: ctx.exec.where };
 }
 
@@ -325,9 +325,15 @@ function transportFix(rig: RigDefinition, error: TransportError, rigArg: string)
   const port = ssh.port ? `-p ${ssh.port} ` : '';
   switch (error.kind) {
     case 'auth': return `ssh-copy-id ${port}${ssh.ssh}`;
-    case 'host-key': return `ssh-keygen -R ${ssh.port ? `'[${ssh.ssh.replace(/^[^@]*@/, '')}]:${ssh.port}'` : ssh.ssh.replace(/^[^@]*@/, '')}, then: ssh ${port}${ssh.ssh} true`;
-    default: return `ssh ${port}${ssh.ssh} true`;
+    case 'host-key': return `ssh-keygen -R ${ssh.port ? `'[${ssh.ssh.replace(/^[^@]*@/, '')}]:${ssh.port}'` : ssh.ssh.replace(/^[^@]*@/, '')}, then: ${sshTrue(rig)}`;
+    default: return sshTrue(rig)!;
   }
+}
+
+/** `ssh [-p port] user@host true`: whether the rig's ssh host answers at all. */
+function sshTrue(rig: RigDefinition): string | undefined {
+  const ssh = rig.host.kind === 'local' ? undefined : rig.host.ssh;
+  return ssh && `ssh ${ssh.port ? `-p ${ssh.port} ` : ''}${ssh.ssh} true`;
 }
 
 /** Every command doctor sends is a read: marked idempotent, whoever builds the argv. */
