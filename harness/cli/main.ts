@@ -20,6 +20,9 @@ const USAGE = `usage: dextbench <command> [options]
         the rig host's system extensions
   doctor [--rig r] [--json]
         check that the rig's Mac is ready, one line per check with its fix; exit code: the failing count
+  provision [--rig r] [--dry-run]
+        bring the rig's Mac to what doctor wants (command line tools, uhubctl, sudoers, activator,
+        developer mode); a second run changes nothing; --dry-run prints the commands it would run
   profile --team ID [--dext B] [--es B] [--ne-filter B] [--removable] -o rig.mobileconfig
         the configuration profile that pre-approves a rig's extensions (profile --help: every option)`;
 
@@ -32,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'rig': return await (await import('./rig.ts')).rigCommand(rest);
       case 'sysext': return await (await import('./sysext.ts')).sysextCommand(rest);
       case 'doctor': return await (await import('./doctor.ts')).doctorCommand(rest);
+      case 'provision': return await (await import('./provision.ts')).provisionCommand(rest);
       case 'profile': return await (await import('./profile.ts')).profileCommand(rest);
       case '--version': case '-v':
         console.log(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);

@@ -57,6 +57,7 @@ export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
     ...(sim.ioMBps !== undefined ? { ioBytesPerSecond: Math.round(sim.ioMBps * 1e6) } : {}),
     ...(sim.commandLineTools !== undefined ? { commandLineTools: sim.commandLineTools } : {}),
     ...(sim.adminPassword !== undefined ? { adminPassword: sim.adminPassword } : {}),
+    ...(sim.homebrew !== undefined ? { homebrew: sim.homebrew } : {}),
     hubs: rig.hubs.map((hub) => ({ id: hub.id, location: hub.location, ports: hub.ports ?? DEFAULT_HUB_PORTS, ...DEFAULT_HUB })),
     devices: rig.devices.map((device) => ({
       role: device.role,

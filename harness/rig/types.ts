@@ -77,6 +77,8 @@ export interface SimSettings {
   commandLineTools?: boolean;
   /** The admin password `sudo -S` takes (default dextbench-sim). */
   adminPassword?: string;
+  /** Formulae installed with Homebrew (default: uhubctl is). */
+  homebrew?: { uhubctl: boolean };
 }
 
 export type RigHost =

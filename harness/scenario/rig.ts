@@ -51,6 +51,8 @@ const simSchema = z.strictObject({
     .meta({ description: 'Whether the Xcode command line tools are installed (xcode-select -p, swiftc); default true.' }),
   adminPassword: z.string().min(1).optional()
     .meta({ description: 'The admin password `sudo -S` takes on the simulated Mac; default dextbench-sim.' }),
+  homebrew: z.strictObject({ uhubctl: z.boolean().default(true) }).optional()
+    .meta({ description: 'Formulae installed with Homebrew; uhubctl: false is a Mac that `dextbench provision` must `brew install uhubctl` on.' }),
 });
 
 const sshHost = z.strictObject({
@@ -232,6 +234,7 @@ function simSettings(sim: z.output<typeof simSchema>): SimSettings {
   if (sim.ioMBps !== undefined) settings.ioMBps = sim.ioMBps;
   if (sim.commandLineTools !== undefined) settings.commandLineTools = sim.commandLineTools;
   if (sim.adminPassword !== undefined) settings.adminPassword = sim.adminPassword;
+  if (sim.homebrew !== undefined) settings.homebrew = sim.homebrew;
   return settings;
 }
 

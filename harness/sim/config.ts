@@ -79,6 +79,8 @@ export const simConfigSchema = z.object({
   commandLineTools: z.boolean().default(true),
   /** The admin user's password, as `sudo -S` reads it (sudo without a NOPASSWD rule asks for it). */
   adminPassword: z.string().min(1).default('dextbench-sim'),
+  /** Formulae installed with Homebrew when the Mac starts (`brew install` adds them later). */
+  homebrew: z.object({ uhubctl: z.boolean().default(true) }).default({ uhubctl: true }),
 }).superRefine((cfg, ctx) => {
   const hubs = new Map(cfg.hubs.map((h) => [h.id, h]));
   if (hubs.size !== cfg.hubs.length) ctx.addIssue({ code: 'custom', path: ['hubs'], message: 'hub ids must be unique' });

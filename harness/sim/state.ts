@@ -70,6 +70,19 @@ export interface SimState {
   relaunchPending: string[];
   log: LogEntry[];
   lastLogUs: bigint;
+  /** Formulae `brew install` added (absent: as the config says; see homebrew.ts). */
+  homebrew?: { uhubctl: boolean };
+  /** Configuration profiles a person installed (`profiles install`; see tools/profiles.ts). */
+  profiles?: InstalledProfile[];
+}
+
+export interface InstalledProfile {
+  identifier: string;
+  uuid: string;
+  displayName: string;
+  organization: string;
+  installedAtMs: number;
+  payloads: Array<{ type: string; identifier: string; uuid: string; displayName: string }>;
 }
 
 export function initialState(config: SimConfig): SimState {
@@ -156,6 +169,11 @@ const stateSchema = z.object({
     senderImagePath: z.string(), eventMessage: z.string(),
   })),
   lastLogUs: bigintValue,
+  homebrew: z.object({ uhubctl: z.boolean() }).optional(),
+  profiles: z.array(z.object({
+    identifier: z.string(), uuid: z.string(), displayName: z.string(), organization: z.string(), installedAtMs: z.number(),
+    payloads: z.array(z.object({ type: z.string(), identifier: z.string(), uuid: z.string(), displayName: z.string() })),
+  })).optional(),
 });
 
 export function loadState(path: string, config: SimConfig): SimState {

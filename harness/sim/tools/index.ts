@@ -1,11 +1,13 @@
 // The shims the daemon writes into binDir, by tool name.
 import { activator } from './activator.ts';
 import { bridge } from './bridge.ts';
+import { brew } from './brew.ts';
 import type { RawTool, Tool } from './context.ts';
 import { csrutil } from './csrutil.ts';
 import { ioreg } from './ioreg.ts';
 import { kill } from './kill.ts';
 import { log } from './log.ts';
+import { profiles } from './profiles.ts';
 import { reboot } from './reboot.ts';
 import { shutdown } from './shutdown.ts';
 import { sudo } from './sudo.ts';
@@ -29,6 +31,8 @@ export const TOOLS: Record<string, Tool> = {
   shutdown,
   sysctl,
   'dextbench-activator': activator,
+  brew,
+  profiles,
   visudo,
   'xcode-select': xcodeSelect,
   swiftc,

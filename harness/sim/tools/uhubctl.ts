@@ -1,5 +1,6 @@
 // uhubctl 2.6.0 on the simulated hubs: status/action output built from its printf formats (§C.1).
 import type { HubConfig } from '../config.ts';
+import { uhubctlInstalled } from '../homebrew.ts';
 import type { Mac } from '../mac.ts';
 import { enumeratedDevice, isPowered, setPortPower } from '../usb.ts';
 import { sleepOrAbort, type Tool, type ToolContext } from './context.ts';
@@ -92,6 +93,8 @@ function printStatus(ctx: ToolContext, hub: HubConfig, ports: Set<number> | null
 
 export const uhubctl: Tool = async (ctx) => {
   const { mac, argv, out, err } = ctx;
+  // Not installed yet (sim.homebrew.uhubctl: false, until `brew install uhubctl`): as a shell says it.
+  if (!uhubctlInstalled(mac)) { err('uhubctl: command not found\n'); return 127; }
   const opts = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!;

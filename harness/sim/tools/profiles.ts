@@ -1,0 +1,152 @@
+// profiles on the simulated Mac: `show -type configuration` lists the configuration profiles, and
+// `install -type configuration -path <file>` installs one a person may install by hand.
+// The MDM-delivered system-extension-policy the sim's `policy` config models (rig `sim.approvedTeams`
+// / `sim.approvedExtensions`) is listed as an installed profile; hand-installed ones live in the
+// Mac's state. Which payloads only MDM may install is reference §B.4 (`allowmanualinstall: false`:
+// com.apple.system-extension-policy and com.apple.TCC.configuration-profile-policy).
+// Unconfirmed: the reference has no capture of `profiles` output or of its refusal; the layout
+// below (`_computerlevel[n] attribute: …`, `payload[n] type = …`) and every message are as
+// remembered. dextbench looks only for payload type names in `show`, and at `install`'s exit status.
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { onDisk } from '../disk.ts';
+import type { Mac } from '../mac.ts';
+import { isDict, parsePlist, PlistError, type PDict } from '../plist.ts';
+import type { InstalledProfile } from '../state.ts';
+import type { Tool } from './context.ts';
+
+const SYSTEM_EXTENSION_POLICY = 'com.apple.system-extension-policy';
+const MDM_ONLY = new Set([SYSTEM_EXTENSION_POLICY, 'com.apple.TCC.configuration-profile-policy']);
+const USAGE = 'usage: profiles show -type configuration\n       profiles install -type configuration -path <file.mobileconfig>\n';
+
+/** The profile the sim's system-extension policy stands for, as MDM would have installed it. */
+function mdmPolicyProfile(mac: Mac): InstalledProfile | undefined {
+  const { allowedTeamIdentifiers, allowedSystemExtensions } = mac.config.policy;
+  if (allowedTeamIdentifiers.length === 0 && Object.keys(allowedSystemExtensions).length === 0) return undefined;
+  const uuid = (what: string): string => {
+    const h = createHash('sha1').update(`${mac.config.name}\0${what}`).digest('hex').toUpperCase();
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  };
+  return {
+    identifier: 'dev.dextbench.sim.mdm.system-extensions',
+    uuid: uuid('profile'),
+    displayName: 'System Extensions (simulated MDM)',
+    organization: 'dextbench simulated MDM',
+    installedAtMs: mac.state.bootTimeMs,
+    payloads: [{ type: SYSTEM_EXTENSION_POLICY, identifier: 'dev.dextbench.sim.mdm.system-extensions.policy', uuid: uuid('payload'), displayName: 'System Extensions' }],
+  };
+}
+
+function installedProfiles(mac: Mac): InstalledProfile[] {
+  const mdm = mdmPolicyProfile(mac);
+  return [...(mdm ? [mdm] : []), ...(mac.state.profiles ?? [])];
+}
+
+function showProfiles(mac: Mac): string {
+  const profiles = installedProfiles(mac);
+  if (profiles.length === 0) return 'There are no configuration profiles installed\n';
+  const lines: string[] = [];
+  profiles.forEach((p, i) => {
+    const at = `_computerlevel[${i + 1}]`;
+    const mdm = p.organization === 'dextbench simulated MDM';
+    lines.push(
+      `${at} attribute: name: ${p.displayName}`,
+      `${at} attribute: configurationDescription: `,
+      `${at} attribute: installationDate: ${new Date(p.installedAtMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000')}`,
+      `${at} attribute: organization: ${p.organization}`,
+      `${at} attribute: profileIdentifier: ${p.identifier}`,
+      `${at} attribute: profileUUID: ${p.uuid}`,
+      `${at} attribute: profileType: Configuration`,
+      `${at} attribute: removalDisallowed: ${mdm ? 'TRUE' : 'FALSE'}`,
+      `${at} attribute: version: 1`,
+      `${at} attribute: containsComputerItems: TRUE`,
+      `${at} payload count = ${p.payloads.length}`,
+    );
+    p.payloads.forEach((payload, j) => {
+      const pay = `${at}      payload[${j + 1}]`;
+      lines.push(
+        `${pay} name        = ${payload.displayName}`,
+        `${pay} description = `,
+        `${pay} type        = ${payload.type}`,
+        `${pay} organization = ${p.organization}`,
+        `${pay} identifier  = ${payload.identifier}`,
+        `${pay} uuid        = ${payload.uuid}`,
+      );
+    });
+  });
+  lines.push(`There are ${profiles.length} configuration profiles installed`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The profile in a .mobileconfig (an XML plist), or why it is not one. */
+function readProfile(text: string): InstalledProfile | string {
+  let root;
+  try {
+    root = parsePlist(text);
+  } catch (e) {
+    return e instanceof PlistError ? `not a property list (${e.message})` : String(e);
+  }
+  if (!isDict(root) || root['PayloadType'] !== 'Configuration') return 'not a configuration profile (PayloadType is not Configuration)';
+  const text_ = (d: PDict, key: string): string => (typeof d[key] === 'string' ? d[key] : '');
+  const content = root['PayloadContent'];
+  if (!Array.isArray(content) || !content.every(isDict)) return 'PayloadContent is not an array of payloads';
+  if (!text_(root, 'PayloadIdentifier')) return 'the profile has no PayloadIdentifier';
+  return {
+    identifier: text_(root, 'PayloadIdentifier'),
+    uuid: text_(root, 'PayloadUUID') || randomUUID().toUpperCase(),
+    displayName: text_(root, 'PayloadDisplayName') || text_(root, 'PayloadIdentifier'),
+    organization: text_(root, 'PayloadOrganization'),
+    installedAtMs: Date.now(),
+    payloads: (content as PDict[]).map((p) => ({
+      type: text_(p, 'PayloadType'), identifier: text_(p, 'PayloadIdentifier'), uuid: text_(p, 'PayloadUUID'), displayName: text_(p, 'PayloadDisplayName'),
+    })),
+  };
+}
+
+/** `-type configuration -path x` (also `-path=x`), as a map. */
+function options(argv: string[]): Map<string, string> | string {
+  const opts = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^-(type|path)(?:=(.*))?$/s.exec(argv[i]!);
+    if (!m) return `unknown option ${argv[i]}`;
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) return `-${m[1]} needs a value`;
+    opts.set(m[1]!, value);
+  }
+  return opts;
+}
+
+export const profiles: Tool = ({ mac, argv, cwd, out, err }) => {
+  const [verb, ...rest] = argv;
+  const opts = options(rest);
+  if (typeof opts === 'string' || (verb !== 'show' && verb !== 'install')) {
+    err(`profiles: ${typeof opts === 'string' ? opts : `unknown verb ${verb ?? '(none)'}`}\n${USAGE}`);
+    return 1;
+  }
+  if (opts.get('type') !== 'configuration') {
+    err(`profiles: the simulated Mac models configuration profiles only: give -type configuration\n${USAGE}`);
+    return 1;
+  }
+  if (verb === 'show') { out(showProfiles(mac)); return 0; }
+
+  const path = opts.get('path');
+  if (!path) { err(`profiles: install needs -path <file.mobileconfig>\n${USAGE}`); return 1; }
+  let text: string;
+  try {
+    text = readFileSync(onDisk(mac, cwd, path).local, 'utf8');
+  } catch {
+    err(`profiles: unable to read ${path}: No such file or directory\n`);
+    return 1;
+  }
+  const profile = readProfile(text);
+  if (typeof profile === 'string') { err(`profiles: ${path}: ${profile}\n`); return 1; }
+  const mdmOnly = profile.payloads.map((p) => p.type).filter((t) => MDM_ONLY.has(t));
+  if (mdmOnly.length) {
+    err(`profiles: ${path}: ${[...new Set(mdmOnly)].join(', ')} can only be installed through MDM (a device enrolled in user-approved MDM), not by hand\n`);
+    return 1;
+  }
+  // A profile with the same identifier replaces the installed one, as on a Mac.
+  mac.state.profiles = [...(mac.state.profiles ?? []).filter((p) => p.identifier !== profile.identifier), profile];
+  mac.settle();
+  return 0;
+};

@@ -1,0 +1,161 @@
+// `dextbench provision` on fresh simulated Macs, through the real command: a dry run prints argv and
+// changes nothing, the first run acts, the second changes nothing, and a failing step stops the run
+// with one line naming it. doctor then agrees that the Mac is ready.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
+
+const PASSWORD = { DEXTBENCH_SUDO_PASSWORD: 'dextbench-sim' };
+const NO_PASSWORD = { DEXTBENCH_SUDO_PASSWORD: '' };
+
+/** A rig file in `dir` for a simulated Mac with the echo device on a uhubctl hub. */
+function rigFile(dir: string, name: string, { sim, top = '' }: { sim: string; top?: string }): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, `name: ${name}
+host: sim
+sim:
+${sim.split('\n').map((l) => `  ${l}`).join('\n')}
+${top}
+hubs:
+  - { id: hub1, driver: uhubctl, location: "1-1", ports: 4 }
+devices:
+  echo: { profile: ${join(repoRoot, 'devices/echo.yaml')}, port: { hub: hub1, port: 2 } }
+extensions:
+  echo-driver: { dext: ${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}, bundle: com.example.echo.driver }
+`);
+  return file;
+}
+
+const FRESH_SIM = `sip: disabled
+developerMode: false
+approvedExtensions: { DXTBNCH001: [com.example.echo.driver] }
+homebrew: { uhubctl: false }`;
+
+describe('dextbench provision on a fresh simulated Mac', () => {
+  const cwd = scratchDir('dextbench-provision-');
+  const rig = rigFile(cwd, 'fresh', { sim: FRESH_SIM, top: 'privileged: { sudo: true }' });
+  const provision = (args: string[], env: NodeJS.ProcessEnv) => dextbench(['provision', '--rig', rig, ...args], { cwd, env });
+
+  test('--dry-run prints every action as argv and changes nothing', async () => {
+    const dry = await provision(['--dry-run'], PASSWORD);
+    assert.equal(dry.code, 0, dry.stderr);
+    const lines = dry.stdout.trimEnd().split('\n');
+    assert.deepEqual(lines.filter((l) => !l.startsWith('      < ')), [
+      'provision (dry run: nothing is changed): rig fresh (fresh.yaml) on simulated Mac "fresh"',
+      '✓ command line tools: already installed (/Library/Developer/CommandLineTools)',
+      '+ uhubctl: would install with Homebrew (/opt/homebrew/bin/uhubctl)',
+      '    $ brew install uhubctl',
+      '+ sudoers: would write /etc/sudoers.d/dextbench for the 6 commands dextbench runs as root, checked with visudo -c',
+      '    $ mktemp -d',
+      "    $ tee '<temp dir>/dextbench'",
+      "    $ visudo -c -f '<temp dir>/dextbench'",
+      "    $ sudo install -m 0440 '<temp dir>/dextbench' /etc/sudoers.d/dextbench",
+      "    $ rm -rf '<temp dir>'",
+      '✓ activator: already built (dextbench-activator answers)',
+      '- content filter: no content filter declared',
+      '✓ MDM profiles: already installed: com.apple.system-extension-policy',
+      '+ developer mode: would turn on (SIP disabled)',
+      '    $ sudo systemextensionsctl developer on',
+      'dry run: 3 changes to make, nothing changed',
+    ]);
+    // The drop-in it would write: exactly the commands that need root, uhubctl at Homebrew's path.
+    assert.deepEqual(lines.filter((l) => l.startsWith('      < %')).map((l) => l.slice(8)), [
+      '%admin ALL=(root) NOPASSWD: /usr/bin/systemextensionsctl developer on',
+      '%admin ALL=(root) NOPASSWD: /usr/bin/systemextensionsctl developer off',
+      '%admin ALL=(root) NOPASSWD: /usr/bin/systemextensionsctl uninstall *',
+      '%admin ALL=(root) NOPASSWD: /bin/kill',
+      '%admin ALL=(root) NOPASSWD: /opt/homebrew/bin/uhubctl',
+      '%admin ALL=(root) NOPASSWD: /sbin/shutdown -r now',
+    ]);
+    // Nothing changed: a second dry run sees the same Mac.
+    const again = await provision(['--dry-run'], PASSWORD);
+    assert.equal(again.stdout, dry.stdout);
+  });
+
+  test('without a password and no terminal, the run stops at sudoers with one line, after what came before', async () => {
+    const stopped = await provision([], NO_PASSWORD);
+    assert.equal(stopped.code, 1);
+    assert.deepEqual(stopped.stdout.trimEnd().split('\n').slice(1), [
+      '✓ command line tools: already installed (/Library/Developer/CommandLineTools)',
+      '+ uhubctl: installed with Homebrew (/opt/homebrew/bin/uhubctl)',
+    ]);
+    assert.match(stopped.stderr, /^dextbench: provision stopped at sudoers: sudo needs the password of an admin of the Mac once, for install -m 0440 \S+\/dextbench \/etc\/sudoers\.d\/dextbench → run dextbench provision in a terminal \(it asks once\), or set DEXTBENCH_SUDO_PASSWORD\n$/);
+    const wrong = await provision([], { DEXTBENCH_SUDO_PASSWORD: 'not-it' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^dextbench: provision stopped at sudoers: sudo did not accept the password for install .* → give the password of an admin of the Mac/);
+    assert.ok(!wrong.stderr.includes('not-it') && !wrong.stdout.includes('not-it'), 'the password is never shown');
+  });
+
+  test('the first run acts, the second changes nothing, and doctor agrees', async () => {
+    const first = await provision([], PASSWORD);
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(first.stdout.trimEnd().split('\n').slice(1), [
+      '✓ command line tools: already installed (/Library/Developer/CommandLineTools)',
+      '✓ uhubctl: already installed (/opt/homebrew/bin/uhubctl)',
+      '+ sudoers: wrote /etc/sudoers.d/dextbench for the 6 commands dextbench runs as root (checked with visudo -c)',
+      '✓ activator: already built (dextbench-activator answers)',
+      '- content filter: no content filter declared',
+      '✓ MDM profiles: already installed: com.apple.system-extension-policy',
+      '+ developer mode: turned on (SIP disabled)',
+      'provisioned: 2 changes; the Mac is ready',
+    ]);
+    const second = await provision([], NO_PASSWORD);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(second.stdout.trimEnd().split('\n').slice(1), [
+      '✓ command line tools: already installed (/Library/Developer/CommandLineTools)',
+      '✓ uhubctl: already installed (/opt/homebrew/bin/uhubctl)',
+      '✓ sudoers: already allows the 6 commands dextbench runs as root (/etc/sudoers.d/dextbench)',
+      '✓ activator: already built (dextbench-activator answers)',
+      '- content filter: no content filter declared',
+      '✓ MDM profiles: already installed: com.apple.system-extension-policy',
+      '✓ developer mode: already on',
+      'nothing to do: the Mac is ready',
+    ]);
+    const doctor = await dextbench(['doctor', '--rig', rig, '--json'], { cwd });
+    const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string }[];
+    const wanted = checks.filter((c) => /^(developer mode|command line tools|activator|tool uhubctl|sudo -n |hub )/.test(c.name));
+    assert.equal(wanted.length, 11);
+    assert.deepEqual(wanted.filter((c) => c.status !== 'ok'), []);
+  });
+});
+
+describe('dextbench provision: what it cannot do', () => {
+  const cwd = scratchDir('dextbench-provision-');
+
+  test('no command line tools: the run stops at the first step, with the command a person runs', async () => {
+    const rig = rigFile(cwd, 'no-clt', { sim: `${FRESH_SIM}\ncommandLineTools: false` });
+    const stopped = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
+    assert.equal(stopped.code, 1);
+    assert.equal(stopped.stdout, 'provision: rig no-clt (no-clt.yaml) on simulated Mac "no-clt"\n');
+    assert.match(stopped.stderr, /^dextbench: provision stopped at command line tools: not installed \(xcode-select -p: .+\) → run xcode-select --install on the Mac and click Install/);
+    assert.equal(stopped.stderr.trim().split('\n').length, 1);
+  });
+
+  test('an activator that does not answer is built from sources copied to the Mac; a failing build stops the run there', async () => {
+    const rig = rigFile(cwd, 'no-activator', { sim: 'sip: disabled', top: `activator: { command: [${join(cwd, 'no-such-dir', 'dextbench-activator')}] }` });
+    const stopped = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stdout, /\n- sudoers: not needed \(privileged: \{ sudo: false \}.*\n$/);
+    // The sources reached the Mac (build.sh ran there) and the build's own words are the line.
+    assert.match(stopped.stderr, /^dextbench: provision stopped at activator: \/bin\/bash \S+\/activator\/build\.sh --out \S+\/no-such-dir --identity - exited with 1: build\.sh: DextbenchActivator builds on macOS only .* → the activator builds with the Xcode command line tools/);
+  });
+
+  test('what only MDM or Recovery can do is a warning that says how, and the run still completes', async () => {
+    const rig = rigFile(cwd, 'locked', { sim: 'sip: enabled\ndeveloperMode: false' });
+    const run = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trimEnd().split('\n').slice(1), [
+      '✓ command line tools: already installed (/Library/Developer/CommandLineTools)',
+      '✓ uhubctl: already installed (/opt/homebrew/bin/uhubctl)',
+      '- sudoers: not needed (privileged: { sudo: false }: dextbench runs nothing as root on this rig)',
+      '✓ activator: already built (dextbench-activator answers)',
+      '- content filter: no content filter declared',
+      '! MDM profiles: no com.apple.system-extension-policy profile: activating com.example.echo.driver waits for a click in System Settings, and deactivating for an admin → ' +
+        'deliver a com.apple.system-extension-policy payload through MDM (it cannot be installed by hand); dextbench profile --team DXTBNCH001 --dext com.example.echo.driver --removable -o rig.mobileconfig writes one',
+      '! developer mode: off, and SIP is enabled: extensions load only from an app in /Applications → in macOS Recovery\'s Terminal: csrutil disable (or csrutil enable --without kext), restart, then run provision again',
+      'nothing to do: the Mac is ready (2 warnings above)',
+    ]);
+  });
+});
