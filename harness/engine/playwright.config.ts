@@ -21,6 +21,9 @@ export default defineConfig<RigOptions, RigOptions>({
   timeout: 2 * 60_000,
   reporter: buildReporters(run.reporters, run.reportDir),
   globalSetup: './global-setup.ts',
+  // Scenario scripts (the script: step) load as Node's own ES modules: Playwright's transform (and its
+  // cache) would shift the line numbers a failing script is reported at.
+  build: { external: ['**/*.mjs'] },
   projects: rigs.map((rig) => ({
     name: rig.name,
     workers: 1,

@@ -1,14 +1,19 @@
 // Step list items: `- <kind>: <args>` plus the common keys every step takes. The kinds and their
 // argument schemas come from the registry the caller passes in (harness/steps builds the real one).
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { resolveFrom } from './common.ts';
 import { closest, showValue, type ValidationIssue } from './issues.ts';
 import { duration } from './units.ts';
 import { DeferredStepArgs, containsTemplate, isTemplateString } from './variables.ts';
 import { parseWithIssues, pathLabel } from './zod-issues.ts';
 import { issueAt, positionOf, type PathKey, type YamlFile } from './yaml.ts';
 
-/** Step kind → the schema of the value under its key, and one line for editors. */
-export type StepSchemas = ReadonlyMap<string, { schema: z.ZodType; summary: string }>;
+/**
+ * Step kind → the schema of the value under its key, one line for editors, and the argument keys
+ * that name a file relative to the scenario (made absolute; a missing file is an issue at its key).
+ */
+export type StepSchemas = ReadonlyMap<string, { schema: z.ZodType; summary: string; files?: readonly string[] }>;
 
 export interface SourceLocation {
   file: string;
@@ -100,13 +105,41 @@ export function checkStep(item: unknown, path: PathKey[], check: StepCheck): { s
   if (!argsResult.ok) issues.push(...argsResult.issues);
   if (issues.length || !commonResult.ok) return { issues };
 
-  const args = containsTemplate(rawArgs) ? new DeferredStepArgs(kind, rawArgs, schema) : argsResult.ok ? argsResult.value : undefined;
+  const files = fileArguments(rawArgs, steps.get(kind)!.files ?? [], yaml.file);
+  for (const missing of files.missing) {
+    issues.push(issueAt(yaml, [...path, kind, missing.key], `${where}.${kind}.${missing.key}: file ${JSON.stringify(missing.written)} not found (looked for ${missing.absolute})`));
+  }
+  if (issues.length) return { issues };
+  const args = containsTemplate(rawArgs)
+    ? new DeferredStepArgs(kind, withFiles(rawArgs, files.resolved), schema)
+    : withFiles(argsResult.ok ? argsResult.value : undefined, files.resolved);
   const { line, column } = positionOf(yaml, path);
   const step: ScenarioStep = { kind, args, location: { file: yaml.file, line, column } };
   if (commonResult.value.timeout !== undefined) step.timeoutMs = commonResult.value.timeout;
   if (commonResult.value.as !== undefined) step.as = commonResult.value.as;
   if (commonResult.value.title !== undefined) step.title = commonResult.value.title;
   return { step, issues };
+}
+
+/**
+ * The step's file arguments as absolute paths (relative to the scenario file), and the ones that do
+ * not exist. A path that refers to an earlier step's result is left for the step to find.
+ */
+function fileArguments(args: unknown, keys: readonly string[], scenarioFile: string) {
+  const resolved: Record<string, string> = {};
+  const missing: { key: string; written: string; absolute: string }[] = [];
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return { resolved, missing };
+  for (const key of keys) {
+    const written = (args as Record<string, unknown>)[key];
+    if (typeof written !== 'string' || containsTemplate(written)) continue;
+    resolved[key] = resolveFrom(scenarioFile, written);
+    if (!existsSync(resolved[key])) missing.push({ key, written, absolute: resolved[key] });
+  }
+  return { resolved, missing };
+}
+
+function withFiles(args: unknown, resolved: Record<string, string>): unknown {
+  return Object.keys(resolved).length ? { ...(args as Record<string, unknown>), ...resolved } : args;
 }
 
 /**

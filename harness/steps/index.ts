@@ -16,6 +16,7 @@ import measure from './measure.ts';
 import plug from './plug.ts';
 import replug from './replug.ts';
 import run from './run.ts';
+import script from './script.ts';
 import sysextActivate from './sysext-activate.ts';
 import sysextDeactivate from './sysext-deactivate.ts';
 import sysextDeveloper from './sysext-developer.ts';
@@ -28,7 +29,7 @@ import type { StepDefinition } from './step.ts';
 const all: StepDefinition[] = [
   sysextDeveloper, sysextActivate, sysextDeactivate, sysextUninstall, sysextExpect,
   plug, unplug, replug, expectEnumerated, expectMatched, expectTerminated, expectNoCrash, expectRelaunched,
-  wait, run, measure, fault,
+  wait, run, script, measure, fault,
   call, io, ioAwait, expectEvent, reconnect,
   reboot,
 ] as StepDefinition[];

@@ -10,6 +10,8 @@ export interface StepDefinition<Schema extends z.ZodType = z.ZodType> {
   summary: string;
   /** Schema of the value under the kind key. */
   schema: Schema;
+  /** Argument keys naming a file relative to the scenario: the loader makes them absolute and reports a missing one at its key. */
+  files?: readonly string[];
   /** Default deadline when neither the step's own `within`/`timeout` nor the scenario gives one. */
   defaultTimeoutMs?: number;
   /** Does the work. What it returns is stored under the step's `as:` name for later steps. */

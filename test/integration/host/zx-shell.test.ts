@@ -23,9 +23,13 @@ function recording(exec: Exec): { exec: Exec; argvs: string[][] } {
   return { exec, argvs };
 }
 
-async function leftover(marker: string): Promise<string[]> {
+/** A sleep no other process is likely to run: its argument is how a test finds a leftover with ps. */
+let sleeps = 0;
+const uniqueSleep = (): string => `29.${process.pid}${++sleeps}`;
+
+async function leftover(seconds: string): Promise<string[]> {
   const ps = await new LocalExec().run(['ps', '-eo', 'args']);
-  return ps.stdout.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
+  return ps.stdout.split('\n').filter((l) => l.includes(`sleep ${seconds}`));
 }
 
 test('interpolated values reach the host process byte-exact, one argument each (arrays too)', { skip }, async () => {
@@ -75,28 +79,28 @@ test('the host keeps its environment; env and cwd given to $ apply on the host',
 
 test('a timeout kills the command on the host with its whole tree', { skip }, async () => {
   const $ = hostShell(new LocalExec());
-  const marker = `dextbench-zx-timeout-${process.pid}`;
+  const [a, b, c] = [uniqueSleep(), uniqueSleep(), uniqueSleep()];
   const started = performance.now();
-  const out = await $({ nothrow: true, timeout: '300ms' })`sleep 30 & sleep 30 & wait # ${marker}`;
+  const out = await $({ nothrow: true, timeout: '300ms' })`sleep ${a} & sleep ${b} & wait`;
   assert.equal(out.signal, 'SIGTERM');
   assert.ok(performance.now() - started < 5000);
-  assert.deepEqual(await leftover(marker), []);
-  const method = await $`sleep 30 # ${marker}-method`.timeout('200ms').nothrow();
+  assert.deepEqual([...await leftover(a), ...await leftover(b)], []);
+  const method = await $`sleep ${c}`.timeout('200ms').nothrow();
   assert.equal(method.signal, 'SIGTERM');
-  assert.deepEqual(await leftover(`${marker}-method`), []);
+  assert.deepEqual(await leftover(c), []);
 });
 
 test('kill() and the shell\'s abort signal stop host commands; an aborted shell starts none', { skip }, async () => {
   const controller = new AbortController();
   const $ = hostShell(new LocalExec(), { signal: controller.signal });
-  const marker = `dextbench-zx-kill-${process.pid}`;
-  const killed = $`sleep 30 # ${marker}`.nothrow();
+  const [a, b] = [uniqueSleep(), uniqueSleep()];
+  const killed = $`sleep ${a}`.nothrow();
   setTimeout(() => void killed.kill('SIGKILL'), 100);
   assert.equal((await killed).signal, 'SIGKILL');
-  const aborted = $`sleep 30 # ${marker}-abort`.nothrow();
+  const aborted = $`sleep ${b} & wait`.nothrow();
   setTimeout(() => controller.abort(new Error('step timed out')), 100);
   assert.equal((await aborted).signal, 'SIGTERM');
-  assert.deepEqual(await leftover(marker), []);
+  assert.deepEqual([...await leftover(a), ...await leftover(b)], []);
   const refused = await $`echo never`.nothrow();
   assert.equal(refused.ok, false);
   assert.equal(refused.stdout, '');
