@@ -8,12 +8,15 @@ import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { $, defaults, quote, type Options, type Shell } from 'zx/core';
+import { settlesWithin } from '../common/time.ts';
 import { DEFAULT_EXEC_TIMEOUT_MS, shellQuote, type Exec, type ExecProcess, type ExecRecord } from './exec.ts';
 
 /** The shell the scripts run in: bash 3.2 on macOS reads zx's quoting; /bin/sh (dash) does not. */
 export const HOST_SHELL = '/bin/bash';
 /** After a kill signal other than SIGKILL, how long a command gets before SIGKILL. */
 const KILL_GRACE_MS = 3000;
+/** After the command exited, how long its output streams get to end. */
+const DRAIN_GRACE_MS = 2000;
 
 export interface HostShellOptions {
   /** Per-command deadline (a command may set its own with `.timeout()`; 0 = none). Default 60 s. */
@@ -123,10 +126,11 @@ class HostProcess extends EventEmitter {
     running.set(this.pid, this);
     const onAbort = (): void => { this.kill('SIGTERM'); };
     for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true });
-    // 'close' comes when the command has exited and its output is all read, as for a ChildProcess.
-    const drained = [this.stdout!, this.stderr!].map((s) => finished(s).catch(() => undefined));
-    Promise.all([this.process.exited, ...drained]).then(
-      ([record]) => this.done(record as ExecRecord),
+    // 'close' comes when the command has exited and its output is all read, as for a ChildProcess;
+    // a transport whose streams do not end with the command gets a moment, not forever.
+    const drained = Promise.all([this.stdout!, this.stderr!].map((s) => finished(s).catch(() => undefined)));
+    this.process.exited.then(
+      async (record) => { await settlesWithin(drained, DRAIN_GRACE_MS); this.done(record); },
       (error: Error) => { this.emit('error', error); this.done(undefined); },
     ).finally(() => {
       for (const signal of signals) signal?.removeEventListener('abort', onAbort);

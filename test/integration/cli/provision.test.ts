@@ -2,36 +2,14 @@
 // changes nothing, the first run acts, the second changes nothing, and a failing step stops the run
 // with one line naming it. doctor then agrees that the Mac is ready.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
+import { dextbench, scratchDir } from '../../support/cli.ts';
+import { FRESH_MAC as FRESH_SIM, simRigFile as rigFile } from '../../support/sim-rig-file.ts';
 
 const PASSWORD = { DEXTBENCH_SUDO_PASSWORD: 'dextbench-sim' };
 const NO_PASSWORD = { DEXTBENCH_SUDO_PASSWORD: '' };
 
-/** A rig file in `dir` for a simulated Mac with the echo device on a uhubctl hub. */
-function rigFile(dir: string, name: string, { sim, top = '' }: { sim: string; top?: string }): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}
-host: sim
-sim:
-${sim.split('\n').map((l) => `  ${l}`).join('\n')}
-${top}
-hubs:
-  - { id: hub1, driver: uhubctl, location: "1-1", ports: 4 }
-devices:
-  echo: { profile: ${join(repoRoot, 'devices/echo.yaml')}, port: { hub: hub1, port: 2 } }
-extensions:
-  echo-driver: { dext: ${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}, bundle: com.example.echo.driver }
-`);
-  return file;
-}
-
-const FRESH_SIM = `sip: disabled
-developerMode: false
-approvedExtensions: { DXTBNCH001: [com.example.echo.driver] }
-homebrew: { uhubctl: false }`;
 
 describe('dextbench provision on a fresh simulated Mac', () => {
   const cwd = scratchDir('dextbench-provision-');
