@@ -268,10 +268,10 @@ export class SshExec implements Exec {
   /** Signals the command's remote process group; the local ssh follows, or is killed after a grace. */
   private killRemote(token: string, signal: NodeJS.Signals | string, local: ChildProcess): void {
     const name = String(signal).replace(/^SIG/, '');
-    const grace = setTimeout(() => local.kill('SIGKILL'), KILL_GRACE_MS);
+    const grace = setTimeout(() => abandon(local), KILL_GRACE_MS);
     local.once('close', () => clearTimeout(grace));
     void runSsh([...this.baseArgs, '-o', 'ControlMaster=no', '-T', '--', this.target.ssh, perl(KILLER, [token, name])], HOUSEKEEPING_TIMEOUT_MS)
-      .catch(() => local.kill('SIGKILL'));
+      .catch(() => abandon(local));
   }
 
   /** The shared master connection, started by whichever process needs it first. */
@@ -370,6 +370,16 @@ class LazySsh {
     if (note) stderr.write(`${note}\n`);
     stderr.end();
   }
+}
+
+/**
+ * Gives up on a command whose remote kill did not end it: kills the local ssh and closes its pipes.
+ * A mux client hands its stdio to the master, which keeps them open while the remote command runs,
+ * so killing the client alone would never end the wait.
+ */
+function abandon(local: ChildProcess): void {
+  local.kill('SIGKILL');
+  for (const stream of [local.stdin, local.stdout, local.stderr]) stream?.destroy();
 }
 
 function startSsh(args: string[]): ChildProcess {

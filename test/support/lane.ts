@@ -45,10 +45,15 @@ export const NEEDS = {
   socat: { what: 'socat', anyOf: ['socat'], debian: ['socat'] },
   sshd: { what: 'sshd', anyOf: ['sshd', '/usr/sbin/sshd'], debian: ['openssh-server'] },
   ssh: { what: 'ssh', anyOf: ['ssh'], debian: ['openssh-client'] },
+  sshKeygen: { what: 'ssh-keygen', anyOf: ['ssh-keygen'], debian: ['openssh-client'] },
+  perl: { what: 'perl', anyOf: ['/usr/bin/perl'], debian: ['perl-base'] },
 } satisfies Record<string, Need>;
 
 /** libdextbench and dext-fixtures/bridge built with make: the C channel, and the simulated Mac's C dext server. */
 export const C_TOOLCHAIN: Need[] = [NEEDS.cc, NEEDS.make, NEEDS.protoc, NEEDS.nanopbGenerator, NEEDS.nanopbHeaders, NEEDS.nanopbRuntime];
+
+/** A real OpenSSH server on 127.0.0.1 (npm run sim:sshd) and the client, for the ssh transport. */
+export const SSH_LANE: Need[] = [NEEDS.sshd, NEEDS.ssh, NEEDS.sshKeygen, NEEDS.perl];
 
 /** Exactly what .ci/run sets. */
 export function underCi(env: NodeJS.ProcessEnv = process.env): boolean {

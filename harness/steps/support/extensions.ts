@@ -74,7 +74,9 @@ export async function requestThroughActivator(
 async function sendBundle(ctx: StepContext, decl: ExtensionDecl & { name: string }): Promise<ExtensionDecl & { name: string }> {
   const key = decl.dext !== undefined ? 'dext' : 'app';
   const staged = await bundleOnHost(ctx.rig, decl[key]!);
-  if (staged.sent) ctx.timeline.record({ type: 'stage', bundle: decl.bundle, from: decl[key], to: staged.path, host: ctx.rig.exec.where });
+  if (staged.path !== decl[key]) {
+    ctx.timeline.record({ type: 'stage', bundle: decl.bundle, from: decl[key], to: staged.path, host: ctx.rig.exec.where, sent: staged.sent });
+  }
   return { ...decl, [key]: staged.path };
 }
 

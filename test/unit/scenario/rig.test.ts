@@ -5,7 +5,7 @@ import { fixture, issueLines } from './support.ts';
 
 test('rig: paths resolve against the rig file; vars resolve from --var > env > the rig\'s own vars', () => {
   const rig = loadRig(fixture('rigs/good.yaml'), { env: {} });
-  assert.deepEqual(rig.host, { kind: 'ssh', target: 'ci@mac-mini.lan', port: 2222 });
+  assert.deepEqual(rig.host, { kind: 'ssh', ssh: { ssh: 'ci@mac-mini.lan', port: 2222 } });
   assert.deepEqual(rig.signing, { identity: 'Apple Development: Jane (ABCDE12345)', team: 'ABCDE12345' });
   assert.deepEqual(rig.activator, { command: ['dextbench-activator'] });
   assert.deepEqual(rig.privileged, { sudo: false });
@@ -73,4 +73,19 @@ test('device profile: hex numbers from YAML, paths relative to the profile', () 
   assert.deepEqual(profile.driver, { bundle: 'com.example.echo.driver', userClass: 'EchoDriver' });
   assert.deepEqual(profile.emulation, { sim: { model: 'loopback' } });
   assert.equal(profile.name, 'good');
+});
+
+test('rig: an ssh host resolves its key files against the rig file; with sim: it is the simulated Mac over a loopback sshd', () => {
+  const rig = loadRig(fixture('rigs/ssh-files.yaml'), { env: {} });
+  assert.equal(rig.host.kind, 'sim');
+  assert.deepEqual(rig.host.kind === 'sim' && rig.host.ssh, {
+    ssh: '127.0.0.1', port: 2722, identityFile: fixture('rigs/keys/id_ed25519'),
+    options: [`UserKnownHostsFile=${fixture('known_hosts')}`, 'IdentityAgent ~/agent.sock', 'SetEnv=SHLVL=1'],
+  });
+  assert.deepEqual(issueLines(() => loadRig(fixture('rigs/ssh-sim-remote.yaml'), { env: {} })), [
+    'rigs/ssh-sim-remote.yaml:3:8: host.ssh: a simulated Mac runs on this machine, so it is reached over 127.0.0.1 or localhost, got ci@mac-mini.lan; use ssh: 127.0.0.1 (start the sshd with npm run sim:sshd), or remove sim: for a real Mac',
+  ]);
+  assert.deepEqual(issueLines(() => loadRig(fixture('rigs/ssh-bad-option.yaml'), { env: {} })), [
+    'rigs/ssh-bad-option.yaml:4:48: host.options[1]: expected an ssh option as Key=Value (e.g. StrictHostKeyChecking=accept-new), got "nonsense"',
+  ]);
 });
