@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { dextbench, scratchDir } from '../../support/cli.ts';
+import { spawn } from 'node:child_process';
+import { bin, dextbench, scratchDir } from '../../support/cli.ts';
+import { lane } from '../../support/lane.ts';
 import { FRESH_MAC as FRESH_SIM, simRigFile as rigFile } from '../../support/sim-rig-file.ts';
 
 const PASSWORD = { DEXTBENCH_SUDO_PASSWORD: 'dextbench-sim' };
@@ -97,6 +99,33 @@ describe('dextbench provision on a fresh simulated Mac', () => {
     assert.equal(wanted.length, 11);
     assert.deepEqual(wanted.filter((c) => c.status !== 'ok'), []);
   });
+});
+
+/** util-linux's script(1) runs a command on a pseudo-terminal, relaying its own stdin to it. */
+const onTerminal = lane('provision on a terminal', [{ what: 'script', anyOf: ['script'], debian: ['bsdutils'] }]);
+
+test('on a terminal, sudo\'s password is asked once and not echoed', { skip: onTerminal }, async () => {
+  const cwd = scratchDir('dextbench-provision-');
+  const rig = rigFile(cwd, 'tty', { sim: FRESH_SIM, top: 'privileged: { sudo: true }' });
+  const child = spawn('script', ['-qfec', `${process.execPath} ${bin} provision --rig ${rig}`, '/dev/null'], {
+    cwd, env: { ...process.env, DEXTBENCH_SUDO_PASSWORD: '', CI: '' },
+  });
+  let out = '';
+  let asked = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    const prompts = out.split('(asked once, not echoed): ').length - 1;
+    if (prompts > asked) { asked = prompts; child.stdin.write('dextbench-sim\r'); }
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`provision on a terminal did not finish: ${out}`)); }, 60_000);
+    child.on('close', (c) => { clearTimeout(timer); resolve(c); });
+  });
+  assert.equal(code, 0, out);
+  assert.equal(asked, 1, out);
+  assert.match(out, /sudo password of an admin on simulated Mac "tty" \(asked once, not echoed\): \r?\n\+ sudoers: wrote \/etc\/sudoers\.d\/dextbench/);
+  assert.match(out, /provisioned: 3 changes; the Mac is ready/);
+  assert.ok(!out.includes('dextbench-sim'), 'the password is not echoed');
 });
 
 describe('dextbench provision: what it cannot do', () => {
