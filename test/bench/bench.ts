@@ -9,6 +9,8 @@
 // through the sim's shims. Target: < 30 s.
 // sim_*, channel_sim_*, io_sim_*: the simulated Mac end to end, see test/bench/sim.ts. Target:
 // sim_command_ms <= 0.2 x node_start_ms (a simulated command costs at most a fifth of a Node start).
+// ssh_cmd_ms vs ssh_fresh_cmd_ms, channel_ssh_rtt_per_s: the same sim over a real sshd (npm run
+// sim:sshd), see test/bench/sim.ts. Target: a command over the master >= 10 x faster than fresh ssh.
 // channel_inproc_*, raw_echo_rtt_per_s, prbs_verify_MBps, memcmp_MBps: see test/bench/channel.ts.
 // Target: PRBS verification on the host >= 1000 MB/s on one core.
 import { spawnSync } from 'node:child_process';
@@ -25,6 +27,7 @@ const json = process.argv.includes('--json');
 const MANY = 400;
 const REPEATS = 3;
 const COMMAND_RATIO_TARGET = 0.2;
+const SSH_RATIO_TARGET = 10;
 
 function runDextbench(args: string[], cwd: string): number {
   const started = performance.now();
@@ -90,6 +93,7 @@ try {
     channels_on_one_cpu: oneCpu,
   };
   const commandRatio = sim.sim_command_ms / sim.node_start_ms;
+  const sshRatio = sim.ssh_fresh_cmd_ms / sim.ssh_cmd_ms;
   if (json) {
     console.log(JSON.stringify(figures));
   } else {
@@ -103,7 +107,10 @@ try {
       ['channel_sim_calls_per_s', String(sim.channel_sim_calls_per_s), `Pings, one in flight (as \`call\` steps): client, shim, daemon, C bridge, dext process; ${oneCpu ? 'all on one CPU' : 'unpinned'}`, ''],
       ['channel_sim_p50_us', String(sim.channel_sim_p50_us), 'latency of those calls, end to end', ''],
       ['channel_sim_p99_us', String(sim.channel_sim_p99_us), 'latency of those calls, end to end', ''],
-      ['channel_sim_pipelined_calls_per_s', String(sim.channel_sim_pipelined_calls_per_s), 'the same path, 64 calls in flight', ''],
+      ['channel_sim_rtt_per_s', String(sim.channel_sim_rtt_per_s), 'the same path, 64 calls in flight', ''],
+      ['ssh_cmd_ms', sim.ssh_cmd_ms.toFixed(2), 'sw_vers through the ssh Exec: one ControlMaster to sshd on 127.0.0.1, the perl wrapper, the sim\'s shim', ''],
+      ['ssh_fresh_cmd_ms', sim.ssh_fresh_cmd_ms.toFixed(2), `a fresh \`ssh host sw_vers\` (key exchange each time), as shell-scripted rigs do; >= ${SSH_RATIO_TARGET} x ssh_cmd_ms (${sshRatio.toFixed(1)} x)`, sshRatio >= SSH_RATIO_TARGET ? 'yes' : 'NO'],
+      ['channel_ssh_rtt_per_s', String(sim.channel_ssh_rtt_per_s), `channel_sim_rtt_per_s's pings through a bridge spawned over ssh, 64 in flight (${(sim.channel_ssh_rtt_per_s / sim.channel_sim_rtt_per_s).toFixed(2)} x channel_sim_rtt_per_s)`, ''],
       ['io_sim_MBps', String(sim.io_sim_MBps), '1 GiB PRBS31 loopback io in the simulated dext process (generate + verify), device pace lifted', ''],
       ['io_sim_status_p50_us', String(sim.io_sim_status_p50_us), 'IoStatus polls during that io, end to end (as the `io` step reports)', ''],
       ['io_sim_status_p99_us', String(sim.io_sim_status_p99_us), 'IoStatus polls during that io, end to end', ''],

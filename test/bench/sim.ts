@@ -8,7 +8,14 @@
 //  channel_sim_calls_per_s, channel_sim_p50_us, channel_sim_p99_us
 //                      Ping calls with one in flight (as `call` steps make them), their rate and
 //                      latency: ChannelClient → shim → daemon → C bridge → dext process and back
-//  channel_sim_pipelined_calls_per_s  the same with 64 calls in flight
+//  channel_sim_rtt_per_s  the same with 64 calls in flight
+//  ssh_cmd_ms          median wall time of `sw_vers` through the ssh Exec (one ControlMaster, the
+//                      perl wrapper) to a real sshd on 127.0.0.1, the sim's shim on the far side
+//  ssh_fresh_cmd_ms    median of a fresh `ssh host sw_vers` with the same keys and options (key
+//                      exchange and authentication each time), as a shell-scripted rig runs
+//                      commands; target: ssh_fresh_cmd_ms >= 10 x ssh_cmd_ms
+//  channel_ssh_rtt_per_s  channel_sim_rtt_per_s's calls through a bridge spawned over that ssh Exec
+//                      (the sshd, the master and the mux client in the path), 64 in flight
 //  io_sim_MBps, io_sim_status_p50_us, io_sim_status_p99_us
 //                      a 1 GiB PRBS31 loopback io (startIo/followIo, as the `io` step): the dext
 //                      generates and verifies every byte; MB/s by the dext's clock, the latency of
@@ -18,7 +25,10 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openBridge, type ChannelClient } from '../../harness/channel/index.ts';
-import { LocalExec } from '../../harness/host/exec.ts';
+import { spawnSync } from 'node:child_process';
+import { LocalExec, type Exec } from '../../harness/host/exec.ts';
+import { hostExec, type SshExec, type SshTarget } from '../../harness/host/ssh.ts';
+import { startSimSshd } from '../support/sim-sshd.ts';
 import { followIo, startIo } from '../../harness/steps/support/io.ts';
 import { DEXTS, simConfig, startSim, waitFor, type Sim } from '../sim/support.ts';
 import { median, percentile, pipelinedRate, RUN_MS } from './support.ts';
@@ -35,7 +45,10 @@ export interface SimBenchmarks {
   channel_sim_calls_per_s: number;
   channel_sim_p50_us: number;
   channel_sim_p99_us: number;
-  channel_sim_pipelined_calls_per_s: number;
+  channel_sim_rtt_per_s: number;
+  ssh_cmd_ms: number;
+  ssh_fresh_cmd_ms: number;
+  channel_ssh_rtt_per_s: number;
   io_sim_MBps: number;
   io_sim_status_p50_us: number;
   io_sim_status_p99_us: number;
@@ -64,7 +77,7 @@ export function simExec(sim: Sim): LocalExec {
 }
 
 /** Median ms of a simulated command and of a Node start, interleaved so both see the same load. */
-export async function commandCost(exec: LocalExec): Promise<Pick<SimBenchmarks, 'sim_command_ms' | 'node_start_ms'>> {
+export async function commandCost(exec: Exec): Promise<Pick<SimBenchmarks, 'sim_command_ms' | 'node_start_ms'>> {
   const timed = async (argv: string[]): Promise<number> => {
     const t0 = performance.now();
     await exec.run(argv);
@@ -80,11 +93,11 @@ export async function commandCost(exec: LocalExec): Promise<Pick<SimBenchmarks, 
   return { sim_command_ms: round(median(sim), 2), node_start_ms: round(median(node), 2) };
 }
 
-export function openEcho(exec: LocalExec): Promise<ChannelClient> {
+export function openEcho(exec: Exec): Promise<ChannelClient> {
   return openBridge(exec, { match: { IOUserClass: 'EchoDriver' }, timeoutMs: 10_000 });
 }
 
-export async function channelCalls(client: ChannelClient): Promise<Pick<SimBenchmarks, 'channel_sim_calls_per_s' | 'channel_sim_p50_us' | 'channel_sim_p99_us' | 'channel_sim_pipelined_calls_per_s'>> {
+export async function channelCalls(client: ChannelClient): Promise<Pick<SimBenchmarks, 'channel_sim_calls_per_s' | 'channel_sim_p50_us' | 'channel_sim_p99_us' | 'channel_sim_rtt_per_s'>> {
   const latencies: number[] = [];
   // The pipelined run first: its warm-up (JIT in the client and the daemon) serves both figures.
   const pipelined = await pipelinedRate((nonce) => client.call('ping', { nonce }), WARM_MS);
@@ -100,7 +113,7 @@ export async function channelCalls(client: ChannelClient): Promise<Pick<SimBench
     channel_sim_calls_per_s: Math.round(latencies.length / seconds),
     channel_sim_p50_us: Math.round(percentile(latencies, 0.5)),
     channel_sim_p99_us: Math.round(percentile(latencies, 0.99)),
-    channel_sim_pipelined_calls_per_s: Math.round(pipelined),
+    channel_sim_rtt_per_s: Math.round(pipelined),
   };
 }
 
@@ -111,6 +124,37 @@ export async function ioThroughDext(client: ChannelClient): Promise<Pick<SimBenc
   return { io_sim_MBps: Math.round(o.MBps), io_sim_status_p50_us: Math.round(o.statusRttP50Us), io_sim_status_p99_us: Math.round(o.statusRttP99Us) };
 }
 
+/** The same simulated Mac reached over ssh: commands over the master vs fresh ssh, and the channel. */
+export async function overSsh(sim: Sim): Promise<Pick<SimBenchmarks, 'ssh_cmd_ms' | 'ssh_fresh_cmd_ms' | 'channel_ssh_rtt_per_s'>> {
+  const sshd = await startSimSshd();
+  const target: SshTarget = { ssh: '127.0.0.1', port: sshd.port, identityFile: sshd.identityFile, options: [`UserKnownHostsFile=${sshd.knownHosts}`, 'SetEnv=SHLVL=1'] };
+  const exec = hostExec(target, { pathPrefix: [sim.binDir] }) as SshExec;
+  const freshArgs = ['-p', String(sshd.port), '-i', sshd.identityFile, '-o', 'IdentitiesOnly=yes', ...target.options!.flatMap((o) => ['-o', o]), '-o', 'BatchMode=yes', '-o', 'ControlPath=none', '127.0.0.1', `PATH=${sim.binDir}:$PATH sw_vers`];
+  const timed = async (run: () => Promise<unknown> | unknown): Promise<number> => {
+    const t0 = performance.now();
+    await run();
+    return performance.now() - t0;
+  };
+  const master: number[] = [];
+  const fresh: number[] = [];
+  await exec.run(['sw_vers']); // connects the master
+  for (let i = 0; i < COMMANDS; i++) {
+    master.push(await timed(() => exec.run(['sw_vers'])));
+    fresh.push(await timed(() => {
+      const r = spawnSync('ssh', freshArgs, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`fresh ssh sw_vers exited ${r.status}: ${r.stderr.trim()}`);
+    }));
+  }
+  const client = await openEcho(exec);
+  try {
+    const rtt = await pipelinedRate((nonce) => client.call('ping', { nonce }), WARM_MS);
+    return { ssh_cmd_ms: round(median(master), 2), ssh_fresh_cmd_ms: round(median(fresh), 2), channel_ssh_rtt_per_s: Math.round(rtt) };
+  } finally {
+    await client.close();
+    await exec.close();
+  }
+}
+
 export async function simBenchmarks(): Promise<SimBenchmarks> {
   const sim = await startEchoSim();
   try {
@@ -118,7 +162,9 @@ export async function simBenchmarks(): Promise<SimBenchmarks> {
     const commands = await commandCost(exec);
     const client = await openEcho(exec);
     try {
-      return { ...commands, ...await channelCalls(client), ...await ioThroughDext(client) };
+      const channel = await channelCalls(client);
+      const ssh = await overSsh(sim);
+      return { ...commands, ...channel, ...ssh, ...await ioThroughDext(client) };
     } finally {
       await client.close();
     }
