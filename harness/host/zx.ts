@@ -54,22 +54,19 @@ function refuseSync(): never {
 // zx kills a command through `$.kill(pid)` (for .kill() and timeouts), which looks the function up in
 // its defaults when called outside the shell's own context. Host commands have no local pid, so each
 // gets a handle from a range no OS hands out (Linux stops at 2^22, macOS at 99999) and this kill
-// routes those to ExecProcess.kill; every other pid goes to zx's own kill, unchanged.
+// routes those to ExecProcess.kill; every other pid goes to zx's own kill, unchanged. The handles
+// live on globalThis, so that a second copy of this module shares them and zx's one kill.
 const HANDLE_BASE = 0x7f00_0000;
-let nextHandle = HANDLE_BASE;
-const running = new Map<number, HostProcess>();
-const zxKill = defaults.kill;
-if (!(zxKill as { hostAware?: boolean }).hostAware) {
-  const hostAwareKill = Object.assign(
-    (pid: number | `${number}`, signal?: NodeJS.Signals): Promise<void> => {
-      const child = running.get(Number(pid));
-      if (!child) return zxKill(pid, signal);
-      child.kill(signal ?? 'SIGTERM');
-      return Promise.resolve();
-    },
-    { hostAware: true },
-  );
-  defaults.kill = hostAwareKill as typeof defaults.kill;
+const handles = ((globalThis as Record<symbol, unknown>)[Symbol.for('dextbench.hostShell.handles')] ??=
+  { next: HANDLE_BASE, running: new Map<number, HostProcess>(), zxKill: defaults.kill }) as
+  { next: number; running: Map<number, HostProcess>; zxKill: typeof defaults.kill };
+const running = handles.running;
+if (defaults.kill === handles.zxKill) {
+  defaults.kill = ((pid: number | `${number}`, signal?: NodeJS.Signals): Promise<void> => {
+    if (Number(pid) < HANDLE_BASE) return handles.zxKill(pid, signal);
+    running.get(Number(pid))?.kill(signal ?? 'SIGTERM');
+    return Promise.resolve();
+  }) as typeof defaults.kill;
 }
 
 /** child_process.spawn(command, args, {shell, env, cwd, signal}) as zx calls it, run through `exec`. */
@@ -110,7 +107,7 @@ class HostProcess extends EventEmitter {
 
   constructor(readonly spawnargs: string[], start: () => ExecProcess, signals: Array<AbortSignal | undefined>) {
     super();
-    this.pid = nextHandle++;
+    this.pid = handles.next++;
     const aborted = signals.find((s) => s?.aborted);
     if (aborted) {
       this.fail(new Error(`${spawnargs.slice(0, 2).join(' ')} not started: the script was aborted (${String(aborted.reason ?? 'aborted')})`));
