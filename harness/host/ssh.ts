@@ -67,6 +67,8 @@ const WRAPPER = [
   'for (1 .. $n) { my ($k, $v) = splice @ARGV, 0, 2; $ENV{$k} = $v }',
   '$ENV{PATH} = "$pre:$ENV{PATH}" if length $pre;',
   'my $d = "/tmp/dextbench-exec-$<"; mkdir $d, 0700; my $f = "$d/$t";',
+  // Files of commands whose connection dropped before their status was read: gone after a day.
+  'unlink grep { -M $_ > 1 } glob "$d/*";',
   'if (open my $p, ">", "$f.pid") { print $p getpgrp(); close $p }',
   'if (length $cwd && !chdir $cwd) { print STDERR "cd: $cwd: $!\\n"; unlink "$f.pid"; exit 1 }',
   'my $r = system { $ARGV[0] } @ARGV; my $nf = $!{ENOENT}; my $e = "$!";',
@@ -82,12 +84,14 @@ const WRAPPER = [
 ].join(' ');
 
 // Sends a signal to a wrapped command's process group; waits briefly for a command that has not yet
-// written its pid file (a kill right after the start).
+// written its pid file (a kill right after the start). Then removes the command's files.
 const KILLER = [
   'my ($t, $sig) = @ARGV; my $f = "/tmp/dextbench-exec-$</$t.pid";',
   'for (1 .. 40) { last if -e $f; select undef, undef, undef, 0.05 }',
   'open my $p, "<", $f or exit 3; my $g = <$p>; close $p;',
   'kill $sig, -$g if $g > 1;',
+  // The wrapper dies with its group and leaves its files; a status it wrote racing the kill is moot.
+  'select undef, undef, undef, 0.2; unlink $f, "/tmp/dextbench-exec-$</$t.status";',
 ].join(' ');
 
 // Prints and removes a wrapped command's status file (written only on a signal or an exit 255).
