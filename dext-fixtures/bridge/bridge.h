@@ -77,7 +77,8 @@ typedef struct bridge_args {
 } bridge_args_t;
 
 /* extra(argv, i, ctx) handles a binary-specific option at argv[i]: returns how many arguments it
- * consumed, 0 if unknown, -1 if malformed. Returns 0 or BRIDGE_EXIT_USAGE (after printing usage). */
+ * consumed, 0 if unknown, -1 if malformed. Returns 0 or BRIDGE_EXIT_USAGE (after printing usage);
+ * --help prints usage on stdout and exits 0. */
 int bridge_parse_args(int argc, char **argv, bridge_args_t *args, const char *usage,
                       int (*extra)(char **argv, int argc, int i, void *ctx), void *ctx);
 /* Parses `KEY=VALUE` or `KEY:int=N` into *out (value points into text); returns 0 on success. */

@@ -535,7 +535,10 @@ int bridge_parse_args(int argc, char **argv, bridge_args_t *args, const char *us
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int used;
-        if (strcmp(a, "--match") == 0 && v && args->n_match < BRIDGE_MAX_MATCH &&
+        if (strcmp(a, "--help") == 0) { /* the "is it installed and does it run" probe: usage on stdout, exit 0 */
+            printf("usage: %s\n", usage);
+            exit(fflush(stdout) == 0 ? 0 : BRIDGE_EXIT_IO);
+        } else if (strcmp(a, "--match") == 0 && v && args->n_match < BRIDGE_MAX_MATCH &&
             bridge_parse_match(v, &args->match[args->n_match]) == 0) {
             args->n_match++;
             i++;

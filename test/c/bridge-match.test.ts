@@ -107,3 +107,15 @@ test('C bridge: numbers are decimal or 0x, never octal; anything else is a usage
     assert.match(r.stderr, /^usage: dextbench-bridge-inproc --match KEY=VALUE\.\.\. /m);
   }
 });
+
+test('C bridge: --help prints its usage on stdout and exits 0 (provision\'s and doctor\'s probe); no arguments is still a usage error', { skip }, () => {
+  build();
+  for (const bin of ['dextbench-bridge-inproc', 'dextbench-bridge-simdext']) {
+    const help = spawnSync(join(bridgeDir, 'build', bin), ['--help'], { input: '', encoding: 'utf8', timeout: 10_000 });
+    assert.deepEqual([help.status, help.stderr], [0, ''], bin);
+    assert.match(help.stdout, new RegExp(`^usage: ${bin} (--socket PATH )?--match KEY=VALUE\\.\\.\\. \\[--registry-id N\\] \\[--type N\\].*\\n$`));
+    const none = spawnSync(join(bridgeDir, 'build', bin), [], { input: '', encoding: 'utf8', timeout: 10_000 });
+    assert.deepEqual([none.status, none.stdout], [64, ''], bin);
+    assert.match(none.stderr, new RegExp(`^usage: ${bin} `));
+  }
+});

@@ -63,6 +63,8 @@ for (const server of ['c', 'ts'] as const) {
       const usage = track(new BridgeClient(sim, ['--bogus']));
       assert.deepEqual(await usage.exitWithin(5000), { code: 64, signal: null });
       assert.match(usage.stderr, /^usage: dextbench-bridge --match KEY=VALUE/);
+      // --help is the probe provision and doctor run: usage on stdout, exit 0, as bridge_core.c.
+      assert.deepEqual(await sim.run('dextbench-bridge', ['--help']), { code: 0, stdout: 'usage: dextbench-bridge --match KEY=VALUE... [--registry-id N] [--type N]\n', stderr: '' });
     });
 
     test('Hello, Ping, GetInfo (the dext process identity), Extension echo', async () => {

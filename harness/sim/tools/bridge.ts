@@ -36,11 +36,13 @@ function parseU64(s: string | undefined): bigint | undefined {
   return v < 1n << 64n ? v : undefined;
 }
 
-function parseArgs(argv: string[]): BridgeArgs | undefined {
+/** 'help' for `--help` (as in bridge_core.c: usage on stdout, exit 0); undefined on a usage error. */
+function parseArgs(argv: string[]): BridgeArgs | 'help' | undefined {
   const args: BridgeArgs = { matches: [], connectType: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[i + 1];
+    if (a === '--help') return 'help';
     const entry = a === '--match' && v !== undefined && args.matches.length < MAX_MATCH ? parseMatch(v) : undefined;
     if (entry) {
       args.matches.push(entry);
@@ -213,6 +215,7 @@ async function serveC(ctx: RawToolContext, c: Candidate, bins: { dext: string; b
 
 export const bridge: RawTool = async (ctx) => {
   const args = parseArgs(ctx.argv);
+  if (args === 'help') { ctx.out(Buffer.from(USAGE)); return 0; }
   if (!args) { ctx.err(USAGE); return EXIT.USAGE; }
   const found = candidates(ctx.mac, args);
   if (found.length === 0) return reportOpenFailed(ctx, 'inproc', `no service matches ${describeMatch(args)}`);
