@@ -5,6 +5,7 @@
 import { hostShell } from '../host/zx.ts';
 import type { RigSession } from '../rig/connect.ts';
 import { activator } from './activator.ts';
+import { bridge } from './bridge.ts';
 import { commandLineTools } from './command-line-tools.ts';
 import { provisionContext, ProvisionFailure, type ProvisionStep } from './context.ts';
 import { developerMode } from './developer-mode.ts';
@@ -15,7 +16,7 @@ import { uhubctl } from './uhubctl.ts';
 export { ProvisionFailure } from './context.ts';
 
 /** In order: later steps use what earlier ones set up (sudoers lets developer mode use sudo -n). */
-export const PROVISION_STEPS: readonly ProvisionStep[] = [commandLineTools, uhubctl, sudoers, activator, contentFilter, mdmProfiles, developerMode];
+export const PROVISION_STEPS: readonly ProvisionStep[] = [commandLineTools, uhubctl, sudoers, activator, bridge, contentFilter, mdmProfiles, developerMode];
 
 export interface ProvisionOptions {
   dryRun: boolean;

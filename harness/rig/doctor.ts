@@ -118,6 +118,7 @@ function checksFor(rig: RigDefinition, rigArg: string): Check[] {
     { name: 'command line tools', see: 'xcode-select -p', run: commandLineToolsCheck },
     { name: 'swiftc', see: 'swiftc --version', run: swiftcCheck },
     { name: 'activator', see: `${formatArgv(rig.activator.command)} --help`, run: activatorCheck },
+    { name: 'bridge', see: `${formatArgv(rig.bridge.command)} --help`, run: bridgeCheck },
     ...['systemextensionsctl', 'ioreg', 'log', 'eslogger', ...(uhubctl ? ['uhubctl'] : [])].map((tool): Check => ({
       name: `tool ${tool}`, see: `command -v ${tool}`, run: (ctx) => toolCheck(ctx, tool),
     })),
@@ -203,6 +204,19 @@ async function activatorCheck(ctx: Context): Promise<Outcome> {
   if (result.exitCode !== 127) return { status: 'fail', detail: `${shown} --help ${toolSaid(result)}`, fix: provision };
   if (ctx.facts.swiftc) return { status: 'warn', detail: `${shown} is not installed; swiftc is there to build it`, fix: provision };
   return { status: 'fail', detail: `${shown} is not installed, and there is no swiftc to build it`, fix: `xcode-select --install, then: ${provision}` };
+}
+
+// Every channel step runs the bridge; provision builds it, but only at an absolute path.
+async function bridgeCheck(ctx: Context): Promise<Outcome> {
+  const command = ctx.rig.bridge.command;
+  const result = await ctx.exec.run([...command, '--help'], { timeoutMs: 15_000, nothrow: true });
+  const shown = formatArgv(command);
+  if (result.ok) return { status: 'ok', detail: `${shown} is installed` };
+  const provision = `dextbench provision ${ctx.rigArg}`;
+  const fix = command[0]!.startsWith('/') ? provision
+    : `set bridge.command in ${ctx.rig.file} to an absolute path on the Mac (e.g. [/Users/Shared/dextbench/bridge/dextbench-bridge]), then: ${provision}`;
+  const detail = result.exitCode === 127 ? `${shown} is not installed (channel steps need it)` : `${shown} --help ${toolSaid(result)}`;
+  return { status: 'fail', detail, fix };
 }
 
 /** Where macOS keeps its own tools, for the message when one is not on the PATH. */

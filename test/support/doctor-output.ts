@@ -28,6 +28,6 @@ export function checkLines(result: CliResult): DoctorLine[] {
 
 /** The checks every simulated Mac's rig opens with (rigs/sim.yaml's hub adds tool uhubctl). */
 export const SIM_CHECKS = [
-  'host reachable', 'macOS version', 'SIP', 'developer mode', 'command line tools', 'swiftc', 'activator',
+  'host reachable', 'macOS version', 'SIP', 'developer mode', 'command line tools', 'swiftc', 'activator', 'bridge',
   'tool systemextensionsctl', 'tool ioreg', 'tool log', 'tool eslogger', 'tool uhubctl',
 ];

@@ -26,6 +26,7 @@ test('doctor on rigs/sim.yaml: one line per check, in order, the exit code count
   assert.match(lines.find((l) => l.name === 'device echo')!.fix!, /^dextbench rig plug echo --rig \S*rigs\/sim\.yaml$/);
   assert.equal(lines.find((l) => l.name === 'macOS version')!.detail, 'macOS 15.5 (24F74)');
   assert.equal(lines.find((l) => l.name === 'lease')!.detail, 'free');
+  assert.deepEqual(lines.find((l) => l.name === 'bridge'), { mark: '✓', name: 'bridge', detail: 'dextbench-bridge is installed' });
 
   const json = await dextbench(['doctor', '--json'], { cwd });
   assert.equal(json.code, 0, json.stderr);
@@ -56,6 +57,7 @@ test('a Mac without the command line tools and a privileged rig without the drop
     'host: sim',
     'sim: { commandLineTools: false }',
     'privileged: { sudo: true }',
+    'bridge: { command: [/Users/Shared/dextbench/bridge/dextbench-bridge] }',
     'hubs:',
     '  - { id: hub1, driver: uhubctl, location: "1-1", ports: 4 }',
     'devices:',
@@ -72,11 +74,13 @@ test('a Mac without the command line tools and a privileged rig without the drop
   assert.deepEqual(failing.map((l) => [l.name, l.fix]), [
     ['command line tools', 'xcode-select --install'],
     ['swiftc', 'xcode-select --install'],
+    ['bridge', `dextbench provision ${provision}`],
     ...sudoChecks.map((name) => [name, `dextbench provision ${provision}`]),
     // uhubctl runs under sudo -n on a privileged rig, so the hub cannot be read either.
     ['hub hub1', `dextbench provision ${provision}`],
   ]);
-  assert.equal(before.code, 3 + sudoChecks.length);
+  assert.equal(before.code, 4 + sudoChecks.length);
+  assert.equal(failing.find((l) => l.name === 'bridge')!.detail, '/Users/Shared/dextbench/bridge/dextbench-bridge is not installed (channel steps need it)');
   assert.ok(failing.filter((l) => l.name.startsWith('sudo')).every((l) => l.detail.startsWith('sudo: a password is required (')), before.stdout);
 
   // What provision does once (with the admin password), through the simulated Mac's own sudo.
@@ -91,8 +95,8 @@ test('a Mac without the command line tools and a privileged rig without the drop
 
     const after = await dextbench(['doctor', '--rig', 'rigs/bare.yaml'], { cwd });
     const lines = checkLines(after);
-    assert.deepEqual(lines.filter((l) => l.mark === '✘').map((l) => l.name), ['command line tools', 'swiftc']);
-    assert.equal(after.code, 2);
+    assert.deepEqual(lines.filter((l) => l.mark === '✘').map((l) => l.name), ['command line tools', 'swiftc', 'bridge']);
+    assert.equal(after.code, 3);
     for (const name of sudoChecks) assert.match(lines.find((l) => l.name === name)!.detail, /^runs \/\S+.* without a password$/);
     assert.equal(lines.find((l) => l.name === 'sudo -n kill')!.detail, 'runs /bin/kill -KILL 1 without a password');
     assert.deepEqual(lines.find((l) => l.name === 'device echo'), { mark: '!', name: 'device echo', detail: 'port off (hub1 port 2)', fix: `dextbench rig plug echo ${provision}` });

@@ -2,10 +2,11 @@
 // changes nothing, the first run acts, the second changes nothing, and a failing step stops the run
 // with one line naming it. doctor then agrees that the Mac is ready.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
-import { bin, dextbench, scratchDir } from '../../support/cli.ts';
+import { bin, dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
 import { lane } from '../../support/lane.ts';
 import { FRESH_MAC as FRESH_SIM, simRigFile as rigFile } from '../../support/sim-rig-file.ts';
 
@@ -34,6 +35,7 @@ describe('dextbench provision on a fresh simulated Mac', () => {
       "    $ sudo install -m 0440 '<temp dir>/dextbench' /etc/sudoers.d/dextbench",
       "    $ rm -rf '<temp dir>'",
       '✓ activator: already built (dextbench-activator answers)',
+      '✓ bridge: already built (dextbench-bridge answers)',
       '- content filter: no content filter declared',
       '✓ MDM profiles: already installed: com.apple.system-extension-policy',
       '+ developer mode: would turn on (SIP disabled)',
@@ -76,6 +78,7 @@ describe('dextbench provision on a fresh simulated Mac', () => {
       '✓ uhubctl: already installed (/opt/homebrew/bin/uhubctl)',
       '+ sudoers: wrote /etc/sudoers.d/dextbench for the 6 commands dextbench runs as root (checked with visudo -c)',
       '✓ activator: already built (dextbench-activator answers)',
+      '✓ bridge: already built (dextbench-bridge answers)',
       '- content filter: no content filter declared',
       '✓ MDM profiles: already installed: com.apple.system-extension-policy',
       '+ developer mode: turned on (SIP disabled)',
@@ -88,6 +91,7 @@ describe('dextbench provision on a fresh simulated Mac', () => {
       '✓ uhubctl: already installed (/opt/homebrew/bin/uhubctl)',
       '✓ sudoers: already allows the 6 commands dextbench runs as root (/etc/sudoers.d/dextbench)',
       '✓ activator: already built (dextbench-activator answers)',
+      '✓ bridge: already built (dextbench-bridge answers)',
       '- content filter: no content filter declared',
       '✓ MDM profiles: already installed: com.apple.system-extension-policy',
       '✓ developer mode: already on',
@@ -95,8 +99,8 @@ describe('dextbench provision on a fresh simulated Mac', () => {
     ]);
     const doctor = await dextbench(['doctor', '--rig', rig, '--json'], { cwd });
     const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string }[];
-    const wanted = checks.filter((c) => /^(developer mode|command line tools|activator|tool uhubctl|sudo -n |hub )/.test(c.name));
-    assert.equal(wanted.length, 11);
+    const wanted = checks.filter((c) => /^(developer mode|command line tools|activator|bridge|tool uhubctl|sudo -n |hub )/.test(c.name));
+    assert.equal(wanted.length, 12);
     assert.deepEqual(wanted.filter((c) => c.status !== 'ok'), []);
   });
 });
@@ -149,6 +153,45 @@ describe('dextbench provision: what it cannot do', () => {
     assert.match(stopped.stderr, /^dextbench: provision stopped at activator: \/bin\/bash \S+\/activator\/build\.sh --out \S+\/no-such-dir --identity - exited with 1: build\.sh: DextbenchActivator builds on macOS only .* → the activator builds with the Xcode command line tools/);
   });
 
+  test('a bridge that does not answer, at an absolute path: a dry run prints Homebrew\'s formulae, the copy, the build and the install, in order, and changes nothing; the run stops at the first that fails', async () => {
+    const target = join(cwd, 'no-such-dir', 'dextbench-bridge');
+    const rig = rigFile(cwd, 'no-bridge', { sim: 'sip: disabled\ndeveloperMode: true\napprovedExtensions: { DXTBNCH001: [com.example.echo.driver] }', top: `bridge: { command: [${target}] }` });
+    const dry = await dextbench(['provision', '--rig', rig, '--dry-run'], { cwd });
+    assert.equal(dry.code, 0, dry.stderr);
+    const lines = dry.stdout.trimEnd().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('+ bridge: '));
+    assert.equal(lines[at - 1], '✓ activator: already built (dextbench-activator answers)');
+    assert.deepEqual(lines.slice(at, at + 10), [
+      `+ bridge: would install nanopb and protobuf with Homebrew, copy dext-fixtures/{bridge,libdextbench,proto} to the Mac, build the bridge there and install it at ${target}`,
+      '    $ brew install nanopb protobuf',
+      '    $ mktemp -d',
+      "    $ tar -xf - -C '<temp dir>'",
+      `      < a tar archive of ${join(repoRoot, 'dext-fixtures')}/{bridge,libdextbench,proto}`,
+      "    $ make -C '<temp dir>/bridge' '<temp dir>/bridge/build/dextbench-bridge'",
+      `    $ mkdir -p ${join(cwd, 'no-such-dir')}`,
+      `    $ install -m 0755 '<temp dir>/bridge/build/dextbench-bridge' ${target}`,
+      "    $ rm -rf '<temp dir>'",
+      '- content filter: no content filter declared',
+    ]);
+    assert.equal(lines.at(-1), 'dry run: 1 change to make, nothing changed');
+    assert.ok(!existsSync(join(cwd, 'no-such-dir')), 'a dry run creates nothing');
+    // The simulated Mac's Homebrew has no nanopb: the run stops there, with brew's own words.
+    const stopped = await dextbench(['provision', '--rig', rig], { cwd });
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stdout, /\n✓ activator: already built \(dextbench-activator answers\)\n$/);
+    assert.equal(stopped.stderr, 'dextbench: provision stopped at bridge: brew install nanopb protobuf exited with 1: Error: No available formula with the name "nanopb" ' +
+      '(the simulated Mac\'s Homebrew has one formula, uhubctl). → run brew install nanopb protobuf on the Mac to see why\n');
+  });
+
+  test('a bridge named by a bare command that does not answer: refused, with the fix to give it an absolute path', async () => {
+    const rig = rigFile(cwd, 'bare-bridge', { sim: 'sip: disabled', top: 'bridge: { command: [no-such-bridge] }' });
+    const stopped = await dextbench(['provision', '--rig', rig, '--dry-run'], { cwd });
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stdout, /\n✓ activator: already built \(dextbench-activator answers\)\n$/);
+    assert.equal(stopped.stderr, 'dextbench: provision stopped at bridge: no-such-bridge does not answer on the Mac, and no-such-bridge is a name looked up on PATH, ' +
+      `so provision does not know where to install it → set bridge.command in ${rig} to an absolute path on the Mac (e.g. [/Users/Shared/dextbench/bridge/dextbench-bridge]); provision builds it there\n`);
+  });
+
   test('what only MDM or Recovery can do is a warning that says how, and the run still completes', async () => {
     const rig = rigFile(cwd, 'locked', { sim: 'sip: enabled\ndeveloperMode: false' });
     const run = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
@@ -158,6 +201,7 @@ describe('dextbench provision: what it cannot do', () => {
       '✓ uhubctl: already installed (/opt/homebrew/bin/uhubctl)',
       '- sudoers: not needed (privileged: { sudo: false }: dextbench runs nothing as root on this rig)',
       '✓ activator: already built (dextbench-activator answers)',
+      '✓ bridge: already built (dextbench-bridge answers)',
       '- content filter: no content filter declared',
       '! MDM profiles: no com.apple.system-extension-policy profile: activating com.example.echo.driver waits for a click in System Settings, and deactivating for an admin → ' +
         'deliver a com.apple.system-extension-policy payload through MDM (it cannot be installed by hand); dextbench profile --team DXTBNCH001 --dext com.example.echo.driver --removable -o rig.mobileconfig writes one',

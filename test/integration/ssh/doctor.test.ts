@@ -21,5 +21,6 @@ describe('doctor over ssh', { skip }, () => {
     assert.equal(result.code, 0);
     assert.deepEqual(lines.find((l) => l.name === 'host reachable'), { mark: '✓', name: 'host reachable', detail: 'simulated Mac "sim-ssh" over ssh 127.0.0.1' });
     assert.deepEqual(lines.filter((l) => l.mark !== '✓').map((l) => l.name), ['developer mode', 'tool eslogger', 'device echo']);
+    assert.deepEqual(lines.find((l) => l.name === 'bridge'), { mark: '✓', name: 'bridge', detail: 'dextbench-bridge is installed' });
   });
 });

@@ -24,6 +24,7 @@ describe('provision over ssh', { skip }, () => {
       '+ uhubctl: installed with Homebrew (/opt/homebrew/bin/uhubctl)',
       '+ sudoers: wrote /etc/sudoers.d/dextbench for the 6 commands dextbench runs as root (checked with visudo -c)',
       '✓ activator: already built (dextbench-activator answers)',
+      '✓ bridge: already built (dextbench-bridge answers)',
       '- content filter: no content filter declared',
       '✓ MDM profiles: already installed: com.apple.system-extension-policy',
       '+ developer mode: turned on (SIP disabled)',
@@ -42,5 +43,27 @@ describe('provision over ssh', { skip }, () => {
     const stopped = await dextbench(['provision', '--rig', rig], { cwd });
     assert.equal(stopped.code, 1);
     assert.match(stopped.stderr, /^dextbench: provision stopped at activator: \/bin\/bash \S+\/activator\/build\.sh --out \S+\/no-such-dir --identity - exited with 1: build\.sh: DextbenchActivator builds on macOS only/);
+  });
+
+  test('a bridge that does not answer: the dry run over ssh prints the same build and install; the run stops at Homebrew', async () => {
+    const sshd = await startSimSshd();
+    const cwd = scratchDir('dextbench-provision-ssh-');
+    const target = join(cwd, 'no-such-dir', 'dextbench-bridge');
+    const rig = simRigFile(cwd, 'no-bridge-ssh', { sim: 'sip: disabled\ndeveloperMode: true\napprovedExtensions: { DXTBNCH001: [com.example.echo.driver] }', sshd, top: `bridge: { command: [${target}] }` });
+    const dry = await dextbench(['provision', '--rig', rig, '--dry-run'], { cwd });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(dry.stdout.split('\n').filter((l) => l.startsWith('+') || l.startsWith('    $ ')), [
+      `+ bridge: would install nanopb and protobuf with Homebrew, copy dext-fixtures/{bridge,libdextbench,proto} to the Mac, build the bridge there and install it at ${target}`,
+      '    $ brew install nanopb protobuf',
+      '    $ mktemp -d',
+      "    $ tar -xf - -C '<temp dir>'",
+      "    $ make -C '<temp dir>/bridge' '<temp dir>/bridge/build/dextbench-bridge'",
+      `    $ mkdir -p ${join(cwd, 'no-such-dir')}`,
+      `    $ install -m 0755 '<temp dir>/bridge/build/dextbench-bridge' ${target}`,
+      "    $ rm -rf '<temp dir>'",
+    ]);
+    const stopped = await dextbench(['provision', '--rig', rig], { cwd });
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stderr, /^dextbench: provision stopped at bridge: brew install nanopb protobuf exited with 1: Error: No available formula with the name "nanopb"/);
   });
 });

@@ -28,6 +28,7 @@ function mac(overrides: Record<string, CannedReply | (() => CannedReply)> = {}) 
     if (key === 'xcode-select -p') return { stdout: lines('/Library/Developer/CommandLineTools') };
     if (key === 'swiftc --version') return { stdout: lines('swift-driver version: 1.120.5 Apple Swift version 6.1 (swiftlang-6.1.0.110.21 clang-1700.0.13.3)', 'Target: arm64-apple-macosx15.0') };
     if (key === 'dextbench-activator --help') return { stdout: lines('usage: dextbench-activator activate|deactivate …') };
+    if (key === 'dextbench-bridge --help') return { stdout: lines('usage: dextbench-bridge --match KEY=VALUE... [--registry-id N] [--type N]') };
     if (argv[0] === '/bin/sh' && argv[3] === 'sh') return { stdout: lines(`/usr/bin/${argv[4]}`) };
     if (argv[0] === 'sudo' && argv[2] === '-l') return { stdout: lines(`/usr/bin/${argv.slice(3).join(' ')}`) };
     if (argv.includes('uhubctl')) return { stdout: lines(`Current status for hub 1-1 ${HUB_HEAD}`, '  Port 1: 0100 power', '  Port 2: 0000 off', '  Port 3: 0100 power', '  Port 4: 0100 power') };
@@ -53,7 +54,7 @@ test('one check per line, in order; a healthy privileged Mac has no failure; eve
   const rig = simRig({ privileged: { sudo: true }, extensions: { 'echo-driver': { bundle: 'com.example.echo.driver' } } });
   const checks = await doctor(rig, exec);
   assert.deepEqual(checks.map((c) => c.name), [
-    'host reachable', 'macOS version', 'SIP', 'developer mode', 'command line tools', 'swiftc', 'activator',
+    'host reachable', 'macOS version', 'SIP', 'developer mode', 'command line tools', 'swiftc', 'activator', 'bridge',
     'tool systemextensionsctl', 'tool ioreg', 'tool log', 'tool eslogger', 'tool uhubctl',
     'sudo -n systemextensionsctl developer on', 'sudo -n systemextensionsctl developer off', 'sudo -n systemextensionsctl uninstall *',
     'sudo -n kill', 'sudo -n uhubctl', 'sudo -n shutdown -r now',
@@ -64,6 +65,7 @@ test('one check per line, in order; a healthy privileged Mac has no failure; eve
   ]);
   assert.ok(checks.every((c) => (c.status === 'ok') === (c.fix === null)));
   assert.equal(byName(checks, 'macOS version').detail, 'macOS 15.5 (24F74)');
+  assert.equal(byName(checks, 'bridge').detail, 'dextbench-bridge is installed');
   assert.equal(byName(checks, 'hub hub1').detail, 'uhubctl 1-1: 4 ports, ports 1, 3, 4 on');
   assert.equal(byName(checks, 'sudo -n kill').detail, 'runs /usr/bin/kill -KILL 1 without a password');
 
@@ -137,6 +139,7 @@ test('missing pieces fail exactly their checks, with their fixes; an unexpected 
     'xcode-select -p': { stderr: 'xcode-select: error: unable to get active developer directory\n', exitCode: 2 },
     'swiftc --version': { stderr: 'xcode-select: note: No developer tools were found, requesting install.\n', exitCode: 1 },
     'dextbench-activator --help': { stderr: 'dextbench-activator: command not found\n', exitCode: 127 },
+    'dextbench-bridge --help': { stderr: 'dextbench-bridge: command not found\n', exitCode: 127 },
     '/bin/sh -c command -v "$1" sh eslogger': { exitCode: 1 },
     'sudo -n -l kill': { stderr: 'sudo: a password is required\n', exitCode: 1 },
     'systemextensionsctl developer': { stdout: 'garbage\n' },
@@ -147,6 +150,8 @@ test('missing pieces fail exactly their checks, with their fixes; an unexpected 
     ['command line tools', 'fail', 'xcode-select --install'],
     ['swiftc', 'fail', 'xcode-select --install'],
     ['activator', 'fail', 'xcode-select --install, then: dextbench provision --rig rigs/test.yaml'],
+    // A name looked up on PATH: provision builds the bridge only at an absolute path.
+    ['bridge', 'fail', `set bridge.command in /repo/rigs/test.yaml to an absolute path on the Mac (e.g. [/Users/Shared/dextbench/bridge/dextbench-bridge]), then: dextbench provision --rig rigs/test.yaml`],
     ['tool eslogger', 'warn', 'add /usr/bin to the PATH of the account dextbench uses'],
     ['sudo -n kill', 'fail', 'dextbench provision --rig rigs/test.yaml'],
     ['device echo', 'warn', 'dextbench rig plug echo --rig rigs/test.yaml'],
@@ -158,6 +163,15 @@ test('missing pieces fail exactly their checks, with their fixes; an unexpected 
   // With swiftc, an activator that is not installed yet is buildable: a warning, for provision.
   const buildable = byName(await doctor(simRig(), mac({ 'dextbench-activator --help': { exitCode: 127 } }).exec), 'activator');
   assert.deepEqual([buildable.status, buildable.fix], ['warn', 'dextbench provision --rig rigs/test.yaml']);
+
+  // A bridge at an absolute path that does not answer --help (one built before it had --help): provision rebuilds it.
+  const old = { stderr: 'usage: dextbench-bridge --match KEY=VALUE... [--registry-id N] [--type N]\n', exitCode: 64 };
+  const stale = byName(await doctor(simRig({ bridge: { command: ['/Users/Shared/dextbench/bridge/dextbench-bridge'] } }),
+    mac({ '/Users/Shared/dextbench/bridge/dextbench-bridge --help': old }).exec), 'bridge');
+  assert.deepEqual(stale, {
+    name: 'bridge', status: 'fail', fix: 'dextbench provision --rig rigs/test.yaml',
+    detail: '/Users/Shared/dextbench/bridge/dextbench-bridge --help exited with 64: usage: dextbench-bridge --match KEY=VALUE... [--registry-id N] [--type N]',
+  });
 });
 
 test('hubs, devices, extensions and the lease: reported as found, never changed', async () => {
