@@ -13,3 +13,16 @@ test('the parsers are importable from plain Node through the package exports (no
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { state: 'activated enabled', fns: ['function', 'function', 'function'] });
 });
+
+test('hostExec turns a rig\'s host into an Exec, from plain Node: local runs here, { ssh } over OpenSSH', () => {
+  const script = `
+    import { hostExec, LocalExec, SshExec, TransportError } from 'dextbench';
+    const local = hostExec('local');
+    const out = await local.run(['printf', '%s|', 'a b', '']);
+    const ssh = hostExec({ ssh: 'ci@mac-mini-3.lan', port: 2200 });
+    console.log(JSON.stringify({ local: local instanceof LocalExec, out: out.stdout, ssh: ssh instanceof SshExec, where: ssh.where, error: typeof TransportError }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { local: true, out: 'a b||', ssh: true, where: 'ssh ci@mac-mini-3.lan:2200', error: 'function' });
+});

@@ -17,18 +17,18 @@ test('validateFiles: folders expand recursively; every file checked, issues of a
   const { checked, issues } = validateFiles([fixtures], { steps: testSteps, env: {}, vars: { NOPE_DEXT: '/x.dext' } });
   assert.ok(checked.includes(fixture('rigs/good.yaml')));
   assert.ok(checked.includes(fixture('scenarios/typos.yaml')));
-  assert.equal(checked.length, 22);
+  assert.equal(checked.length, 25);
   const lines = issues.map((i) => formatIssue(i, fixtures));
   // devices/bad.yaml is checked on its own and through rigs/bad-profile.yaml: reported once.
   assert.equal(lines.filter((l) => l.startsWith('devices/bad.yaml:3:13:')).length, 1);
   const files = new Set(lines.map((l) => l.split(':')[0]));
   assert.deepEqual([...files].sort(), [
-    'devices/bad.yaml', 'rigs/bad-profile.yaml', 'rigs/no-sim.yaml', 'rigs/sim-mismatch.yaml', 'rigs/unknown-hub.yaml',
+    'devices/bad.yaml', 'rigs/bad-profile.yaml', 'rigs/no-sim.yaml', 'rigs/sim-mismatch.yaml', 'rigs/ssh-bad-option.yaml', 'rigs/ssh-sim-remote.yaml', 'rigs/unknown-hub.yaml',
     'scenarios/bad-regex.yaml', 'scenarios/duplicate-key.yaml', 'scenarios/missing-name.yaml', 'scenarios/results-typo.yaml',
     'scenarios/step-shapes.yaml', 'scenarios/syntax-error.yaml', 'scenarios/typos.yaml', 'scenarios/unknown-var.yaml',
     'scenarios/unterminated.yaml', 'scenarios/wrong-types.yaml',
   ]);
-  assert.equal(lines.length, 29);
+  assert.equal(lines.length, 31);
 });
 
 test('validateFiles: a missing file is one issue', () => {
