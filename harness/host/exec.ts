@@ -206,29 +206,13 @@ export class LocalExec implements Exec {
       stdin: options.stdin, onLine: options.onLine, timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
       onTimeout: () => killTree(child, 'SIGKILL'),
     });
-    const result: ExecResult = {
-      argv,
-      exitCode: collected.exitCode,
-      signal: collected.signal,
-      durationMs: Math.round(performance.now() - started),
-      timedOut: collected.timedOut,
-      stdout: collected.stdout.toString(),
-      stderr: collected.stderr.toString(),
-      stdoutBytes: collected.stdout,
-      stderrBytes: collected.stderr,
-      ok: collected.exitCode === 0,
-    };
-    if (collected.spawnError) {
-      const enoent = (collected.spawnError as NodeJS.ErrnoException).code === 'ENOENT';
-      result.exitCode = enoent ? 127 : 126;
-      result.ok = false;
-      result.stderr = enoent ? `${argv[0]}: command not found` : collected.spawnError.message;
-      result.stderrBytes = Buffer.from(result.stderr);
-    }
-    const { stdout: _o, stderr: _e, stdoutBytes: _ob, stderrBytes: _eb, ok: _k, ...record } = result;
-    this.emit(record);
-    if (!result.ok && !options.nothrow) throw new ExecError(result);
-    return result;
+    const failed = collected.spawnError;
+    if (!failed) return settleRun(argv, collected, started, options, (record) => this.emit(record));
+    const enoent = (failed as NodeJS.ErrnoException).code === 'ENOENT';
+    return settleRun(argv, {
+      ...collected, exitCode: enoent ? 127 : 126, signal: null,
+      stderr: Buffer.from(enoent ? `${argv[0]}: command not found` : failed.message),
+    }, started, options, (record) => this.emit(record));
   }
 
   spawn(argv: string[], options: Omit<ExecOptions, 'nothrow' | 'stdin' | 'onLine'> = {}): ExecProcess {
@@ -304,6 +288,29 @@ export function collectProcess(
       });
     });
   });
+}
+
+/** A finished command as an ExecResult: its record goes to the observers, and it throws unless ok or nothrow. */
+export function settleRun(
+  argv: string[],
+  outcome: Pick<CollectedProcess, 'exitCode' | 'signal' | 'timedOut' | 'stdout' | 'stderr'>,
+  started: number,
+  options: Pick<ExecOptions, 'nothrow'>,
+  emit: (record: ExecRecord) => void,
+): ExecResult {
+  const record: ExecRecord = {
+    argv, exitCode: outcome.exitCode, signal: outcome.signal,
+    durationMs: Math.round(performance.now() - started), timedOut: outcome.timedOut,
+  };
+  emit(record);
+  const result: ExecResult = {
+    ...record,
+    stdout: outcome.stdout.toString(), stderr: outcome.stderr.toString(),
+    stdoutBytes: outcome.stdout, stderrBytes: outcome.stderr,
+    ok: outcome.exitCode === 0,
+  };
+  if (!result.ok && !options.nothrow) throw new ExecError(result);
+  return result;
 }
 
 function killTree(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pollUntil, sleep } from '../common/time.ts';
 import {
-  collectProcess, DEFAULT_EXEC_TIMEOUT_MS, ExecError, LocalExec, shellQuote, TransportError,
+  collectProcess, DEFAULT_EXEC_TIMEOUT_MS, LocalExec, settleRun, shellQuote, TransportError,
   type Exec, type ExecOptions, type ExecProcess, type ExecRecord, type ExecResult,
 } from './exec.ts';
 
@@ -177,20 +177,7 @@ export class SshExec implements Exec {
     const exit = collected.timedOut
       ? { exitCode: null, signal: 'SIGKILL' }
       : await this.resolveExit(token, argv, collected.exitCode, collected.signal, collected.stderr.toString());
-    const result: ExecResult = {
-      argv, ...exit,
-      durationMs: Math.round(performance.now() - started),
-      timedOut: collected.timedOut,
-      stdout: collected.stdout.toString(),
-      stderr: collected.stderr.toString(),
-      stdoutBytes: collected.stdout,
-      stderrBytes: collected.stderr,
-      ok: exit.exitCode === 0,
-    };
-    const { stdout: _o, stderr: _e, stdoutBytes: _ob, stderrBytes: _eb, ok: _k, ...record } = result;
-    this.emit(record);
-    if (!result.ok && !options.nothrow) throw new ExecError(result);
-    return result;
+    return settleRun(argv, { ...collected, ...exit }, started, options, (record) => this.emit(record));
   }
 
   spawn(argv: string[], options: Omit<ExecOptions, 'nothrow' | 'stdin' | 'onLine'> = {}): ExecProcess {

@@ -5,22 +5,18 @@
 import { dirname } from 'node:path';
 import { formatArgv } from '../host/exec.ts';
 import { ProvisionFailure, type ProvisionStep } from './context.ts';
-import { answersHelp, withFixturesOnMac } from './fixtures.ts';
+import { answersHelp, builtOrTarget, withFixturesOnMac } from './fixtures.ts';
 
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 
 export const activator: ProvisionStep = {
   name: 'activator',
   async run(ctx) {
-    const command = ctx.rig.activator.command;
+    const found = await builtOrTarget(ctx, 'activator', '/Users/Shared/dextbench/activator/dextbench-activator');
+    if ('ready' in found) return found.ready;
+    const { command } = found;
     const shown = formatArgv(command);
-    if (await answersHelp(ctx, command)) return { status: 'ready', detail: `already built (${shown} answers)` };
-    const launcher = command[0]!;
-    if (!launcher.startsWith('/')) {
-      throw new ProvisionFailure(`${shown} does not answer on the Mac, and ${launcher} is a name looked up on PATH, so provision does not know where to build it`,
-        `set activator.command in ${ctx.rig.file} to an absolute path on the Mac (e.g. [/Users/Shared/dextbench/activator/dextbench-activator]); provision builds it there`);
-    }
-    const out = dirname(launcher);
+    const out = dirname(found.target);
     await withFixturesOnMac(ctx, ['activator'], async (dir) => {
       await ctx.act(['/bin/bash', `${dir}/activator/build.sh`, '--out', out, '--identity', ctx.rig.signing.identity], {
         timeoutMs: BUILD_TIMEOUT_MS,

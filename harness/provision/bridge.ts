@@ -7,7 +7,7 @@
 import { dirname } from 'node:path';
 import { formatArgv } from '../host/exec.ts';
 import { ProvisionFailure, type ProvisionStep } from './context.ts';
-import { answersHelp, withFixturesOnMac } from './fixtures.ts';
+import { answersHelp, builtOrTarget, withFixturesOnMac } from './fixtures.ts';
 import { installFormulae, missingFormulae, requireHomebrew, type Homebrew } from './homebrew.ts';
 
 const FOLDERS = ['bridge', 'libdextbench', 'proto'];
@@ -17,14 +17,10 @@ const BUILD_TIMEOUT_MS = 15 * 60_000;
 export const bridge: ProvisionStep = {
   name: 'bridge',
   async run(ctx) {
-    const command = ctx.rig.bridge.command;
+    const found = await builtOrTarget(ctx, 'bridge', '/Users/Shared/dextbench/bridge/dextbench-bridge');
+    if ('ready' in found) return found.ready;
+    const { command, target } = found;
     const shown = formatArgv(command);
-    if (await answersHelp(ctx, command)) return { status: 'ready', detail: `already built (${shown} answers)` };
-    const target = command[0]!;
-    if (!target.startsWith('/')) {
-      throw new ProvisionFailure(`${shown} does not answer on the Mac, and ${target} is a name looked up on PATH, so provision does not know where to install it`,
-        `set bridge.command in ${ctx.rig.file} to an absolute path on the Mac (e.g. [/Users/Shared/dextbench/bridge/dextbench-bridge]); provision builds it there`);
-    }
     const homebrew = await requireHomebrew(ctx.$, 'the bridge builds with nanopb and protobuf from it');
     const missing = await missingFormulae(ctx.$, homebrew, FORMULAE);
     if (missing.length) await installFormulae(ctx, homebrew, missing);

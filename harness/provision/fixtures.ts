@@ -6,9 +6,28 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from '../common/package-root.ts';
 import { oneLine } from '../host/tools/tool-error.ts';
-import { ProvisionFailure, type ProvisionContext } from './context.ts';
+import { formatArgv } from '../host/exec.ts';
+import { ProvisionFailure, type ProvisionContext, type StepOutcome } from './context.ts';
 
 const FIXTURES = join(packageRoot, 'dext-fixtures');
+
+/**
+ * The rig's command for a fixture program (`activator` or `bridge`): ready when it answers, else the
+ * absolute path to build it at; a name looked up on PATH does not say where, so it stops the run.
+ */
+export async function builtOrTarget(
+  ctx: ProvisionContext, key: 'activator' | 'bridge', example: string,
+): Promise<{ ready: StepOutcome } | { target: string; command: string[] }> {
+  const command = ctx.rig[key].command;
+  const shown = formatArgv(command);
+  if (await answersHelp(ctx, command)) return { ready: { status: 'ready', detail: `already built (${shown} answers)` } };
+  const target = command[0]!;
+  if (!target.startsWith('/')) {
+    throw new ProvisionFailure(`${shown} does not answer on the Mac, and ${target} is a name looked up on PATH, so provision does not know where to build it`,
+      `set ${key}.command in ${ctx.rig.file} to an absolute path on the Mac (e.g. [${example}]); provision builds it there`);
+  }
+  return { target, command };
+}
 
 /** Whether `<command> --help` exits 0 on the Mac: installed, and it runs. */
 export async function answersHelp(ctx: ProvisionContext, command: string[]): Promise<boolean> {

@@ -189,7 +189,7 @@ describe('dextbench provision: what it cannot do', () => {
     assert.equal(stopped.code, 1);
     assert.match(stopped.stdout, /\n✓ activator: already built \(dextbench-activator answers\)\n$/);
     assert.equal(stopped.stderr, 'dextbench: provision stopped at bridge: no-such-bridge does not answer on the Mac, and no-such-bridge is a name looked up on PATH, ' +
-      `so provision does not know where to install it → set bridge.command in ${rig} to an absolute path on the Mac (e.g. [/Users/Shared/dextbench/bridge/dextbench-bridge]); provision builds it there\n`);
+      `so provision does not know where to build it → set bridge.command in ${rig} to an absolute path on the Mac (e.g. [/Users/Shared/dextbench/bridge/dextbench-bridge]); provision builds it there\n`);
   });
 
   test('what only MDM or Recovery can do is a warning that says how, and the run still completes', async () => {
