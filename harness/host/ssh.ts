@@ -40,6 +40,8 @@ export interface HostExecOptions {
   env?: Record<string, string>;
   /** How the host is named in messages and the timeline. */
   where?: string;
+  /** What to do when the host cannot be reached (default: check the Mac is on, with Remote Login). */
+  unreachableFix?: string;
 }
 
 /** A rig's host as an Exec: `'local'` runs here, `{ssh: …}` runs on that Mac over OpenSSH. */
@@ -112,8 +114,10 @@ export class SshExec implements Exec {
   private readonly pathPrefix: string;
   private readonly env: [string, string][];
   private master: Promise<void> | undefined;
+  private readonly unreachableFix: string | undefined;
 
   constructor(readonly target: SshTarget, options: HostExecOptions = {}) {
+    this.unreachableFix = options.unreachableFix;
     this.where = options.where ?? `ssh ${target.ssh}${target.port ? `:${target.port}` : ''}`;
     const id = createHash('sha256').update(JSON.stringify([target.ssh, target.port, target.identityFile, target.options])).digest('hex').slice(0, 16);
     this.controlPath = join(controlDir(), id);
@@ -249,7 +253,7 @@ export class SshExec implements Exec {
     const killed = /^signal (SIG[A-Z0-9]+)$/.exec(status);
     if (killed) return { exitCode: null, signal: killed[1]! };
     if (status === 'exit 255') return { exitCode: 255, signal: null };
-    const failure = classifySshFailure(this.target, stderr);
+    const failure = classifySshFailure(this.target, stderr, this.unreachableFix);
     throw new TransportError(failure.kind, failure.kind === 'dropped'
       ? `${this.where}: the connection dropped during \`${shortArgv(argv)}\` (${failure.said}); ` +
         'a command that may have changed the Mac is never retried: check the rig (dextbench doctor) and run again'
@@ -309,7 +313,7 @@ export class SshExec implements Exec {
       rmSync(log, { force: true });
       if (exit === -1) throw new TransportError('unreachable', `${this.where}: the OpenSSH client (ssh) is not installed here: install openssh-client`);
       if (exit !== 0) {
-        const failure = classifySshFailure(this.target, exit === null ? 'Connection timed out' : said);
+        const failure = classifySshFailure(this.target, exit === null ? 'Connection timed out' : said, this.unreachableFix);
         throw new TransportError(failure.kind, failure.message);
       }
     } finally {
@@ -404,7 +408,10 @@ export interface SshFailure {
 }
 
 /** What went wrong, from ssh's own stderr, with what to do about it. */
-export function classifySshFailure(target: SshTarget, stderr: string): SshFailure {
+export function classifySshFailure(
+  target: SshTarget, stderr: string,
+  unreachableFix = 'check that the Mac is on and on the network, and that Remote Login is on (System Settings › General › Sharing)',
+): SshFailure {
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^@+$/.test(l) && !/^Warning: Permanently added/.test(l));
   const said = lines.find((l) => /refused|timed out|resolve|unreachable|No route|denied|verification|IDENTIFICATION|closed|reset|Broken pipe|not responding/i.test(l)) ?? lines.at(-1) ?? 'ssh exited with 255';
   const who = `ssh ${target.ssh}${target.port ? ` (port ${target.port})` : ''}`;
@@ -422,7 +429,7 @@ export function classifySshFailure(target: SshTarget, stderr: string): SshFailur
     return { kind: 'unreachable', said, message: `${who}: cannot resolve the host name (${said}); check the name in the rig file and your DNS or ~/.ssh/config` };
   }
   if (/Connection refused|Connection timed out|Operation timed out|No route to host|Network is unreachable|connect to host/.test(stderr)) {
-    return { kind: 'unreachable', said, message: `${who}: cannot reach the host (${said}); check that the Mac is on and on the network, and that Remote Login is on (System Settings › General › Sharing)` };
+    return { kind: 'unreachable', said, message: `${who}: cannot reach the host (${said}); ${unreachableFix}` };
   }
   return { kind: 'dropped', said, message: `${who}: the connection failed (${said})` };
 }

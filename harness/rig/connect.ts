@@ -130,7 +130,12 @@ function execFor(rig: RigDefinition, options: ConnectOptions): Exec {
     case 'sim': {
       if (!options.sim) throw new RigConnectError(`rig "${rig.name}" is a simulated Mac: attach it first (attachSimulatedMac) and connect with its binDir and stateDir`);
       const shims = { pathPrefix: [options.sim.binDir], env: { TMPDIR: simTmpDir(options.sim.stateDir) } };
-      if (rig.host.ssh) return hostExec(rig.host.ssh, { ...shims, where: `simulated Mac "${rig.name}" over ssh ${rig.host.ssh.ssh}` });
+      if (rig.host.ssh) {
+        return hostExec(rig.host.ssh, {
+          ...shims, where: `simulated Mac "${rig.name}" over ssh ${rig.host.ssh.ssh}`,
+          unreachableFix: 'start the simulated Mac\'s sshd: npm run sim:sshd',
+        });
+      }
       return hostExec('local', { ...shims, where: `simulated Mac "${rig.name}"` });
     }
     case 'local':
