@@ -63,6 +63,11 @@ export class Scene {
     });
     const matching = extensionLogPredicate(scope);
     [this.log, this.timelineLog] = await Promise.all([start(dextPredicate(scope.targets.map((t) => t.bundle))), matching ? start(matching) : undefined]);
+    // A reboot (or a dropped connection) ends `log stream` over ssh; it resumes once the Mac answers.
+    this.log?.onGap((gap) => this.timeline.record({
+      type: 'warning',
+      message: `the unified log stream was lost (exit ${gap.ended.exitCode ?? gap.ended.signal}) and resumed ${gap.downMs} ms later: lines logged in between are missing`,
+    }));
     this.timelineLog?.onEntry((e) => this.timeline.record({
       type: 'log', process: e.process, sender: e.sender, message: e.eventMessage, traceID: e.traceID,
     }));

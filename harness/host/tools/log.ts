@@ -20,11 +20,31 @@ export interface LogStreamOptions {
   maxEntries?: number;
   /** A safety deadline for the stream process itself, should stop() never be called. */
   lifetimeMs?: number;
+  /** How long to keep trying to restart the stream after its connection was lost (a reboot). */
+  resumeWithinMs?: number;
 }
+
+/** The stream was down between two moments (its connection to the Mac was lost), then resumed. */
+export interface LogGap {
+  /** Why it ended: the exit of the stream that was lost. */
+  ended: ExecRecord;
+  downMs: number;
+}
+
+/**
+ * How `log stream` over ssh ends when the connection is lost: ssh's 255 when the Mac is gone (a
+ * reboot), or SIGPIPE when the Mac is up but the session was torn down (its stdout's reader went
+ * away; while we read it, nothing else does that). `log` itself never exits 255.
+ */
+function connectionLost(record: ExecRecord): boolean {
+  return record.exitCode === 255 || record.signal === 'SIGPIPE';
+}
+const RESUME_BACKOFF_MS = [500, 1_000, 2_000, 5_000];
 
 const DEFAULT_STARTUP_MS = 300;
 const DEFAULT_MAX_ENTRIES = 100_000;
 const DEFAULT_LIFETIME_MS = 4 * 60 * 60_000;
+const DEFAULT_RESUME_WITHIN_MS = 10 * 60_000;
 const STOP_GRACE_MS = 3_000;
 
 /** `log stream --style ndjson` as a running collection of parsed entries. */
@@ -38,7 +58,19 @@ export class UnifiedLogStream {
   /** `{` lines that were not valid log JSON (a torn write): skipped, counted. */
   malformed = 0;
 
-  private constructor(private readonly child: ExecProcess, private readonly maxEntries: number) {
+  private child!: ExecProcess;
+  private stopped = false;
+  private readonly gapListeners = new Set<(gap: LogGap) => void>();
+
+  private constructor(
+    private readonly exec: Exec,
+    private readonly argv: string[],
+    private readonly options: LogStreamOptions,
+  ) {}
+
+  /** Follows one `log stream` process; when its connection is lost, starts another (resume). */
+  private attach(child: ExecProcess): void {
+    this.child = child;
     const out = lineSplitter((line) => this.accept(line));
     const err = lineSplitter((line) => { this.stderrTail = [...this.stderrTail, line].slice(-5); });
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -46,17 +78,53 @@ export class UnifiedLogStream {
     void child.exited.then((record) => {
       out.end();
       err.end();
-      this.exitRecord = record;
-      for (const listener of this.exitListeners) listener(record);
+      if (!this.stopped && connectionLost(record)) {
+        void this.resume(record);
+        return;
+      }
+      this.ended(record);
     });
+  }
+
+  private ended(record: ExecRecord): void {
+    this.exitRecord = record;
+    for (const listener of this.exitListeners) listener(record);
+  }
+
+  /** Restarts the stream once the Mac answers again (after a reboot), within resumeWithinMs. */
+  private async resume(lost: ExecRecord): Promise<void> {
+    const since = performance.now();
+    const deadline = since + (this.options.resumeWithinMs ?? DEFAULT_RESUME_WITHIN_MS);
+    for (let attempt = 0; !this.stopped && performance.now() < deadline; attempt++) {
+      await delay(RESUME_BACKOFF_MS[Math.min(attempt, RESUME_BACKOFF_MS.length - 1)]!);
+      if (this.stopped) break;
+      let child: ExecProcess;
+      try {
+        child = this.spawn();
+      } catch {
+        continue;
+      }
+      const early = await Promise.race([child.exited, delay(this.options.startupMs ?? DEFAULT_STARTUP_MS)]);
+      if (early) continue;
+      this.attach(child);
+      if (this.stopped) child.kill('SIGTERM');
+      for (const listener of this.gapListeners) listener({ ended: lost, downMs: Math.round(performance.now() - since) });
+      return;
+    }
+    this.ended(lost);
+  }
+
+  private spawn(): ExecProcess {
+    return this.exec.spawn(this.argv, { timeoutMs: this.options.lifetimeMs ?? DEFAULT_LIFETIME_MS });
   }
 
   static async start(exec: Exec, options: LogStreamOptions = {}): Promise<UnifiedLogStream> {
     const argv = ['log', 'stream', '--style', 'ndjson'];
     if (options.level) argv.push('--level', options.level);
     if (options.predicate) argv.push('--predicate', options.predicate);
-    const child = exec.spawn(argv, { timeoutMs: options.lifetimeMs ?? DEFAULT_LIFETIME_MS });
-    const stream = new UnifiedLogStream(child, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    const stream = new UnifiedLogStream(exec, argv, options);
+    const child = stream.spawn();
+    stream.attach(child);
     let timer: NodeJS.Timeout | undefined;
     const early = await Promise.race([
       child.exited,
@@ -64,6 +132,7 @@ export class UnifiedLogStream {
     ]);
     clearTimeout(timer);
     if (early) {
+      stream.stopped = true;
       // Let the stderr reader deliver what the tool said before it exited.
       await new Promise((resolve) => setImmediate(resolve));
       const missing = early.exitCode === 127 || early.exitCode === -2;
@@ -73,11 +142,18 @@ export class UnifiedLogStream {
     return stream;
   }
 
+  /** Called when the stream resumed after its connection was lost: the lines in between are missing. */
+  onGap(listener: (gap: LogGap) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
+  }
+
   private accept(line: string): void {
     const entry = parseLine(line, () => { this.malformed++; });
     if (!entry) return;
     this.kept.push({ entry, line });
-    if (this.kept.length > this.maxEntries) this.kept.splice(0, this.kept.length - this.maxEntries);
+    const max = this.options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    if (this.kept.length > max) this.kept.splice(0, this.kept.length - max);
     for (const listener of this.listeners) listener(entry);
   }
 
@@ -136,6 +212,7 @@ export class UnifiedLogStream {
 
   /** Ends `log stream` (SIGTERM, then SIGKILL after a grace period). Entries stay readable. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.exitRecord) return;
     this.child.kill('SIGTERM');
     const ended = await Promise.race([this.child.exited, delay(STOP_GRACE_MS)]);

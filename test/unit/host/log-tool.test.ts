@@ -85,3 +85,40 @@ test('extensionLogPredicate: system lines naming the extensions or their service
   assert.throws(() => extensionLogPredicate({ targets: [{ bundle: 'com.example.x', userClasses: ['Echo" OR 1'] }] }), /not a class name/);
   assert.throws(() => extensionLogPredicate({ targets: [{ bundle: 'x"' }] }), /not a bundle identifier/);
 });
+
+test('a stream whose connection was lost (ssh\'s 255, a reboot) resumes once the Mac answers: later lines keep coming, the gap is reported', async () => {
+  const children: FakeProcess[] = [];
+  let refuse = 2; // the Mac is down for two attempts: those streams end at once
+  const exec = new FakeExec(() => ({}), (p) => {
+    children.push(p);
+    if (children.length > 1 && refuse-- > 0) setTimeout(() => p.exit(255), 1);
+  });
+  const stream = await UnifiedLogStream.start(exec, { startupMs: 5 });
+  const gaps: number[] = [];
+  stream.onGap((gap) => gaps.push(gap.ended.exitCode!));
+  const waiting = stream.waitFor((e) => e.eventMessage === 'after the reboot', { timeoutMs: 10_000, description: 'a line after the reboot' });
+  children[0]!.stdout.write(entry('before') + '\n');
+  children[0]!.exit(255);
+  const deadline = Date.now() + 8_000;
+  while (children.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(children.length, 4, 'the stream was started again until the Mac answered');
+  await new Promise((r) => setTimeout(r, 20));
+  children[3]!.stdout.write(entry('after the reboot') + '\n');
+  assert.equal((await waiting).eventMessage, 'after the reboot');
+  assert.deepEqual(stream.entries().map((e) => e.eventMessage), ['before', 'after the reboot']);
+  assert.deepEqual(gaps, [255]);
+  assert.ok(children.every((c) => c.argv.join(' ') === children[0]!.argv.join(' ')));
+  await stream.stop();
+  assert.deepEqual(children[3]!.killedWith, ['SIGTERM']);
+});
+
+test('a stream that ends for another reason than a lost connection is not restarted', async () => {
+  const children: FakeProcess[] = [];
+  const exec = new FakeExec(() => ({}), (p) => { children.push(p); });
+  const stream = await UnifiedLogStream.start(exec, { startupMs: 5 });
+  const waiting = stream.waitFor(() => false, { timeoutMs: 5000, description: 'anything' });
+  children[0]!.exit(1);
+  await assert.rejects(waiting, /log stream exited \(1\)/);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(children.length, 1);
+});
