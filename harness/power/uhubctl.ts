@@ -21,9 +21,9 @@ export function uhubctlDriver(exec: Exec, hub: HubSpec, options: UhubctlOptions 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const where = `hub ${hub.id} (uhubctl location ${hub.location} on ${exec.where})`;
 
-  const run = async (args: string[]): Promise<ExecResult> => {
+  const run = async (args: string[], read = false): Promise<ExecResult> => {
     const argv = [...(options.sudo ? ['sudo', '-n'] : []), 'uhubctl', ...args];
-    const result = await exec.run(argv, { timeoutMs, nothrow: true });
+    const result = await exec.run(argv, { timeoutMs, nothrow: true, idempotent: read });
     if (result.ok) return result;
     const said = [result.stderr, result.stdout].join('\n').split('\n').map((l) => l.trim()).filter(Boolean);
     if (NO_HUB.test(said.join('\n'))) {
@@ -74,7 +74,7 @@ export function uhubctlDriver(exec: Exec, hub: HubSpec, options: UhubctlOptions 
       await driver.setPort(port, true);
     },
     async status() {
-      const result = await run(['-l', hub.location]);
+      const result = await run(['-l', hub.location], true);
       return pick(parseUhubctlStatus(result.stdout), result.stdout).portStatus.map((p): HubPortStatus => ({
         port: p.port, powered: p.powered, connected: p.connected, ...(p.device !== undefined ? { device: p.device } : {}),
       }));

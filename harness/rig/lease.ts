@@ -115,7 +115,7 @@ export async function inspectLease(exec: Exec, baseDir: string, rigName: string,
   const dir = leaseDirFor(baseDir, rigName);
   let result: ExecResult;
   for (let attempt = 1; ; attempt++) {
-    result = await run(exec, ['sh', '-c', INSPECT, 'sh', dir]);
+    result = await run(exec, ['sh', '-c', INSPECT, 'sh', dir], undefined, true);
     if (!result.ok) throw new LeaseError(`could not read the lease ${dir} on ${exec.where}: ${why(result)}`);
     if (!result.stdout.startsWith('changing') || attempt === INSPECT_ATTEMPTS) break;
     await sleep(20 * attempt);
@@ -283,8 +283,8 @@ function parseHolder(text: string): LeaseHolder | undefined {
   }
 }
 
-function run(exec: Exec, argv: string[], stdin?: string): Promise<ExecResult> {
-  return exec.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, nothrow: true, ...(stdin !== undefined ? { stdin } : {}) });
+function run(exec: Exec, argv: string[], stdin?: string, idempotent = false): Promise<ExecResult> {
+  return exec.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, nothrow: true, idempotent, ...(stdin !== undefined ? { stdin } : {}) });
 }
 
 function why(result: ExecResult): string {

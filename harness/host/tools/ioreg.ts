@@ -33,7 +33,7 @@ export function ioreg(exec: Exec, options: { timeoutMs?: number } = {}): Ioreg {
       if ((className === undefined) === (name === undefined)) throw new Error('ioreg query: give exactly one of className or name');
       const select = className !== undefined ? ['-c', className] : ['-n', name!];
       // -r: each match is a root of its own subtree, so a device comes with its services below it.
-      const result = await exec.run(['ioreg', '-a', '-l', '-r', ...select], { timeoutMs, nothrow: true });
+      const result = await exec.run(['ioreg', '-a', '-l', '-r', ...select], { timeoutMs, nothrow: true, idempotent: true });
       if (!result.ok) throw failure(result, 'reading the IORegistry');
       // No match prints nothing at all rather than an empty plist array.
       const entries = result.stdout.trim() ? parseIoregPlist(result.stdout) : [];
@@ -46,7 +46,7 @@ export function ioreg(exec: Exec, options: { timeoutMs?: number } = {}): Ioreg {
       return userServersFromIoreg((await api.query({ className: 'IOUserServer' })).entries);
     },
     async snapshotText() {
-      const result = await exec.run(['ioreg', '-p', 'IOUSB', '-l', '-w0'], { timeoutMs, nothrow: true });
+      const result = await exec.run(['ioreg', '-p', 'IOUSB', '-l', '-w0'], { timeoutMs, nothrow: true, idempotent: true });
       if (!result.ok) throw failure(result, 'reading the IOUSB plane');
       return result.stdout;
     },

@@ -241,7 +241,7 @@ export async function logShow(exec: Exec, options: LogShowOptions): Promise<LogE
   if (options.level === 'info') argv.push('--info');
   if (options.level === 'debug') argv.push('--info', '--debug');
   if (options.predicate) argv.push('--predicate', options.predicate);
-  const result = await exec.run(argv, { timeoutMs: options.timeoutMs ?? 60_000, nothrow: true });
+  const result = await exec.run(argv, { timeoutMs: options.timeoutMs ?? 60_000, nothrow: true, idempotent: true });
   if (!result.ok) throw failure(result, 'reading the unified log');
   const entries: LogEntry[] = [];
   for (const line of result.stdout.split('\n')) {

@@ -6,7 +6,7 @@ import { failure } from './tool-error.ts';
 export type MacosVersion = SwVers;
 
 export async function macosVersion(exec: Exec, options: { timeoutMs?: number } = {}): Promise<MacosVersion> {
-  const result = await exec.run(['sw_vers'], { timeoutMs: options.timeoutMs ?? 10_000, nothrow: true });
+  const result = await exec.run(['sw_vers'], { timeoutMs: options.timeoutMs ?? 10_000, nothrow: true, idempotent: true });
   if (!result.ok) throw failure(result, 'reading the macOS version');
   return parseSwVers(result.stdout);
 }

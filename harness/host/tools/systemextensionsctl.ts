@@ -49,9 +49,11 @@ export function systemExtensionsCtl(exec: Exec, options: SystemExtensionsCtlOpti
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const privileged = (argv: string[]) => (options.sudo ? ['sudo', '-n', ...argv] : argv);
   const run = (argv: string[], deadlineMs = timeoutMs) => exec.run(argv, { timeoutMs: deadlineMs, nothrow: true });
+  // The reads (`list`, `developer` without on/off): safe to retry over a reconnected ssh connection.
+  const read = (argv: string[], deadlineMs = timeoutMs) => exec.run(argv, { timeoutMs: deadlineMs, nothrow: true, idempotent: true });
 
   const list = async (deadlineMs = timeoutMs) => {
-    const result = await run([TOOL, 'list'], deadlineMs);
+    const result = await read([TOOL, 'list'], deadlineMs);
     if (result.timedOut) throw failure(result, 'listing system extensions');
     const parsed = parseSystemExtensionsList(result.stdout);
     // `list` can abort after a category header (§1.2, 1-C): keep what it printed, marked incomplete.
@@ -72,7 +74,7 @@ export function systemExtensionsCtl(exec: Exec, options: SystemExtensionsCtlOpti
     list: () => list(),
 
     async developerMode() {
-      const result = await run([TOOL, 'developer']);
+      const result = await read([TOOL, 'developer']);
       check(result, 'reading developer mode');
       const m = DEVELOPER_MODE.exec(`${result.stdout}\n${result.stderr}`);
       if (!m) throw new ToolError(`systemextensionsctl developer printed no "Developer mode is on|off": ${oneLine(result.stdout + result.stderr) || '(nothing)'}`, result);

@@ -84,7 +84,7 @@ async function checkBundleOnHost(ctx: StepContext, decl: ExtensionDecl & { name:
   const [key, path] = decl.dext !== undefined ? ['dext', decl.dext] as const : ['app', decl.app!] as const;
   const exec = ctx.rig.exec;
   const where = exec.where === 'local' ? 'this Mac' : exec.where;
-  const result = await exec.run(['test', '-d', path], { nothrow: true, timeoutMs: 15_000 });
+  const result = await exec.run(['test', '-d', path], { nothrow: true, timeoutMs: 15_000, idempotent: true });
   if (result.ok) return;
   if (result.exitCode !== 1) {
     const why = result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`;

@@ -17,6 +17,7 @@ export interface FakeCall {
   argv: string[];
   stdin?: string;
   timeoutMs?: number;
+  idempotent?: boolean;
 }
 
 export class FakeExec implements Exec {
@@ -26,7 +27,7 @@ export class FakeExec implements Exec {
   constructor(private readonly respond: Responder, private readonly onSpawn?: (p: FakeProcess) => void) {}
 
   async run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.calls.push({ argv, stdin: options.stdin?.toString(), timeoutMs: options.timeoutMs });
+    this.calls.push({ argv, stdin: options.stdin?.toString(), timeoutMs: options.timeoutMs, idempotent: options.idempotent });
     const reply = await this.respond(argv, options);
     const exitCode = reply.timedOut ? null : reply.exitCode ?? 0;
     const result: ExecResult = {
