@@ -4,6 +4,8 @@
  * the whole buffer) and hands the bytes to libdextbench's dxb_channel over the loopback model.
  * SIGUSR1 simulates the service terminating (an unplug). `--service` entries stand in for the
  * IORegistry, so the service choice transport_iokit.c makes (bridge_pick_service) runs here too. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +24,9 @@ typedef struct inproc {
 
 static inproc_t inproc;
 static volatile sig_atomic_t unplugged;
+/* The self-pipe: the handler writes a byte, so a SIGUSR1 that lands between the loop's checks and
+ * its poll() still wakes the poll (an EINTR alone would be lost then, and the bridge would sleep). */
+static int unplug_pipe[2] = {-1, -1};
 
 static void on_doorbell(void *ctx, const uint64_t *args, uint32_t n_args) {
     inproc_t *p = ctx;
@@ -50,7 +55,9 @@ static int call_struct(void *ctx, uint32_t selector, const uint8_t *in, size_t i
 static unsigned take_notes(void *ctx, int32_t *io_return) {
     inproc_t *p = ctx;
     unsigned notes = p->notes;
+    char drain[16];
     p->notes = 0;
+    if (unplug_pipe[0] >= 0) while (read(unplug_pipe[0], drain, sizeof drain) > 0) {}
     if (unplugged && !p->dead) {
         p->dead = 1;
         dxb_loopback_stop(&p->model);
@@ -66,8 +73,11 @@ static int tick(void *ctx) {
 }
 
 static void on_sigusr1(int sig) {
+    int saved = errno;
     (void)sig;
     unplugged = 1;
+    if (unplug_pipe[1] >= 0) (void)!write(unplug_pipe[1], "u", 1);
+    errno = saved;
 }
 
 #define MAX_SERVICES 4
@@ -192,9 +202,14 @@ int main(int argc, char **argv) {
     inproc.pace.rate_bytes_per_sec = opts.rate;
     inproc.pace.last_tick_ns = now;
 
+    if (pipe(unplug_pipe) == 0) {
+        fcntl(unplug_pipe[0], F_SETFL, O_NONBLOCK);
+        fcntl(unplug_pipe[1], F_SETFL, O_NONBLOCK);
+        t.wake_fd = unplug_pipe[0];
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigusr1;
-    sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: poll() wakes with EINTR */
+    sigaction(SIGUSR1, &sa, NULL);
 
     t.call_struct = call_struct;
     t.take_notes = take_notes;
