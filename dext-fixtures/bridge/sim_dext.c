@@ -7,6 +7,7 @@
  *   SIGTERM: the dext stops (Stopping event, running io aborted); every connection closes; exit 0.
  *   InjectFault CRASH: exit 3 at once, with no answer to the call, as a crash would. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,10 +37,15 @@ static connection_t connections[MAX_CONNECTIONS];
 static connection_t *subscriber;
 static uint8_t reply[SIM_REPLY_HEADER + SIM_MAX_CALL_OUT];
 static volatile sig_atomic_t stop_requested;
+/* The self-pipe: a SIGTERM landing between the loop's check and its poll() still wakes the poll. */
+static int stop_pipe[2] = {-1, -1};
 
 static void on_sigterm(int sig) {
+    int saved = errno;
     (void)sig;
     stop_requested = 1;
+    if (stop_pipe[1] >= 0) (void)!write(stop_pipe[1], "s", 1);
+    errno = saved;
 }
 
 static void drop(connection_t *c) {
@@ -171,8 +177,9 @@ int main(int argc, char **argv) {
     }
     signal(SIGPIPE, SIG_IGN);
     memset(&sa, 0, sizeof sa);
+    if (pipe(stop_pipe) == 0) fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK);
     sa.sa_handler = on_sigterm;
-    sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() wakes with EINTR */
+    sigaction(SIGTERM, &sa, NULL);
 
     sim_loopback_config(&config, opts.driver_name, opts.driver_version, opts.instance_id, opts.start_time_ns);
     dxb_loopback_init(&model, &config); /* queues Started for the first subscriber */
@@ -189,7 +196,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
 
     while (!stop_requested) {
-        struct pollfd fds[2 + MAX_CONNECTIONS];
+        struct pollfd fds[3 + MAX_CONNECTIONS];
         int n = 0, timeout = sim_io_tick(&model, &pace);
         fds[n].fd = STDIN_FILENO;
         fds[n++].events = POLLIN;
@@ -199,6 +206,8 @@ int main(int argc, char **argv) {
             fds[n].fd = connections[i].fd; /* poll ignores negative fds */
             fds[n++].events = POLLIN;
         }
+        fds[n].fd = stop_pipe[0]; /* last, so the connections keep their indexes */
+        fds[n++].events = POLLIN;
         if (poll(fds, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR) continue;
             return EXIT_SOFTWARE;
