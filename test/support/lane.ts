@@ -47,6 +47,12 @@ export const NEEDS = {
   ssh: { what: 'ssh', anyOf: ['ssh'], debian: ['openssh-client'] },
   sshKeygen: { what: 'ssh-keygen', anyOf: ['ssh-keygen'], debian: ['openssh-client'] },
   perl: { what: 'perl', anyOf: ['/usr/bin/perl'], debian: ['perl-base'] },
+  qemu: { what: 'qemu-system-x86_64', anyOf: ['qemu-system-x86_64'], debian: ['qemu-system-x86'] },
+  // The guest boots the Debian kernel found by version (test/support/qemu/initramfs.ts), with its own dummy_hcd.
+  linuxKernel: { what: 'a Linux kernel with dummy_hcd', anyOf: ['/lib/modules/*/kernel/drivers/usb/gadget/udc/dummy_hcd.ko'], debian: ['linux-image-amd64'] },
+  busyboxStatic: { what: 'busybox', anyOf: ['/bin/busybox'], debian: ['busybox-static'] },
+  // node-usb's hotplug events come from udevd's netlink group, in the guest too.
+  udevd: { what: 'systemd-udevd', anyOf: ['/lib/systemd/systemd-udevd', '/usr/lib/systemd/systemd-udevd'], debian: ['udev'] },
 } satisfies Record<string, Need>;
 
 /** libdextbench and dext-fixtures/bridge built with make: the C channel, and the simulated Mac's C dext server. */
@@ -54,6 +60,9 @@ export const C_TOOLCHAIN: Need[] = [NEEDS.cc, NEEDS.make, NEEDS.protoc, NEEDS.na
 
 /** A real OpenSSH server on 127.0.0.1 (npm run sim:sshd) and the client, for the ssh transport. */
 export const SSH_LANE: Need[] = [NEEDS.sshd, NEEDS.ssh, NEEDS.sshKeygen, NEEDS.perl];
+
+/** A QEMU guest with a real Linux USB stack (dummy_hcd, configfs gadgets) running the host's node: test/support/qemu/. */
+export const QEMU_LANE: Need[] = [NEEDS.qemu, NEEDS.linuxKernel, NEEDS.busyboxStatic, NEEDS.udevd];
 
 /** Exactly what .ci/run sets. */
 export function underCi(env: NodeJS.ProcessEnv = process.env): boolean {
