@@ -23,6 +23,8 @@ import sysextDeveloper from './sysext-developer.ts';
 import sysextExpect from './sysext-expect.ts';
 import sysextUninstall from './sysext-uninstall.ts';
 import unplug from './unplug.ts';
+import usbExpect from './usb-expect.ts';
+import usbIo from './usb-io.ts';
 import wait from './wait.ts';
 import type { StepDefinition } from './step.ts';
 
@@ -32,6 +34,7 @@ const all: StepDefinition[] = [
   wait, run, script, measure, fault,
   call, io, ioAwait, expectEvent, reconnect,
   reboot,
+  usbExpect, usbIo,
 ] as StepDefinition[];
 
 export const stepRegistry: ReadonlyMap<string, StepDefinition> = new Map(all.map((s) => [s.kind, s]));
