@@ -3,7 +3,8 @@
 export interface HubPortStatus {
   port: number;
   powered: boolean;
-  connected: boolean;
+  /** Whether a device is attached; undefined when the hub does not say (cambrionix.ts). */
+  connected?: boolean;
   /** What the hub reports attached, e.g. "1d6b:0104 dextbench Loopback ECHO0001". */
   device?: string;
 }
@@ -14,6 +15,8 @@ export interface HubDriver {
   /** Off, wait `offMs`, on. */
   cyclePort(port: number, offMs: number): Promise<void>;
   status(): Promise<HubPortStatus[]>;
+  /** Lets go of what the driver holds open (a serial port); a later operation opens it again. */
+  close(): Promise<void>;
 }
 
 export class HubError extends Error {

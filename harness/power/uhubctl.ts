@@ -4,7 +4,7 @@
 import type { Exec, ExecResult } from '../host/exec.ts';
 import { formatArgv } from '../host/exec.ts';
 import { parseUhubctlStatus, type UhubctlHub } from '../host/parsers/index.ts';
-import type { HubSpec } from '../rig/types.ts';
+import type { UhubctlHubSpec } from '../rig/types.ts';
 import { HubError, type HubDriver, type HubPortStatus } from './hub-driver.ts';
 
 
@@ -17,7 +17,7 @@ export interface UhubctlOptions {
 const DEFAULT_TIMEOUT_MS = 15_000;
 const NO_HUB = /No compatible devices detected/;
 
-export function uhubctlDriver(exec: Exec, hub: HubSpec, options: UhubctlOptions = {}): HubDriver {
+export function uhubctlDriver(exec: Exec, hub: UhubctlHubSpec, options: UhubctlOptions = {}): HubDriver {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const where = `hub ${hub.id} (uhubctl location ${hub.location} on ${exec.where})`;
 
@@ -78,6 +78,9 @@ export function uhubctlDriver(exec: Exec, hub: HubSpec, options: UhubctlOptions 
       return pick(parseUhubctlStatus(result.stdout), result.stdout).portStatus.map((p): HubPortStatus => ({
         port: p.port, powered: p.powered, connected: p.connected, ...(p.device !== undefined ? { device: p.device } : {}),
       }));
+    },
+    async close() {
+      // One uhubctl process per operation: nothing stays open.
     },
   };
   return driver;

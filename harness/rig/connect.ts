@@ -57,7 +57,8 @@ export interface ConnectOptions {
 export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): RigSession {
   const exec = options.exec ?? execFor(rig, options);
   const sudo = rig.privileged.sudo;
-  const hubs = new Map(rig.hubs.map((hub) => [hub.id, createHubDriver(exec, hub, { sudo })]));
+  const ssh = rig.host.kind === 'local' ? undefined : rig.host.ssh;
+  const hubs = new Map(rig.hubs.map((hub) => [hub.id, createHubDriver(exec, hub, { sudo, ...(ssh ? { overSsh: ssh.ssh } : {}) })]));
   const devices = new Map(rig.devices.map((device) => [device.role, device]));
   for (const device of devices.values()) {
     if (!hubs.has(device.port.hub)) {
@@ -97,6 +98,7 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
       if (failures.length) throw new RigConnectError(`rig "${rig.name}": safe state failed: ${failures.join('; ')}`);
     },
     async close() {
+      await Promise.all([...hubs.values()].map((hub) => hub.close()));
       await exec.close();
     },
   };

@@ -51,7 +51,7 @@ export async function observeDevice(rig: RigSession, device: RigDevice, withServ
 /** The locationID of the port a rig device sits on (usb-location.ts), when it can be written. */
 export function rigDeviceLocation(rig: RigDefinition, device: RigDevice): bigint | undefined {
   const hub = rig.hubs.find((h) => h.id === device.port.hub);
-  return hub ? locationIdAt(hub.location, device.port.port) : undefined;
+  return hub?.location !== undefined ? locationIdAt(hub.location, device.port.port) : undefined;
 }
 
 /**

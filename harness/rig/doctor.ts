@@ -123,7 +123,7 @@ function checksFor(rig: RigDefinition, rigArg: string): Check[] {
       name: `tool ${tool}`, see: `command -v ${tool}`, run: (ctx) => toolCheck(ctx, tool),
     })),
     ...sudoChecks(rig),
-    ...rig.hubs.map((hub): Check => ({ name: `hub ${hub.id}`, see: `uhubctl -l ${hub.location}`, run: (ctx) => hubCheck(ctx, hub) })),
+    ...rig.hubs.map((hub): Check => ({ name: `hub ${hub.id}`, see: hub.driver === 'uhubctl' ? `uhubctl -l ${hub.location}` : `state on ${hub.serial}`, run: (ctx) => hubCheck(ctx, hub) })),
     ...rig.devices.map((device): Check => ({ name: `device ${device.role}`, see: 'ioreg -p IOUSB -l -w0', run: (ctx) => deviceCheck(ctx, device) })),
     ...Object.entries(rig.extensions).map(([name, decl]): Check => ({
       name: `extension ${name}`, see: 'systemextensionsctl list', run: (ctx) => extensionCheck(ctx, decl),
@@ -260,19 +260,23 @@ function sudoChecks(rig: RigDefinition): Check[] {
 
 async function hubCheck(ctx: Context, hub: HubSpec): Promise<Outcome> {
   let ports: HubPortStatus[];
+  const driver = createHubDriver(ctx.exec, hub, { sudo: ctx.rig.privileged.sudo });
   try {
-    ports = await createHubDriver(ctx.exec, hub, { sudo: ctx.rig.privileged.sudo }).status();
+    ports = await driver.status();
   } catch (error) {
     if (error instanceof TransportError) throw error;
     const message = oneLine((error as Error).message);
     return { status: 'fail', detail: message, fix: hubFix(message, hub, ctx) };
+  } finally {
+    await driver.close();
   }
   ctx.facts.hubPorts.set(hub.id, ports);
   const on = ports.filter((p) => p.powered).map((p) => p.port);
-  return { status: 'ok', detail: `uhubctl ${hub.location}: ${ports.length} ports, ${on.length ? `port${on.length > 1 ? 's' : ''} ${on.join(', ')} on` : 'all off'}` };
+  return { status: 'ok', detail: `${hub.driver === 'uhubctl' ? `uhubctl ${hub.location}` : `cambrionix ${hub.serial}`}: ${ports.length} ports, ${on.length ? `port${on.length > 1 ? 's' : ''} ${on.join(', ')} on` : 'all off'}` };
 }
 
 function hubFix(message: string, hub: HubSpec, ctx: Context): string {
+  if (hub.driver === 'cambrionix') return `ls -l ${hub.serial} (then fix hubs: ${hub.id} serial in ${ctx.rig.file})`;
   if (/password is required|terminal is required/.test(message)) return `dextbench provision ${ctx.rigArg}`;
   if (/not installed|command not found/.test(message)) return 'brew install uhubctl';
   if (/no compatible hub/.test(message)) return `uhubctl (it lists the hubs and their locations; then fix hubs: ${hub.id} location in ${ctx.rig.file})`;

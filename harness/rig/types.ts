@@ -87,12 +87,25 @@ export type RigHost =
   | { kind: 'sim'; sim: SimSettings; ssh?: SshTarget }
   | { kind: 'ssh'; ssh: SshTarget };
 
-export interface HubSpec {
+export type HubSpec = UhubctlHubSpec | CambrionixHubSpec;
+
+export interface UhubctlHubSpec {
   id: string;
   driver: 'uhubctl';
   /** uhubctl location, e.g. "1-1" or "2-1.4". */
   location: string;
   ports?: number;
+}
+
+/** A Cambrionix hub driven over its serial CLI, from the machine running dextbench. */
+export interface CambrionixHubSpec {
+  id: string;
+  driver: 'cambrionix';
+  /** Its serial device, e.g. /dev/cu.usbserial-DN004ABC. */
+  serial: string;
+  ports: number;
+  /** Its USB location in uhubctl's form ("2-1.4"), so devices behind it get a locationID. */
+  location?: string;
 }
 
 export interface RigDevice {

@@ -55,6 +55,9 @@ const simSchema = z.strictObject({
     .meta({ description: 'Formulae installed with Homebrew; uhubctl: false is a Mac that `dextbench provision` must `brew install uhubctl` on.' }),
 });
 
+const hubLocation = z.string().regex(/^\d{1,3}-\d{1,2}(\.\d{1,2}){0,5}$/, { error: (issue) => `expected a uhubctl location: bus-port[.port…] like 1-1 or 2-1.4, got ${showValue(issue.input)}` });
+const portCount = z.number().int().min(1).max(32);
+
 const sshHost = z.strictObject({
   ssh: z.string().regex(/^([^@\s]+@)?[^@\s:]+$/, { error: (issue) => `expected user@host, got ${showValue(issue.input)}` }),
   port: z.number().int().min(1).max(65535).optional(),
@@ -76,13 +79,23 @@ export const rigSchema = z.strictObject({
   bridge: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).default({ command: DEFAULT_BRIDGE })
     .meta({ description: 'The channel bridge on the Mac (dext-fixtures/bridge): argv before --match.' }),
   privileged: z.strictObject({ sudo: z.boolean().default(false) }).prefault({}),
-  hubs: z.array(z.strictObject({
-    id: name('a hub id'),
-    driver: z.literal('uhubctl'),
-    location: z.string().regex(/^\d{1,3}-\d{1,2}(\.\d{1,2}){0,5}$/, { error: (issue) => `expected a uhubctl location: bus-port[.port…] like 1-1 or 2-1.4, got ${showValue(issue.input)}` })
-      .meta({ description: 'uhubctl location, e.g. "1-1" or "2-1.4" (a bare `uhubctl` lists them).' }),
-    ports: z.number().int().min(1).max(32).optional(),
-  })).default([]),
+  hubs: z.array(z.discriminatedUnion('driver', [
+    z.strictObject({
+      id: name('a hub id'),
+      driver: z.literal('uhubctl'),
+      location: hubLocation.meta({ description: 'uhubctl location, e.g. "1-1" or "2-1.4" (a bare `uhubctl` lists them).' }),
+      ports: portCount.optional(),
+    }),
+    z.strictObject({
+      id: name('a hub id'),
+      driver: z.literal('cambrionix'),
+      serial: z.string().regex(/^\//, { error: (issue) => `expected the hub's serial device, an absolute path like /dev/cu.usbserial-DN004ABC, got ${showValue(issue.input)}` })
+        .meta({ description: 'The hub\'s serial device on the Mac running dextbench, e.g. /dev/cu.usbserial-DN004ABC.' }),
+      ports: portCount,
+      location: hubLocation.optional()
+        .meta({ description: 'The hub\'s USB location in uhubctl\'s form ("2-1.4"), so the devices on its ports are told apart by locationID.' }),
+    }),
+  ], { error: (issue) => (issue.code === 'invalid_union' ? 'expected a hub driver: uhubctl or cambrionix' : undefined) })).default([]),
   devices: z.record(name('a device role'), z.strictObject({
     profile: z.string().min(1).meta({ description: 'Device profile file (relative to this rig file).' }),
     port: z.strictObject({ hub: z.string().min(1), port: z.number().int().min(1) }),
@@ -161,6 +174,12 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
   doc.hubs.forEach((hub, index) => {
     if (hubPorts.has(hub.id)) issues.push(issueAt(yaml, ['hubs', index, 'id'], `hubs[${index}].id: hub id "${hub.id}" is declared twice`));
     hubPorts.set(hub.id, hub.ports);
+    if (hub.driver === 'cambrionix' && host.kind !== 'local') {
+      issues.push(host.kind === 'sim'
+        ? issueAt(yaml, ['hubs', index, 'driver'], `hubs[${index}].driver: the simulated Mac's hubs are uhubctl hubs, got cambrionix`, 'use driver: uhubctl with a location')
+        : issueAt(yaml, ['hubs', index, 'driver'], `hubs[${index}].driver: a cambrionix hub is driven through its serial port, which only the machine it is plugged into can open, and this rig's Mac is reached over ssh`,
+          'run dextbench on that Mac (host: local), or use a hub that uhubctl switches (driver: uhubctl)'));
+    }
   });
 
   const devices: RigDevice[] = [];
@@ -200,7 +219,7 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
     activator: { command: doc.activator.command },
     bridge: { command: doc.bridge.command },
     privileged: { sudo: doc.privileged.sudo },
-    hubs: doc.hubs.map((h) => (h.ports === undefined ? { id: h.id, driver: h.driver, location: h.location } : { ...h })),
+    hubs: doc.hubs.map((h) => (h.driver === 'uhubctl' && h.ports === undefined ? { id: h.id, driver: h.driver, location: h.location } : { ...h })),
     devices,
     extensions,
     vars: own,

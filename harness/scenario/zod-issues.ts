@@ -69,7 +69,9 @@ function describe(issue: ZodIssue, check: ZodCheck, path: PathKey[]): Validation
         const best = branches.reduce((a, b) => (b.length < a.length ? b : a));
         return zodIssuesToValidation(best, check, path);
       }
-      const words = issue.errors.flat().flatMap((i) => (i.code === 'invalid_value' ? i.values.filter((v): v is string => typeof v === 'string') : []));
+      const words = issue.errors.flat().flatMap((i) => (i.code === 'invalid_value' ? i.values.filter((v): v is string => typeof v === 'string') : []))
+        // A discriminated union names its discriminator's values instead (hubs[].driver).
+        .concat(((issue as { options?: unknown[] }).options ?? []).filter((v): v is string => typeof v === 'string'));
       const hint = typeof value === 'string' ? didYouMean(value, words) : undefined;
       if (!isDefaultMessage(issue.message)) return at(withGot(issue.message, value), hint);
       if (issue.errors.length === 0) return at(withGot('invalid value', value));

@@ -43,6 +43,7 @@ export const NEEDS = {
   ps: { what: 'ps', anyOf: ['ps'], debian: ['procps'] },
   python3: { what: 'python3', anyOf: ['python3'], debian: ['python3'] },
   socat: { what: 'socat', anyOf: ['socat'], debian: ['socat'] },
+  uhubctl: { what: 'uhubctl', anyOf: ['uhubctl', '/usr/sbin/uhubctl'], debian: ['uhubctl'] },
   sshd: { what: 'sshd', anyOf: ['sshd', '/usr/sbin/sshd'], debian: ['openssh-server'] },
   ssh: { what: 'ssh', anyOf: ['ssh'], debian: ['openssh-client'] },
   sshKeygen: { what: 'ssh-keygen', anyOf: ['ssh-keygen'], debian: ['openssh-client'] },
