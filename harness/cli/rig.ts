@@ -78,7 +78,7 @@ async function printStatus(session: RigSession, only: string | undefined): Promi
   const roles = only ? [only] : [...session.devices.keys()];
   for (const hub of def.hubs) {
     const ports = await session.hubs.get(hub.id)!.status();
-    console.log(`  hub ${hub.id} (${hub.driver} ${hub.location})`);
+    console.log(`  hub ${hub.id} (${hub.driver} ${hub.driver === 'uhubctl' ? hub.location : hub.serial})`);
     for (const port of ports) {
       const device = [...session.devices.values()].find((d) => d.port.hub === hub.id && d.port.port === port.port);
       if (!device && only) continue;
