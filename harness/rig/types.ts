@@ -43,8 +43,25 @@ export interface DeviceProfile {
   proto?: string;
   emulation?: {
     sim?: { model: string };
-    gadget?: Record<string, unknown>;
   };
+  /** How a Linux board with a USB device controller plays this device (harness/emulate). */
+  emulate?: EmulateSpec;
+}
+
+/** A configfs gadget function: the kernel's function drivers (usb_f_ss_lb, usb_f_acm, usb_f_hid, usb_f_fs). */
+export type GadgetFunctionSpec =
+  | 'loopback'
+  | 'sourcesink'
+  | 'acm'
+  | { hid: { reportDescriptor: string; protocol?: number; subclass?: number; reportLength: number } }
+  | { ffs: { name: string } };
+
+export interface EmulateSpec {
+  functions: GadgetFunctionSpec[];
+  /** The device controller to bind to; default the board's only one (/sys/class/udc). */
+  udc?: string;
+  /** The configuration's bMaxPower, in mA. */
+  maxPower?: number;
 }
 
 /** An extension the rig or a scenario declares: a bundle id and the build that carries it. */

@@ -46,8 +46,21 @@ export const deviceSchema = z.strictObject({
   proto: z.string().min(1).optional().meta({ description: 'The device\'s extension .proto for the channel (relative to this file).' }),
   emulation: z.strictObject({
     sim: z.strictObject({ model: z.enum(['loopback']) }).optional(),
-    gadget: z.record(z.string(), z.unknown()).optional(),
   }).optional(),
+  emulate: z.strictObject({
+    functions: z.array(z.union([
+      z.enum(['loopback', 'sourcesink', 'acm']),
+      z.strictObject({ hid: z.strictObject({
+        reportDescriptor: z.string().regex(/^\s*([0-9a-fA-F]{2}\s*)+$/, { error: (issue) => `expected the HID report descriptor as hex bytes like "05 01 09 06 a1 01 … c0", got ${showValue(issue.input)}` }),
+        protocol: uint(0xff, 'a HID protocol (1 keyboard, 2 mouse, 0 none)').optional(),
+        subclass: uint(0xff, 'a HID subclass (1 boot interface, 0 none)').optional(),
+        reportLength: z.number().int().min(1).max(65535),
+      }) }),
+      z.strictObject({ ffs: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: (issue) => `expected a FunctionFS instance name of letters, digits, _ and -, got ${showValue(issue.input)}` }) }) }),
+    ])).min(1),
+    udc: z.string().min(1).optional().meta({ description: 'The USB device controller (an entry of /sys/class/udc); default the board\'s only one.' }),
+    maxPower: z.number().int().min(0).max(900).optional().meta({ description: 'The configuration\'s bMaxPower, in mA.' }),
+  }).optional().meta({ description: 'How a Linux board with a USB device controller plays this device as a configfs gadget (harness/emulate).' }),
 });
 
 export function loadDeviceProfile(file: string): DeviceProfile {
@@ -71,5 +84,6 @@ export function deviceFromYaml(yaml: YamlFile): { profile?: DeviceProfile; issue
   if (d.driver) profile.driver = d.driver;
   if (d.proto !== undefined) profile.proto = resolveFrom(yaml.file, d.proto);
   if (d.emulation) profile.emulation = d.emulation;
+  if (d.emulate) profile.emulate = d.emulate;
   return { profile, issues: [] };
 }

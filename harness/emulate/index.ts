@@ -1,0 +1,5 @@
+// harness/emulate: a device profile played by a Linux USB gadget (configfs), driven through an Exec.
+export { bind, boundUdc, createGadget, explainFailure, GadgetError, gadgetPlan, GADGETS_DIR, listUdcs, opArgv, pickUdc, removeGadget, UDC_CLASS_DIR, unbind } from './gadget.ts';
+export type { GadgetOp, GadgetOptions, GadgetPlan } from './gadget.ts';
+export { gadgetPortDriver } from './port-driver.ts';
+export type { GadgetPortDriver, GadgetPortOptions, GadgetPortStatus } from './port-driver.ts';
