@@ -13,10 +13,13 @@ import type { EmulateReport } from './guest/emulate-gadget.ts';
 const skip = lane('real USB in a QEMU guest (dummy_hcd, configfs gadgets)', QEMU_LANE);
 const SCRIPT = 'test/usb/guest/emulate-gadget.ts';
 const echo = loadDeviceProfile('devices/echo.yaml');
+const KEYBOARD = '05 01 09 06 a1 01 05 07 19 e0 29 e7 15 00 25 01 75 01 95 08 81 02 95 01 75 08 81 01 95 05 75 01 05 08 19 01 29 05 91 02 '
+  + '95 01 75 03 91 01 95 06 75 08 15 00 25 65 05 07 19 00 29 65 81 00 c0';
 const acm: DeviceProfile = {
   file: 'acm.yaml', name: 'acm', interfaces: [],
   usb: { vendorId: 0x1d6b, productId: 0x0105, manufacturer: 'dextbench', product: 'Serial', serial: 'ACM0001' },
-  emulate: { functions: ['acm'] },
+  // A boot keyboard's report descriptor (HID 1.11 appendix B.1), with a 00 and a 25 (%) byte among its bytes.
+  emulate: { functions: ['acm', { hid: { reportDescriptor: KEYBOARD, protocol: 1, subclass: 1, reportLength: 8 } }] },
 };
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 const ECHO_SEEN = { idVendor: hex4(echo.usb.vendorId), idProduct: hex4(echo.usb.productId), serial: echo.usb.serial };
@@ -66,10 +69,16 @@ describe('harness/emulate in the guest: configfs gadgets on dummy_udc.0 through 
     assert.equal(report.errors.port2, 'hub pi (gadget echo on local): no port 2 (a gadget emulator has one port, 1)');
   });
 
-  test('an ACM gadget: /dev/ttyGS0 on the gadget side, /dev/ttyACM0 on the host side; both gone once removed', () => {
+  test('an ACM + HID gadget: /dev/ttyGS0 on the gadget side, /dev/ttyACM0 on the host side, IAD device class; both ttys gone once removed', () => {
     assert.equal(report.acm.gadgetTty, true, '/dev/ttyGS0 missing');
     assert.deepEqual(report.acm.hostTtys, ['ttyACM0']);
     assert.deepEqual(report.acm.hostDevice && { ...report.acm.hostDevice, port: undefined }, { idVendor: '1d6b', idProduct: '0105', serial: 'ACM0001', port: undefined });
+    assert.equal(report.acm.hostDeviceClass, 'ef');
     assert.deepEqual(report.acm.afterRemove, { gadgetDir: false, gadgetTty: false, hostTtys: [] });
+  });
+
+  test('the HID function holds the report descriptor byte for byte, and the gadget side has /dev/hidg0', () => {
+    assert.equal(report.acm.reportDesc, KEYBOARD.replace(/ /g, ''));
+    assert.equal(report.acm.hidg, true, '/dev/hidg0 missing');
   });
 });

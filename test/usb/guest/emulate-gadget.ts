@@ -3,7 +3,7 @@
 // is plugged and unplugged through gadgetPortDriver like a hub port; an ACM gadget is built with the
 // plain functions. It reports what the kernel shows after each step (sysfs, /dev, configfs) as one
 // JSON line for test/usb/emulate-gadget.test.ts to judge; it decides nothing itself.
-// Arguments: the echo profile (JSON), then the ACM profile (JSON).
+// Arguments: the echo profile (JSON), then the ACM + HID profile (JSON).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeadlineError, pollUntil } from '../../../harness/common/time.ts';
@@ -17,7 +17,12 @@ export interface EmulateReport {
   udcs: string[];
   echo: { plugged: PortState; unplugged: PortState; replugged: PortState; closed: { gadgetDir: boolean; sysfs: SysfsDevice | null } };
   errors: { createTwice: string; bindWrongUdc: string; port2: string };
-  acm: { gadgetTty: boolean; hostTtys: string[]; hostDevice: SysfsDevice | null; afterRemove: { gadgetDir: boolean; gadgetTty: boolean; hostTtys: string[] } };
+  acm: {
+    gadgetTty: boolean; hostTtys: string[]; hostDevice: SysfsDevice | null; hostDeviceClass: string | null;
+    /** The hid function's report_desc as configfs reads it back (hex), and its /dev/hidg node. */
+    reportDesc: string; hidg: boolean;
+    afterRemove: { gadgetDir: boolean; gadgetTty: boolean; hostTtys: string[] };
+  };
 }
 
 const echo = JSON.parse(process.argv[2] ?? '') as DeviceProfile;
@@ -80,6 +85,9 @@ const acm = {
   gadgetTty: existsSync('/dev/ttyGS0'),
   hostTtys: await settle(hostTtys, (t) => t.length > 0),
   hostDevice,
+  hostDeviceClass: hostDevice ? readFileSync(`/sys/bus/usb/devices/${hostDevice.port}/bDeviceClass`, 'utf8').trim() : null,
+  reportDesc: readFileSync('/sys/kernel/config/usb_gadget/acm/functions/hid.0/report_desc').toString('hex'),
+  hidg: existsSync('/dev/hidg0'),
   afterRemove: { gadgetDir: true, gadgetTty: true, hostTtys: [] as string[] },
 };
 await unbind(exec, 'acm');
