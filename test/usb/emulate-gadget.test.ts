@@ -69,6 +69,12 @@ describe('harness/emulate in the guest: configfs gadgets on dummy_udc.0 through 
     assert.equal(report.errors.port2, 'hub pi (gadget echo on local): no port 2 (a gadget emulator has one port, 1)');
   });
 
+  test('a create that fails half-way (configfs: no module provides "nosuch") removes what it had built', () => {
+    // ENOENT is how configfs refuses a function type no loaded module registers (what explainFailure names the module from).
+    assert.match(report.rollback.error, /^gadget half on local: mkdir \/sys\/kernel\/config\/usb_gadget\/half\/functions\/nosuch\.0 failed: mkdir: cannot create directory .+: No such file or directory$/);
+    assert.equal(report.rollback.gadgetDir, false);
+  });
+
   test('an ACM + HID gadget: /dev/ttyGS0 on the gadget side, /dev/ttyACM0 on the host side, IAD device class; both ttys gone once removed', () => {
     assert.equal(report.acm.gadgetTty, true, '/dev/ttyGS0 missing');
     assert.deepEqual(report.acm.hostTtys, ['ttyACM0']);

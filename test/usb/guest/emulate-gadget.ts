@@ -17,6 +17,8 @@ export interface EmulateReport {
   udcs: string[];
   echo: { plugged: PortState; unplugged: PortState; replugged: PortState; closed: { gadgetDir: boolean; sysfs: SysfsDevice | null } };
   errors: { createTwice: string; bindWrongUdc: string; port2: string };
+  /** A plan whose last op makes a function no module provides: the error, and whether anything was left behind. */
+  rollback: { error: string; gadgetDir: boolean };
   acm: {
     gadgetTty: boolean; hostTtys: string[]; hostDevice: SysfsDevice | null; hostDeviceClass: string | null;
     /** The hid function's report_desc as configfs reads it back (hex), and its /dev/hidg node. */
@@ -75,6 +77,12 @@ const replugged = await state(true);
 await port.close();
 const closed = { gadgetDir: existsSync('/sys/kernel/config/usb_gadget/echo'), sysfs: await settle(() => sysfsDevice(echo), (d) => d === null) };
 
+const good = gadgetPlan(echo, 'half');
+const rollback = {
+  error: await message(createGadget(exec, { ...good, ops: [...good.ops, { op: 'mkdir', path: `${good.dir}/functions/nosuch.0` }] })),
+  gadgetDir: existsSync(good.dir),
+};
+
 // The host side's CDC ACM driver: the lane's initramfs loads only the gadget side's modules.
 if (!existsSync('/sys/module/cdc_acm')) await exec.run(['modprobe', 'cdc_acm'], { timeoutMs: 10_000 });
 const acmPlan = gadgetPlan(acmProfile, 'acm');
@@ -98,5 +106,5 @@ acm.afterRemove = {
   hostTtys: await settle(hostTtys, (t) => t.length === 0),
 };
 
-const report: EmulateReport = { udcs, echo: { plugged, unplugged, replugged, closed }, errors, acm };
+const report: EmulateReport = { udcs, echo: { plugged, unplugged, replugged, closed }, errors, rollback, acm };
 console.log(JSON.stringify(report));
