@@ -100,6 +100,15 @@ describe('harness/usb in the guest, udevd running (hotplug events)', { skip }, (
     assert.notEqual(report.reattach.address, report.found.address);
   });
 
+  test('interrupt IN on a HID gadget: nothing sent is UsbTimeout at its timeout; a report the gadget sends arrives whole', () => {
+    const i = report.interrupt;
+    assert.equal(i.endpoint & 0x80, 0x80);
+    assert.equal(i.idle?.class, 'UsbTimeout');
+    assert.equal(i.idle?.message, `1d6b:0106 serial HID0001 at 1-1: interrupt IN ${`0x${i.endpoint.toString(16)}`} (64 bytes) timed out after 300ms; the transfer was cancelled (transferIn error: Cancelled)`);
+    assert.equal(i.received, i.sent);
+    assert.equal(i.sent.length, 128);
+  });
+
   test('a user without access to the usbfs node: UsbAccessDenied with the udev rule that fixes it', () => {
     assert.deepEqual(report.accessDenied, {
       class: 'UsbAccessDenied',

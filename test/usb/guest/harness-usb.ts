@@ -7,7 +7,8 @@
 // argv[2]: a JSON HarnessUsbJob, or `child-open <vid> <pid> <serial>` for the access check (this
 // same bundle, run again as the user nobody).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { RigSession } from '../../../harness/rig/connect.ts';
 import { loadDeviceProfile } from '../../../harness/scenario/index.ts';
 import type { Measurement, StepContext, StepDefinition, TimelineEvent } from '../../../harness/steps/index.ts';
@@ -19,7 +20,7 @@ import {
 } from '../../../harness/usb/index.ts';
 import type { Scenario } from '../../../harness/scenario/index.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
-import { LoopbackGadget } from './harness-gadget.ts';
+import { Gadget, HID_REPORT_BYTES } from './harness-gadget.ts';
 
 export interface HarnessUsbJob {
   /** Bytes of the PRBS31 loopback through harness/usb directly. */
@@ -66,6 +67,8 @@ export interface HarnessUsbReport {
   accessDenied: Failure | { unexpected: string };
   /** fakeUdevControl's wait for the device to be absent: no event comes. */
   withoutEvents: Failure | null;
+  /** A HID gadget's interrupt IN endpoint: a read with nothing sent, then a report the gadget sends. */
+  interrupt: { endpoint: number; idle: Failure | null; sent: string; received: string };
 }
 
 const failure = (error: unknown): Failure => ({ class: (error as Error).constructor.name, message: (error as Error).message });
@@ -89,7 +92,7 @@ if (process.argv[2] === 'child-open') {
 
 async function main(job: HarnessUsbJob): Promise<void> {
   const profile = loadDeviceProfile('devices/echo.yaml');
-  const gadget = new LoopbackGadget('echo', profile.usb);
+  const gadget = new Gadget('echo', profile.usb, { loopback: {} });
   const filter: UsbFilter = { vendorId: profile.usb.vendorId, productId: profile.usb.productId, serial: profile.usb.serial! };
 
   // Plug: the wait is registered before the bind, so it sees the change, not a device already there.
@@ -156,7 +159,9 @@ async function main(job: HarnessUsbJob): Promise<void> {
     await sleep(300);
     gadget.unbind();
     withoutEvents = await rejection(waiting);
+    rmSync('/run/udev/control');
   }
+  const interrupt = await interruptPhase(gadget);
 
   const report: HarnessUsbReport = {
     udevRunning,
@@ -177,8 +182,31 @@ async function main(job: HarnessUsbJob): Promise<void> {
     reattach,
     accessDenied,
     withoutEvents,
+    interrupt,
   };
   console.log(JSON.stringify(report));
+}
+
+/** Interrupt IN, against a HID gadget on the one UDC (the echo gadget is unbound first). */
+async function interruptPhase(echoGadget: Gadget): Promise<HarnessUsbReport['interrupt']> {
+  if (echoGadget.bound()) echoGadget.unbind();
+  const identity = { vendorId: 0x1d6b, productId: 0x0106, manufacturer: 'dextbench', product: 'HID', serial: 'HID0001' };
+  const hid = new Gadget('hid', identity, { hid: true });
+  const filter = { vendorId: identity.vendorId, productId: identity.productId, serial: identity.serial };
+  const attaching = waitForDevice(filter, 'present', { timeoutMs: 20_000 });
+  await sleep(300);
+  hid.bind();
+  await attaching;
+  const handle = await open(await findDevice(filter));
+  try {
+    const endpoint = handle.endpoints().find((e) => e.type === 'interrupt' && e.address & 0x80)!.address;
+    const idle = await rejection(handle.interruptIn(endpoint, HID_REPORT_BYTES, { timeoutMs: 300 }));
+    const sent = Buffer.from(Array.from({ length: HID_REPORT_BYTES }, (_, i) => (i * 7 + 3) & 0xff));
+    const [received] = await Promise.all([handle.interruptIn(endpoint, HID_REPORT_BYTES, { timeoutMs: 5000 }), writeFile(hid.hidDevice(), sent)]);
+    return { endpoint, idle, sent: sent.toString('hex'), received: Buffer.from(received).toString('hex') };
+  } finally {
+    await handle.close();
+  }
 }
 
 type Profile = ReturnType<typeof loadDeviceProfile>;
