@@ -99,6 +99,7 @@ async function waitByEvents(backend: UsbBackend, filter: UsbFilter, state: Devic
     const device = state === 'present' ? [...present.values()][0]! : null;
     return { via: 'events', ms: Math.round(performance.now() - started), device: device && info(device) };
   } catch (error) {
+    if (error instanceof DeadlineError) throw new UsbTimeout(`${describeFilter(filter)}: ${error.message}`);
     throw classifyUsbError(error, { operation: `waiting for ${describeFilter(filter)} to be ${state}` });
   } finally {
     // A registered callback keeps the process alive: always removed, whatever happened.
