@@ -1,0 +1,162 @@
+// Runs INSIDE the QEMU guest (test/support/qemu/guest.ts, with udevd), as root, for test/bench/usb.ts:
+// devices/echo.yaml played as a configfs Loopback gadget (harness/emulate) on dummy_udc.0, measured
+// from the guest's host side of the same bus. Prints one JSON line, a UsbGuestFigures.
+//
+// Attach latency, both ways from the same instant, the UDC write (emulate's bind() checks configfs
+// and the UDCs with several commands before it writes; those are not what is measured):
+//  events   harness/usb waitForDevice(present), which must say via: 'events' (udevd's hotplug)
+//  polling  findDevices every 250 ms, the first look at once, as rig scripts poll lsusb
+// The two alternate, so both see the same load; between runs the gadget is unbound and the device
+// seen gone.
+// Bulk loopback, the same bytes, chunk and concurrency (one OUT and one IN transfer in flight), alternating:
+//  harness  harness/usb open + loopbackTraffic: PRBS31 generated per chunk, every byte read back
+//           verified, per-endpoint queues, per-transfer timeouts and classification
+//  raw      node-usb's WebUSB device: open, claimInterface(0), then transferOut of one pattern chunk
+//           generated once before the clock starts, and transferIn, counting bytes only
+// Argument: one JSON UsbGuestJob.
+/// <reference types="w3c-web-usb" />
+import { readdirSync, writeFileSync } from 'node:fs';
+import { usb } from 'usb';
+import type { UsbDevice } from 'usb/index.js';
+import { createPatternGenerator } from '../../harness/common/patterns.ts';
+import { DeadlineError, sleep } from '../../harness/common/time.ts';
+import { createGadget, gadgetPlan, GADGETS_DIR, removeGadget, unbind } from '../../harness/emulate/index.ts';
+import { LocalExec } from '../../harness/host/exec.ts';
+import type { DeviceProfile } from '../../harness/rig/types.ts';
+import { findDevice, findDevices, loopbackTraffic, open, waitForDevice, type UsbFilter } from '../../harness/usb/index.ts';
+
+export interface UsbGuestJob {
+  profile: DeviceProfile;
+  /** Binds measured each way. */
+  attachRuns: number;
+  pollIntervalMs: number;
+  bulkBytes: number;
+  bulkChunk: number;
+  /** Loopback runs each way. */
+  bulkRuns: number;
+}
+
+export interface UsbGuestFigures {
+  attachEventsMs: number[];
+  attachPollMs: number[];
+  /** What each events wait said it used (all 'events', or the figure is not what it claims). */
+  eventsVia: string[];
+  bulkMBps: number[];
+  bulkErrors: number[];
+  bulkRawMBps: number[];
+}
+
+const job = JSON.parse(process.argv[2] ?? '') as UsbGuestJob;
+const exec = new LocalExec();
+const NAME = 'bench';
+const filter: UsbFilter = { vendorId: job.profile.usb.vendorId, productId: job.profile.usb.productId, serial: job.profile.usb.serial };
+const WAIT_MS = 15_000;
+const TRANSFER_TIMEOUT_MS = 5000;
+/** Lets udevd finish with the unbind's uevents before the next bind. */
+const SETTLE_MS = 200;
+const UDC = readdirSync('/sys/class/udc')[0];
+if (!UDC) throw new Error('no UDC in /sys/class/udc (is dummy_hcd loaded?)');
+
+/** The plug instant itself: the UDC write (see the header). */
+const bindNow = (): void => writeFileSync(`${GADGETS_DIR}/${NAME}/UDC`, UDC);
+
+async function unplugged(): Promise<void> {
+  await unbind(exec, NAME);
+  await waitForDevice(filter, 'absent', { timeoutMs: WAIT_MS });
+  await sleep(SETTLE_MS);
+}
+
+async function attachByEvents(): Promise<{ ms: number; via: string }> {
+  const started = performance.now();
+  bindNow();
+  const wait = await waitForDevice(filter, 'present', { timeoutMs: WAIT_MS });
+  return { ms: performance.now() - started, via: wait.via };
+}
+
+async function attachByPolling(): Promise<number> {
+  const started = performance.now();
+  bindNow();
+  for (;;) {
+    if ((await findDevices(filter)).length > 0) return performance.now() - started;
+    if (performance.now() - started > WAIT_MS) throw new DeadlineError(`polling: ${JSON.stringify(filter)} absent after ${WAIT_MS} ms`);
+    await sleep(job.pollIntervalMs);
+  }
+}
+
+async function bulkHarness(seed: number): Promise<{ MBps: number; errors: number }> {
+  const handle = await open(await findDevice(filter));
+  try {
+    const bulk = (dir: number) => handle.endpoints().find((e) => e.type === 'bulk' && (e.address & 0x80) === dir)!.address;
+    const r = await loopbackTraffic(handle, { outEndpoint: bulk(0), inEndpoint: bulk(0x80), bytes: job.bulkBytes, pattern: 'PRBS31', seed, chunk: job.bulkChunk, transferTimeoutMs: TRANSFER_TIMEOUT_MS });
+    return { MBps: r.MBps, errors: r.errors };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** usb 3.x takes a timeout in ms as a third argument (default 1000 ms), which the WebUSB types leave out. */
+interface TimedTransfers {
+  transferIn(endpointNumber: number, length: number, timeoutMs: number): Promise<USBInTransferResult>;
+  transferOut(endpointNumber: number, data: Uint8Array, timeoutMs: number): Promise<USBOutTransferResult>;
+}
+
+async function bulkRaw(): Promise<number> {
+  const device = await usb.findDeviceBySerial(job.profile.usb.serial!) as UsbDevice | undefined;
+  if (!device) throw new Error(`node-usb does not list serial ${job.profile.usb.serial}`);
+  await device.open();
+  try {
+    await device.claimInterface(0);
+    const endpoints = device.configuration.interfaces[0]!.alternate.endpoints;
+    const inEp = endpoints.find((e) => e.type === 'bulk' && e.direction === 'in')!.endpointNumber;
+    const outEp = endpoints.find((e) => e.type === 'bulk' && e.direction === 'out')!.endpointNumber;
+    const timed = device as unknown as TimedTransfers;
+    const chunk = new Uint8Array(job.bulkChunk);
+    createPatternGenerator('PRBS31', 3).fill(chunk);
+    const started = performance.now();
+    let received = 0;
+    const reader = (async () => {
+      while (received < job.bulkBytes) {
+        const r = await timed.transferIn(inEp, Math.min(job.bulkChunk, job.bulkBytes - received), TRANSFER_TIMEOUT_MS);
+        if (!r.data || r.data.byteLength === 0) throw new Error(`raw bulk IN: ${r.status} after ${received} bytes`);
+        received += r.data.byteLength;
+      }
+    })();
+    for (let sent = 0; sent < job.bulkBytes;) {
+      const view = chunk.subarray(0, Math.min(job.bulkChunk, job.bulkBytes - sent));
+      const r = await timed.transferOut(outEp, view, TRANSFER_TIMEOUT_MS);
+      if (r.bytesWritten !== view.length) throw new Error(`raw bulk OUT: ${r.bytesWritten} of ${view.length} bytes (${r.status})`);
+      sent += view.length;
+    }
+    await reader;
+    return received / 1e6 / ((performance.now() - started) / 1000);
+  } finally {
+    await device.releaseInterface(0).catch(() => undefined);
+    await device.close();
+  }
+}
+
+const plan = gadgetPlan(job.profile, NAME);
+await createGadget(exec, plan);
+try {
+  const figures: UsbGuestFigures = { attachEventsMs: [], attachPollMs: [], eventsVia: [], bulkMBps: [], bulkErrors: [], bulkRawMBps: [] };
+  for (let i = 0; i < job.attachRuns; i++) {
+    const byEvents = await attachByEvents();
+    figures.attachEventsMs.push(byEvents.ms);
+    figures.eventsVia.push(byEvents.via);
+    await unplugged();
+    figures.attachPollMs.push(await attachByPolling());
+    await unplugged();
+  }
+  bindNow();
+  await waitForDevice(filter, 'present', { timeoutMs: WAIT_MS });
+  for (let i = 0; i < job.bulkRuns; i++) {
+    const harness = await bulkHarness(i + 1);
+    figures.bulkMBps.push(harness.MBps);
+    figures.bulkErrors.push(harness.errors);
+    figures.bulkRawMBps.push(await bulkRaw());
+  }
+  console.log(JSON.stringify(figures));
+} finally {
+  await unbind(exec, NAME).catch(() => undefined);
+  await removeGadget(exec, plan);
+}

@@ -1,0 +1,63 @@
+// Figures of the real-USB lane, measured in one QEMU guest boot with udevd (test/support/qemu/),
+// devices/echo.yaml played as a Loopback gadget on dummy_hcd; what each side does exactly is in
+// test/bench/usb-guest.ts, which runs in the guest.
+//  attach_latency_events_ms  median ms from the UDC bind to harness/usb waitForDevice (hotplug events)
+//  attach_latency_poll_ms    median ms from the UDC bind to a findDevices poll every 250 ms seeing it
+//                            (as rig scripts poll); target: polling >= 5 x events
+//  usb_bulk_MBps             median MB/s of harness/usb loopbackTraffic, PRBS31 generated and every
+//                            byte verified
+//  usb_bulk_raw_MBps         median MB/s of the same transfers through node-usb's transferOut/transferIn
+//                            in a bare loop, bytes counted only; target: usb_bulk_MBps >= 0.8 x raw
+// Without the lane's tools the four are null, and `why` says what is missing.
+// Run alone: `tsx test/bench/usb.ts` (one JSON line); `npm run bench` runs it (bench.ts).
+import { pathToFileURL } from 'node:url';
+import { loadDeviceProfile } from '../../harness/scenario/device.ts';
+import { laneMessage, missingNeeds, QEMU_LANE } from '../support/lane.ts';
+import { guestReport, runInGuest } from '../support/qemu/guest.ts';
+import type { UsbGuestFigures, UsbGuestJob } from './usb-guest.ts';
+import { median } from './support.ts';
+
+export interface UsbBenchmarks {
+  attach_latency_events_ms: number | null;
+  attach_latency_poll_ms: number | null;
+  usb_bulk_MBps: number | null;
+  usb_bulk_raw_MBps: number | null;
+  /** Why the figures are null; absent when they were measured. */
+  usb_null_why?: string;
+}
+
+const SCRIPT = 'test/bench/usb-guest.ts';
+export const POLL_INTERVAL_MS = 250;
+export const BULK_BYTES = 32 * 2 ** 20;
+export const BULK_CHUNK = 2 ** 20;
+export const ATTACH_RUNS = 7;
+export const BULK_RUNS = 3;
+
+export async function usbBenchmarks(): Promise<UsbBenchmarks> {
+  const missing = missingNeeds(QEMU_LANE);
+  if (missing.length > 0) {
+    const why = laneMessage('real USB in a QEMU guest (dummy_hcd, configfs gadgets)', missing);
+    return { attach_latency_events_ms: null, attach_latency_poll_ms: null, usb_bulk_MBps: null, usb_bulk_raw_MBps: null, usb_null_why: why };
+  }
+  const job: UsbGuestJob = {
+    profile: loadDeviceProfile('devices/echo.yaml'),
+    attachRuns: ATTACH_RUNS, pollIntervalMs: POLL_INTERVAL_MS, bulkBytes: BULK_BYTES, bulkChunk: BULK_CHUNK, bulkRuns: BULK_RUNS,
+  };
+  const run = await runInGuest({ script: SCRIPT, args: [JSON.stringify(job)], timeoutMs: 240_000, udev: true });
+  const figures = guestReport<UsbGuestFigures>(run, SCRIPT);
+  const notEvents = figures.eventsVia.filter((via) => via !== 'events');
+  if (notEvents.length > 0) throw new Error(`${SCRIPT}: waitForDevice used ${notEvents.join(', ')} in the guest, not hotplug events: attach_latency_events_ms would not be what it says`);
+  const errors = figures.bulkErrors.reduce((a, b) => a + b, 0);
+  if (errors > 0) throw new Error(`${SCRIPT}: ${errors} bytes mismatched in the harness loopback runs`);
+  const round = (n: number, digits: number): number => Number(n.toFixed(digits));
+  return {
+    attach_latency_events_ms: round(median(figures.attachEventsMs), 1),
+    attach_latency_poll_ms: round(median(figures.attachPollMs), 1),
+    usb_bulk_MBps: round(median(figures.bulkMBps), 2),
+    usb_bulk_raw_MBps: round(median(figures.bulkRawMBps), 2),
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await usbBenchmarks()));
+}
