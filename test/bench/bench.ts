@@ -13,12 +13,16 @@
 // sim:sshd), see test/bench/sim.ts. Target: a command over the master >= 10 x faster than fresh ssh.
 // channel_inproc_*, raw_echo_rtt_per_s, prbs_verify_MBps, memcmp_MBps: see test/bench/channel.ts.
 // Target: PRBS verification on the host >= 1000 MB/s on one core.
+// attach_latency_events_ms vs attach_latency_poll_ms, usb_bulk_MBps vs usb_bulk_raw_MBps: the real-USB
+// lane's QEMU guest, see test/bench/usb.ts (null, with the reason, without the lane's tools).
+// Targets: polling >= 5 x events; harness loopback >= 0.8 x node-usb's bare transfers.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChannelBenchmarks } from './channel.ts';
 import type { SimBenchmarks } from './sim.ts';
+import type { UsbBenchmarks } from './usb.ts';
 import { median } from './support.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -28,6 +32,8 @@ const MANY = 400;
 const REPEATS = 3;
 const COMMAND_RATIO_TARGET = 0.2;
 const SSH_RATIO_TARGET = 10;
+const ATTACH_RATIO_TARGET = 5;
+const BULK_RATIO_TARGET = 0.8;
 
 function runDextbench(args: string[], cwd: string): number {
   const started = performance.now();
@@ -47,8 +53,8 @@ function runDextbench(args: string[], cwd: string): number {
  */
 const PIN = spawnSync('taskset', ['-c', '0', 'true']).status === 0 ? ['taskset', '-c', '0'] : [];
 
-function figuresOnOneCpu<T>(script: string): T {
-  const argv = [...PIN, process.execPath, '--import', 'tsx', join(root, 'test/bench', script)];
+function figuresOnOneCpu<T>(script: string, pin: string[] = PIN): T {
+  const argv = [...pin, process.execPath, '--import', 'tsx', join(root, 'test/bench', script)];
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd: root, encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     console.error(r.stdout, r.stderr);
@@ -83,6 +89,8 @@ try {
 
   const sim = figuresOnOneCpu<SimBenchmarks>('sim.ts');
   const channel = figuresOnOneCpu<ChannelBenchmarks>('channel.ts');
+  // Not pinned: the QEMU guest runs two vCPU threads.
+  const usbFigures = figuresOnOneCpu<UsbBenchmarks>('usb.ts', []);
   const oneCpu = PIN.length > 0;
   const figures = {
     engine_overhead_ms_per_step: Number(overheadMs.toFixed(3)),
@@ -91,9 +99,11 @@ try {
     ...sim,
     ...channel,
     channels_on_one_cpu: oneCpu,
+    ...usbFigures,
   };
   const commandRatio = sim.sim_command_ms / sim.node_start_ms;
   const sshRatio = sim.ssh_fresh_cmd_ms / sim.ssh_cmd_ms;
+  if (usbFigures.usb_null_why) console.error(`usb figures are null: ${usbFigures.usb_null_why}`);
   if (json) {
     console.log(JSON.stringify(figures));
   } else {
@@ -120,10 +130,25 @@ try {
       ['channel_inproc_p99_us', String(channel.channel_inproc_p99_us), 'one call in flight, in-process stand-in', ''],
       ['prbs_verify_MBps', String(channel.prbs_verify_MBps), `the host-side verifier the node-usb lane will use; >= 1000 MB/s (${(channel.prbs_verify_MBps / channel.memcmp_MBps).toFixed(2)} x memcmp)`, channel.prbs_verify_MBps >= 1000 ? 'yes' : 'NO'],
       ['memcmp_MBps', String(channel.memcmp_MBps), 'Buffer.compare of the same bytes: memory bandwidth', ''],
+      ...usbRows(usbFigures),
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The real-USB lane's rows: four figures with their targets, or one row saying why there are none. */
+function usbRows(usb: UsbBenchmarks): string[][] {
+  const { attach_latency_events_ms: events, attach_latency_poll_ms: poll, usb_bulk_MBps: bulk, usb_bulk_raw_MBps: raw } = usb;
+  if (events === null || poll === null || bulk === null || raw === null) return [['usb_*', 'null', usb.usb_null_why ?? 'not measured', '']];
+  const attachRatio = poll / events;
+  const bulkRatio = bulk / raw;
+  return [
+    ['attach_latency_events_ms', events.toFixed(1), `UDC bind in the QEMU guest → harness/usb waitForDevice by hotplug events, median; <= poll / ${ATTACH_RATIO_TARGET} (${attachRatio.toFixed(2)} x faster)`, attachRatio >= ATTACH_RATIO_TARGET ? 'yes' : 'NO'],
+    ['attach_latency_poll_ms', poll.toFixed(1), 'the same bind → findDevices polled every 250 ms (as rig scripts do), median', ''],
+    ['usb_bulk_MBps', bulk.toFixed(2), `harness/usb loopbackTraffic, 32 MiB PRBS31 every byte verified, Loopback gadget on dummy_hcd; >= ${BULK_RATIO_TARGET} x raw (${bulkRatio.toFixed(2)} x)`, bulkRatio >= BULK_RATIO_TARGET ? 'yes' : 'NO'],
+    ['usb_bulk_raw_MBps', raw.toFixed(2), 'the same transfers through node-usb transferOut/transferIn in a bare loop, bytes counted only', ''],
+  ];
 }
