@@ -8,7 +8,7 @@
 // The guest: `qemu-system-x86_64 -accel tcg` (no usable KVM here) boots Debian's kernel with the
 // initramfs of initramfs.ts; the host's / is mounted read-only over 9p and the script runs in
 // `chroot /host`, cwd the project root, as root, under the host's node, bundled first by esbuild
-// (so its import.meta.url is that of the bundle in /tmp, not of the source); /tmp is a writable folder of the run
+// (so its import.meta.url is that of the bundle in /run/guest, not of the source); /run/guest (also $TMPDIR) is a writable folder of the run
 // (a second 9p export), which also carries the job in and the script's output and exit code out.
 // In the guest: /sys/kernel/config (configfs), /dev (devtmpfs, /dev/bus/usb/*), /sys, /proc, and,
 // with `udev: true`, the host's systemd-udevd, which node-usb's hotplug events need.
@@ -88,7 +88,7 @@ function readIfThere(path: string): string {
 }
 
 /**
- * The script and the project's modules it imports, as one .mjs in the run's /tmp: tsx would spend
+ * The script and the project's modules it imports, as one .mjs in the run's /run/guest: tsx would spend
  * about 5 s of the guest's emulated CPU starting up, esbuild takes some 50 ms here. Packages stay
  * outside the bundle (node-usb's native addon cannot be bundled) and are imported by their absolute
  * paths in the host's node_modules, which the guest sees at the same place.
@@ -114,7 +114,7 @@ async function bundle(script: string, tmp: string): Promise<string> {
       },
     }],
   }).catch((error: Error) => { throw new GuestSetupError(`guest script ${script} does not build: ${error.message.split('\n').slice(0, 3).join(' ')}`); });
-  return `/tmp/${name}`;
+  return `/run/guest/${name}`;
 }
 
 export async function runInGuest(run: GuestRun): Promise<GuestResult> {

@@ -27,17 +27,19 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=524288 host /h
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out /out || fail "mount the run's folder over 9p (tag out)"
 
 # The chroot gets the guest's own kernel filesystems (not the host's, which 9p would show),
-# a writable /tmp (the run's folder) and /run (udevd's state).
+# /run (udevd's state) and the run's folder, writable, at /run/guest. Not on /tmp: the project
+# itself may live under the host's /tmp (a CI clone), and it must stay visible.
 mount -t proc proc /host/proc || fail "mount /host/proc"
 mount -t sysfs sysfs /host/sys || fail "mount /host/sys"
 mount -t configfs configfs /host/sys/kernel/config || fail "mount /host/sys/kernel/config"
 mount -t devtmpfs devtmpfs /host/dev || fail "mount /host/dev"
 mount -t tmpfs tmpfs /host/run || fail "mount /host/run"
-mount --bind /out/tmp /host/tmp || fail "bind /out/tmp on /host/tmp"
+mkdir -p /host/run/guest || fail "mkdir /host/run/guest"
+mount --bind /out/tmp /host/run/guest || fail "bind /out/tmp on /host/run/guest"
 
 # The job: cwd on the first line, then the argv, one element a line.
 { read -r cwd; set --; while IFS= read -r arg; do set -- "$@" "$arg"; done; } < /out/job
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp TMPDIR=/tmp
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run/guest TMPDIR=/run/guest
 
 # node-usb (nusb) hears hotplug only from udevd's netlink group, as on any Linux desktop or CI box.
 if [ -s /out/udevd ]; then
