@@ -148,7 +148,9 @@ function usbRows(usb: UsbBenchmarks): string[][] {
   return [
     ['attach_latency_events_ms', events.toFixed(1), `UDC bind in the QEMU guest → harness/usb waitForDevice by hotplug events, median; <= poll / ${ATTACH_RATIO_TARGET} (${attachRatio.toFixed(2)} x faster)`, attachRatio >= ATTACH_RATIO_TARGET ? 'yes' : 'NO'],
     ['attach_latency_poll_ms', poll.toFixed(1), 'the same bind → findDevices polled every 250 ms (as rig scripts do), median', ''],
+    ['attach_enumeration_ms', String(usb.attach_enumeration_ms), 'the same bind → the device\'s folder in sysfs (polled every 10 ms): the kernel\'s enumeration, the floor of both', ''],
     ['usb_bulk_MBps', bulk.toFixed(2), `harness/usb loopbackTraffic, 32 MiB PRBS31 every byte verified, Loopback gadget on dummy_hcd; >= ${BULK_RATIO_TARGET} x raw (${bulkRatio.toFixed(2)} x)`, bulkRatio >= BULK_RATIO_TARGET ? 'yes' : 'NO'],
     ['usb_bulk_raw_MBps', raw.toFixed(2), 'the same transfers through node-usb transferOut/transferIn in a bare loop, bytes counted only', ''],
+    ['usb_guest_prbs_MBps', String(usb.usb_guest_prbs_MBps), 'PRBS31 generated and verified in the guest with no USB: the pattern work usb_bulk_MBps carries and raw does not', ''],
   ];
 }

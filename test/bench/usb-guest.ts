@@ -6,19 +6,23 @@
 // and the UDCs with several commands before it writes; those are not what is measured):
 //  events   harness/usb waitForDevice(present), which must say via: 'events' (udevd's hotplug)
 //  polling  findDevices every 250 ms, the first look at once, as rig scripts poll lsusb
-// The two alternate, so both see the same load; between runs the gadget is unbound and the device
+//  kernel   the device's folder in /sys/bus/usb/devices (with our serial) polled every 10 ms: when
+//           the kernel has enumerated it, before udevd and node-usb hear of it; the floor of both
+// The three alternate, so all see the same load; between runs the gadget is unbound and the device
 // seen gone.
 // Bulk loopback, the same bytes, chunk and concurrency (one OUT and one IN transfer in flight), alternating:
 //  harness  harness/usb open + loopbackTraffic: PRBS31 generated per chunk, every byte read back
 //           verified, per-endpoint queues, per-transfer timeouts and classification
 //  raw      node-usb's WebUSB device: open, claimInterface(0), then transferOut of one pattern chunk
 //           generated once before the clock starts, and transferIn, counting bytes only
+// prbs: PRBS31 generated and verified in the same chunks with no USB at all, to tell the harness's
+// pattern work in the guest's emulated CPU from its transfer path.
 // Argument: one JSON UsbGuestJob.
 /// <reference types="w3c-web-usb" />
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { usb } from 'usb';
 import type { UsbDevice } from 'usb/index.js';
-import { createPatternGenerator } from '../../harness/common/patterns.ts';
+import { createPatternGenerator, createPatternVerifier } from '../../harness/common/patterns.ts';
 import { DeadlineError, sleep } from '../../harness/common/time.ts';
 import { createGadget, gadgetPlan, GADGETS_DIR, removeGadget, unbind } from '../../harness/emulate/index.ts';
 import { LocalExec } from '../../harness/host/exec.ts';
@@ -39,11 +43,13 @@ export interface UsbGuestJob {
 export interface UsbGuestFigures {
   attachEventsMs: number[];
   attachPollMs: number[];
+  attachKernelMs: number[];
   /** What each events wait said it used (all 'events', or the figure is not what it claims). */
   eventsVia: string[];
   bulkMBps: number[];
   bulkErrors: number[];
   bulkRawMBps: number[];
+  prbsMBps: number[];
 }
 
 const job = JSON.parse(process.argv[2] ?? '') as UsbGuestJob;
@@ -81,6 +87,37 @@ async function attachByPolling(): Promise<number> {
     if (performance.now() - started > WAIT_MS) throw new DeadlineError(`polling: ${JSON.stringify(filter)} absent after ${WAIT_MS} ms`);
     await sleep(job.pollIntervalMs);
   }
+}
+
+const KERNEL_POLL_MS = 10;
+
+function inSysfs(): boolean {
+  const root = '/sys/bus/usb/devices';
+  return readdirSync(root).some((port) => existsSync(`${root}/${port}/serial`) && readFileSync(`${root}/${port}/serial`, 'utf8').trim() === job.profile.usb.serial);
+}
+
+async function attachInKernel(): Promise<number> {
+  const started = performance.now();
+  bindNow();
+  for (;;) {
+    if (inSysfs()) return performance.now() - started;
+    if (performance.now() - started > WAIT_MS) throw new DeadlineError(`sysfs: serial ${job.profile.usb.serial} absent after ${WAIT_MS} ms`);
+    await sleep(KERNEL_POLL_MS);
+  }
+}
+
+/** MB/s of generating and verifying bulkBytes of PRBS31 in bulkChunk pieces, as loopbackTraffic does, without USB. */
+function prbsOnly(seed: number): number {
+  const generator = createPatternGenerator('PRBS31', seed);
+  const verifier = createPatternVerifier('PRBS31', seed);
+  const chunk = new Uint8Array(job.bulkChunk);
+  const started = performance.now();
+  for (let done = 0; done < job.bulkBytes; done += chunk.length) {
+    generator.fill(chunk);
+    verifier.push(chunk);
+  }
+  if (verifier.result().errors !== 0) throw new Error('PRBS31 did not verify against itself');
+  return job.bulkBytes / 1e6 / ((performance.now() - started) / 1000);
 }
 
 async function bulkHarness(seed: number): Promise<{ MBps: number; errors: number }> {
@@ -138,13 +175,15 @@ async function bulkRaw(): Promise<number> {
 const plan = gadgetPlan(job.profile, NAME);
 await createGadget(exec, plan);
 try {
-  const figures: UsbGuestFigures = { attachEventsMs: [], attachPollMs: [], eventsVia: [], bulkMBps: [], bulkErrors: [], bulkRawMBps: [] };
+  const figures: UsbGuestFigures = { attachEventsMs: [], attachPollMs: [], attachKernelMs: [], eventsVia: [], bulkMBps: [], bulkErrors: [], bulkRawMBps: [], prbsMBps: [] };
   for (let i = 0; i < job.attachRuns; i++) {
     const byEvents = await attachByEvents();
     figures.attachEventsMs.push(byEvents.ms);
     figures.eventsVia.push(byEvents.via);
     await unplugged();
     figures.attachPollMs.push(await attachByPolling());
+    await unplugged();
+    figures.attachKernelMs.push(await attachInKernel());
     await unplugged();
   }
   bindNow();
@@ -154,6 +193,7 @@ try {
     figures.bulkMBps.push(harness.MBps);
     figures.bulkErrors.push(harness.errors);
     figures.bulkRawMBps.push(await bulkRaw());
+    figures.prbsMBps.push(prbsOnly(i + 1));
   }
   console.log(JSON.stringify(figures));
 } finally {

@@ -4,11 +4,15 @@
 //  attach_latency_events_ms  median ms from the UDC bind to harness/usb waitForDevice (hotplug events)
 //  attach_latency_poll_ms    median ms from the UDC bind to a findDevices poll every 250 ms seeing it
 //                            (as rig scripts poll); target: polling >= 5 x events
+//  attach_enumeration_ms     median ms from the UDC bind to the device's folder in sysfs (polled every
+//                            10 ms): the kernel's enumeration, the floor of both attach figures
 //  usb_bulk_MBps             median MB/s of harness/usb loopbackTraffic, PRBS31 generated and every
 //                            byte verified
 //  usb_bulk_raw_MBps         median MB/s of the same transfers through node-usb's transferOut/transferIn
 //                            in a bare loop, bytes counted only; target: usb_bulk_MBps >= 0.8 x raw
-// Without the lane's tools the four are null, and `why` says what is missing.
+//  usb_guest_prbs_MBps       median MB/s of generating and verifying the same PRBS31 with no USB, in the
+//                            guest's emulated CPU: the pattern work usb_bulk_MBps carries and raw does not
+// Without the lane's tools they are null, and `why` says what is missing.
 // Run alone: `tsx test/bench/usb.ts` (one JSON line); `npm run bench` runs it (bench.ts).
 import { pathToFileURL } from 'node:url';
 import { loadDeviceProfile } from '../../harness/scenario/device.ts';
@@ -20,8 +24,10 @@ import { median } from './support.ts';
 export interface UsbBenchmarks {
   attach_latency_events_ms: number | null;
   attach_latency_poll_ms: number | null;
+  attach_enumeration_ms: number | null;
   usb_bulk_MBps: number | null;
   usb_bulk_raw_MBps: number | null;
+  usb_guest_prbs_MBps: number | null;
   /** Why the figures are null; absent when they were measured. */
   usb_null_why?: string;
 }
@@ -31,13 +37,16 @@ export const POLL_INTERVAL_MS = 250;
 export const BULK_BYTES = 32 * 2 ** 20;
 export const BULK_CHUNK = 2 ** 20;
 export const ATTACH_RUNS = 7;
-export const BULK_RUNS = 3;
+export const BULK_RUNS = 5;
 
 export async function usbBenchmarks(): Promise<UsbBenchmarks> {
   const missing = missingNeeds(QEMU_LANE);
   if (missing.length > 0) {
     const why = laneMessage('real USB in a QEMU guest (dummy_hcd, configfs gadgets)', missing);
-    return { attach_latency_events_ms: null, attach_latency_poll_ms: null, usb_bulk_MBps: null, usb_bulk_raw_MBps: null, usb_null_why: why };
+    return {
+      attach_latency_events_ms: null, attach_latency_poll_ms: null, attach_enumeration_ms: null,
+      usb_bulk_MBps: null, usb_bulk_raw_MBps: null, usb_guest_prbs_MBps: null, usb_null_why: why,
+    };
   }
   const job: UsbGuestJob = {
     profile: loadDeviceProfile('devices/echo.yaml'),
@@ -53,8 +62,10 @@ export async function usbBenchmarks(): Promise<UsbBenchmarks> {
   return {
     attach_latency_events_ms: round(median(figures.attachEventsMs), 1),
     attach_latency_poll_ms: round(median(figures.attachPollMs), 1),
+    attach_enumeration_ms: round(median(figures.attachKernelMs), 1),
     usb_bulk_MBps: round(median(figures.bulkMBps), 2),
     usb_bulk_raw_MBps: round(median(figures.bulkRawMBps), 2),
+    usb_guest_prbs_MBps: round(median(figures.prbsMBps), 1),
   };
 }
 
