@@ -72,16 +72,26 @@ export async function loopbackTraffic(handle: UsbHandle, options: LoopbackOption
     if (performance.now() > deadline) throw new UsbTimeout(`${handle.name}: loopback traffic ran past its ${formatMs(options.timeoutMs!)} deadline`);
   };
 
+  // Two buffers: the next chunk is generated while the current one is in flight (a buffer is never
+  // touched while its transfer runs), so pattern generation overlaps the bus instead of adding to it.
   const writer = (async () => {
-    const data = new Uint8Array(Math.min(chunk, bytes));
+    const size = Math.min(chunk, bytes);
+    const buffers = [new Uint8Array(size), new Uint8Array(size)];
+    const prepare = (index: number, offset: number): Uint8Array => {
+      const view = buffers[index % 2]!.subarray(0, Math.min(chunk, bytes - offset));
+      generator.fill(view);
+      return view;
+    };
+    let view = prepare(0, 0);
     for (let sent = 0, index = 0; sent < bytes && !failure; index++) {
       checkDeadline();
-      const view = data.subarray(0, Math.min(chunk, bytes - sent));
-      generator.fill(view);
       sentAt[index] = performance.now();
-      const written = await handle.bulkOut(outEndpoint, view, transfer);
+      const sending = handle.bulkOut(outEndpoint, view, transfer);
+      const following = sent + view.length < bytes ? prepare(index + 1, sent + view.length) : undefined;
+      const written = await sending;
       if (written !== view.length) throw new UsbError(`${handle.name}: bulk OUT wrote ${written} of ${view.length} bytes`);
       sent += view.length;
+      if (following) view = following;
     }
   })().catch(fail);
 
