@@ -71,14 +71,17 @@ describe('ssh Exec', { skip }, () => {
   });
 
   test('a deadline kills the remote command and everything it started, not only the local ssh', async () => {
-    const marker = `dextbench-ssh-timeout-${process.pid}-${Date.now()}`;
-    const r = await exec.run(['sh', '-c', `sleep 300 & exec sleep 301 # ${marker}`], { nothrow: true, timeoutMs: 700 });
+    // Durations no other test uses (other files run at the same time), so pgrep finds only these.
+    const unique = `${process.pid % 1000}${Date.now() % 100000}`;
+    const [first, second] = [`300.${unique}`, `301.${unique}`];
+    const r = await exec.run(['sh', '-c', `sleep ${first} & exec sleep ${second}`], { nothrow: true, timeoutMs: 700 });
     assert.equal(r.timedOut, true);
     assert.equal(r.signal, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const left = spawnSync('pgrep', ['-f', 'sleep 30[01]'], { encoding: 'utf8' }).stdout.trim();
-    const leftover = left ? execFileSync('ps', ['-o', 'args=', '-p', left.split('\n').join(',')], { encoding: 'utf8' }) : '';
-    assert.doesNotMatch(leftover, /sleep 30[01]/, 'the remote sleeps still run');
+    for (const duration of [first, second]) {
+      const left = spawnSync('pgrep', ['-f', `^sleep ${duration.replace('.', '\\.')}$`], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(left, '', `the remote sleep ${duration} still runs`);
+    }
   });
 
   test('a streaming command (spawn) delivers lines as they come and kill() ends it on the remote side', async () => {
