@@ -14,7 +14,7 @@
 // Everything about the device is read once, at open: usb 3.x's getters, even of plain fields like
 // vendorId, borrow the native object, and while a transfer is in flight that throws "The same
 // native value cannot be borrowed mutably while another borrow is active" (measured).
-import { DeadlineError, withDeadline } from '../common/time.ts';
+import { DeadlineError, sleep, withDeadline } from '../common/time.ts';
 import { missingDeviceNodes, type NativeDevice } from './backend.ts';
 import type { FoundDevice } from './devices.ts';
 import { classifyUsbError, UsbDeviceGone, UsbError, UsbTimeout, UsbTransferFailed, UsbUnavailable } from './errors.ts';
@@ -57,6 +57,9 @@ const DEFAULT_TIMEOUT_MS = 1000;
 const BACKSTOP_MS = 2000;
 /** GET_STATUS to tell a faulted transfer on a live device from one on a device that left. */
 const PROBE_TIMEOUT_MS = 250;
+/** A failed transfer's device is probed this many times over this long before it counts as still there. */
+const DEPARTURE_PROBES = 3;
+const DEPARTURE_SETTLE_MS = 300;
 
 export const hexAddress = (address: number): string => `0x${address.toString(16).padStart(2, '0')}`;
 
@@ -229,12 +232,25 @@ export class UsbHandle {
       let classified = this.classified(error, operation, timeoutMs);
       // A transfer in flight when the device leaves may end "Fault" before the device is gone
       // from the bus: a GET_STATUS tells a protocol fault on a live device from a departure.
-      if (classified instanceof UsbTransferFailed && classified.kind === 'fault' && !(await this.answers())) {
+      if (classified instanceof UsbTransferFailed && !(await this.stillAnswers())) {
         classified = new UsbDeviceGone(`${this.name}: device gone during ${operation} (the transfer ended "${classified.kind}" and the device no longer answers)`);
       }
       if (classified instanceof UsbDeviceGone) this.gone = classified;
       throw classified;
     }
+  }
+
+  /**
+   * Whether the device still answers, a few times over DEPARTURE_SETTLE_MS: right at an unplug the
+   * first GET_STATUS may still be answered while the host is tearing the device down, so one
+   * answer alone does not tell a live device's protocol fault from a departure.
+   */
+  private async stillAnswers(): Promise<boolean> {
+    for (let probe = 0; probe < DEPARTURE_PROBES; probe++) {
+      if (probe > 0) await sleep(DEPARTURE_SETTLE_MS / (DEPARTURE_PROBES - 1));
+      if (!(await this.answers())) return false;
+    }
+    return true;
   }
 
   /** Whether the device still answers a GET_STATUS (device recipient). */
