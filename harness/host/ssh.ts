@@ -149,12 +149,6 @@ export class SshExec implements Exec {
     this.master = undefined;
   }
 
-  /** Ends the shared master connection now (tests; `dextbench rig reset`). */
-  async disconnect(): Promise<void> {
-    this.master = undefined;
-    await runSsh([...this.baseArgs, '-O', 'exit', '--', this.target.ssh], HOUSEKEEPING_TIMEOUT_MS);
-  }
-
   async run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     try {
       return await this.runOnce(argv, options);
@@ -399,7 +393,7 @@ function runSsh(args: string[], timeoutMs: number): Promise<{ code: number | nul
   });
 }
 
-export interface SshFailure {
+interface SshFailure {
   kind: TransportError['kind'];
   /** What ssh said, in one line. */
   said: string;

@@ -24,7 +24,7 @@ export class StageError extends Error {
 }
 
 /** Whether the rig's commands run on another machine than this one's files. */
-export function isRemote(session: RigSession): boolean {
+function isRemote(session: RigSession): boolean {
   const host = session.definition.host;
   return host.kind === 'ssh' || (host.kind === 'sim' && host.ssh !== undefined);
 }

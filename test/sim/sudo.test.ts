@@ -1,10 +1,10 @@
 // The simulated Mac's sudo (its sudoers policy read from the Mac's own disk), visudo -c, install
 // through sudo, and the developer tools (xcode-select, swiftc), as real processes through the shims.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { LocalExec } from '../../harness/host/exec.ts';
 import { sudoersDropIn } from '../../harness/host/tools/sudo.ts';
 import { tempDir } from '../support/temp.ts';
 import { simConfig, startSim, type Sim } from './support.ts';
@@ -12,19 +12,9 @@ import { simConfig, startSim, type Sim } from './support.ts';
 interface Ran { code: number | null; stdout: string; stderr: string }
 
 /** A tool of the simulated Mac with the given stdin (ended), as the rig's Exec runs it. */
-function run(sim: Sim, argv: string[], stdin = ''): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: sim.env(), cwd: sim.stateDir });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${argv.join(' ')} did not finish in 10 s`)); }, 10_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    // The tool may exit without reading its stdin.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-  });
+async function run(sim: Sim, argv: string[], stdin = ''): Promise<Ran> {
+  const r = await new LocalExec({ pathPrefix: [sim.binDir] }).run(argv, { stdin, cwd: sim.stateDir, nothrow: true, timeoutMs: 10_000 });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 const PASSWORD = 'dextbench-sim';

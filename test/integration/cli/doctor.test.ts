@@ -3,10 +3,10 @@
 // checks with their fixes, and the sudoers drop-in written to the contract of host/tools/sudo.ts
 // (what provision installs) makes every sudo check pass.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { LocalExec } from '../../../harness/host/exec.ts';
 import { MACOS_TOOL_PATHS, privilegedCommands, sudoersDropIn } from '../../../harness/host/tools/sudo.ts';
 import { attachSimulatedMac, simStateDirFor } from '../../../harness/rig/sim-launcher.ts';
 import { loadRig } from '../../../harness/scenario/index.ts';
@@ -106,16 +106,7 @@ test('a Mac without the command line tools and a privileged rig without the drop
 });
 
 /** A command on the simulated Mac through its shims, as the rig's Exec runs it. */
-function onSim(binDir: string, argv: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, PATH: `${binDir}:${process.env['PATH']}` } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${argv.join(' ')} did not finish in 10 s`)); }, 10_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-  });
+async function onSim(binDir: string, argv: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await new LocalExec({ pathPrefix: [binDir] }).run(argv, { stdin, nothrow: true, timeoutMs: 10_000 });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }

@@ -10,7 +10,8 @@ import { sleep } from '../../../harness/common/time.ts';
 import { LocalExec } from '../../../harness/host/exec.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
 import type { Scenario } from '../../../harness/scenario/index.ts';
-import { StepFailure, stepRegistry, type StepContext, type TimelineEvent } from '../../../harness/steps/index.ts';
+import type { StepContext, TimelineEvent } from '../../../harness/steps/index.ts';
+import { failure, step } from '../../support/run-step.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 import { DEXTS, simConfig, startSim, waitFor, type Sim } from '../../sim/support.ts';
 
@@ -52,18 +53,6 @@ function scenario(): StepContext & { events: TimelineEvent[]; close(): Promise<v
     events,
     async close() { for (const c of cleanups.reverse()) await c(); },
   };
-}
-
-/** Runs a step as the engine does: arguments through the kind's schema, then its run. */
-async function step(ctx: StepContext, kind: string, args: unknown): Promise<Record<string, unknown>> {
-  const definition = stepRegistry.get(kind)!;
-  return await definition.run(definition.schema.parse(args), ctx) as Record<string, unknown>;
-}
-
-async function failure(run: Promise<unknown>): Promise<StepFailure> {
-  const error = await run.then(() => undefined, (e: unknown) => e);
-  assert.ok(error instanceof StepFailure, `expected a StepFailure, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-  return error;
 }
 
 async function pidServingEcho(): Promise<number | null> {

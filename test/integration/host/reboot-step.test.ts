@@ -13,7 +13,8 @@ import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
 import { acquireLease, checkLeaseHeld } from '../../../harness/rig/lease.ts';
 import type { RigDefinition } from '../../../harness/rig/types.ts';
 import type { Scenario } from '../../../harness/scenario/index.ts';
-import { StepFailure, stepRegistry, type StepContext, type TimelineEvent } from '../../../harness/steps/index.ts';
+import type { StepContext, TimelineEvent } from '../../../harness/steps/index.ts';
+import { failure, step } from '../../support/run-step.ts';
 import { tempDir } from '../../support/temp.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 import { DEXTS, simConfig, startSim, type Sim } from '../../sim/support.ts';
@@ -85,17 +86,6 @@ async function scenario(exec: Exec, rigOverrides: Partial<RigDefinition> = {}): 
   };
   after(() => lease.release().catch(() => undefined));
   return { rig, ctx, events, leaseToken: lease.holder.token };
-}
-
-async function step(ctx: StepContext, kind: string, args: unknown): Promise<Record<string, unknown>> {
-  const definition = stepRegistry.get(kind)!;
-  return await definition.run(definition.schema.parse(args), ctx) as Record<string, unknown>;
-}
-
-async function failure(run: Promise<unknown>): Promise<StepFailure> {
-  const error = await run.then(() => undefined, (e: unknown) => e);
-  assert.ok(error instanceof StepFailure, `expected a StepFailure, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-  return error;
 }
 
 async function bootTimeText(): Promise<string> {
