@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { repoRoot } from '../support/cli.ts';
 
@@ -25,4 +26,20 @@ test('hostExec turns a rig\'s host into an Exec, from plain Node: local runs her
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { local: true, out: 'a b||', ssh: true, where: 'ssh ci@mac-mini-3.lan:2200', error: 'function' });
+});
+
+test('hub drivers, the gadget emulator and harness/usb are importable from plain Node; a host without USB says so in one line', () => {
+  const script = `
+    import { usb, gadgetPlan, loadDeviceProfile, createHubDriver, HubError, LocalExec } from 'dextbench';
+    const plan = gadgetPlan(loadDeviceProfile('devices/echo.yaml'), 'echo');
+    let refused;
+    try { createHubDriver(new LocalExec(), { id: 'h', driver: 'cambrionix', serial: '/dev/ttyX', ports: 4 }, { overSsh: 'ci@mac' }); } catch (e) { refused = e instanceof HubError; }
+    let noUsb;
+    try { await usb.findDevices({ vendorId: 0x1d6b }); noUsb = 'found'; } catch (e) { noUsb = e instanceof usb.UsbUnavailable ? e.message.split('(')[0].trim() : e.name; }
+    console.log(JSON.stringify({ idVendor: plan.ops.find((op) => op.path.endsWith('/idVendor')).value, refused, noUsb }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const expectedUsb = existsSync('/sys/bus/usb/devices') ? 'found' : 'no USB on this host';
+  assert.deepEqual(JSON.parse(r.stdout), { idVendor: '0x1d6b', refused: true, noUsb: expectedUsb });
 });
