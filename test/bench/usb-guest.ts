@@ -5,9 +5,12 @@
 // Attach latency, both ways from the same instant, the UDC write (emulate's bind() checks configfs
 // and the UDCs with several commands before it writes; those are not what is measured):
 //  events   harness/usb waitForDevice(present), which must say via: 'events' (udevd's hotplug)
-//  polling  findDevices every 250 ms, the first look at once, as rig scripts poll lsusb
+//  polling  findDevices every 250 ms, as rig scripts poll lsusb; the first look at a random point of
+//           the first 250 ms, since a script's poll loop does not know when the plug comes
 //  kernel   the device's folder in /sys/bus/usb/devices (with our serial) polled every 10 ms: when
 //           the kernel has enumerated it, before udevd and node-usb hear of it; the floor of both
+// While events and polling wait, sysfs is watched every 10 ms as well, so each run also says how long
+// after the kernel's enumeration it noticed the device: the part the harness decides.
 // The three alternate, so all see the same load; between runs the gadget is unbound and the device
 // seen gone.
 // Bulk loopback, the same bytes, chunk and concurrency (one OUT and one IN transfer in flight), alternating:
@@ -20,6 +23,7 @@
 // Argument: one JSON UsbGuestJob.
 /// <reference types="w3c-web-usb" />
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { usb } from 'usb';
 import type { UsbDevice } from 'usb/index.js';
 import { createPatternGenerator, createPatternVerifier } from '../../harness/common/patterns.ts';
@@ -44,6 +48,9 @@ export interface UsbGuestFigures {
   attachEventsMs: number[];
   attachPollMs: number[];
   attachKernelMs: number[];
+  /** Per run, from the device's folder in sysfs to the events wait / the poll noticing it. */
+  attachEventsAfterKernelMs: number[];
+  attachPollAfterKernelMs: number[];
   /** What each events wait said it used (all 'events', or the figure is not what it claims). */
   eventsVia: string[];
   bulkMBps: number[];
@@ -72,24 +79,78 @@ async function unplugged(): Promise<void> {
   await sleep(SETTLE_MS);
 }
 
-async function attachByEvents(): Promise<{ ms: number; via: string }> {
-  const started = performance.now();
-  bindNow();
-  const wait = await waitForDevice(filter, 'present', { timeoutMs: WAIT_MS });
-  return { ms: performance.now() - started, via: wait.via };
-}
-
-async function attachByPolling(): Promise<number> {
-  const started = performance.now();
-  bindNow();
-  for (;;) {
-    if ((await findDevices(filter)).length > 0) return performance.now() - started;
-    if (performance.now() - started > WAIT_MS) throw new DeadlineError(`polling: ${JSON.stringify(filter)} absent after ${WAIT_MS} ms`);
-    await sleep(job.pollIntervalMs);
-  }
-}
-
 const KERNEL_POLL_MS = 10;
+
+interface Attach {
+  /** UDC write → noticed. */
+  ms: number;
+  /** The device's folder in sysfs (watched every 10 ms meanwhile) → noticed: what is left once the kernel is done. */
+  afterKernelMs: number;
+}
+
+/**
+ * Watches sysfs for the device every 10 ms in a worker thread, so a look is never held up by the
+ * main thread (a blocking getDevices would otherwise make the poll seem to notice at the kernel's
+ * own instant). `seen`: the instant (ms since the epoch, comparable across threads) it saw the device.
+ */
+async function watchSysfs(serial: string, stop: Int32Array): Promise<{ seen: Promise<number | undefined> }> {
+  const worker = new Worker(`
+    const { workerData, parentPort } = require('node:worker_threads');
+    const { existsSync, readdirSync, readFileSync } = require('node:fs');
+    const root = '/sys/bus/usb/devices';
+    parentPort.postMessage('ready');
+    const seen = () => readdirSync(root).some((p) => existsSync(root + '/' + p + '/serial') && readFileSync(root + '/' + p + '/serial', 'utf8').trim() === workerData.serial);
+    while (Atomics.load(workerData.stop, 0) === 0) {
+      if (seen()) { parentPort.postMessage(performance.timeOrigin + performance.now()); break; }
+      Atomics.wait(workerData.stop, 0, 0, ${KERNEL_POLL_MS});
+    }
+    parentPort.postMessage(undefined);`, { eval: true, workerData: { serial, stop } });
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  // Its start takes a while in the guest's emulated CPU: the plug waits for its first look.
+  await Promise.race([new Promise((resolve) => worker.once('message', resolve)), failed]);
+  const seen = Promise.race([new Promise<number | undefined>((resolve) => worker.once('message', resolve)), failed]);
+  void seen.finally(() => worker.terminate()).catch(() => undefined);
+  return { seen };
+}
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
+
+/** Binds, runs `notice` until it sees the device, and watches sysfs meanwhile. */
+async function attach(notice: (started: number) => Promise<void>): Promise<Attach> {
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const watcher = (await watchSysfs(job.profile.usb.serial!, stop)).seen;
+  const started = performance.now();
+  const startedEpoch = epochNow();
+  bindNow();
+  await notice(started);
+  const noticedEpoch = epochNow();
+  // The watcher has seen it by now or sees it within its next look (10 ms).
+  const kernelAt = await Promise.race([watcher, sleep(KERNEL_POLL_MS * 5).then(() => undefined)]);
+  Atomics.store(stop, 0, 1);
+  Atomics.notify(stop, 0);
+  if (kernelAt === undefined) throw new Error(`the sysfs watcher did not see ${JSON.stringify(filter)} within ${KERNEL_POLL_MS * 5} ms of it being noticed`);
+  return { ms: noticedEpoch - startedEpoch, afterKernelMs: Math.max(0, noticedEpoch - kernelAt) };
+}
+
+async function attachByEvents(): Promise<Attach & { via: string }> {
+  let via = '';
+  const figures = await attach(async () => {
+    via = (await waitForDevice(filter, 'present', { timeoutMs: WAIT_MS })).via;
+  });
+  return { ...figures, via };
+}
+
+/** A rig script's poll loop runs on its own clock: the plug lands at a random point of its cycle. */
+function attachByPolling(): Promise<Attach> {
+  return attach(async (started) => {
+    await sleep(Math.random() * job.pollIntervalMs);
+    for (;;) {
+      if ((await findDevices(filter)).length > 0) return;
+      if (performance.now() - started > WAIT_MS) throw new DeadlineError(`polling: ${JSON.stringify(filter)} absent after ${WAIT_MS} ms`);
+      await sleep(job.pollIntervalMs);
+    }
+  });
+}
 
 function inSysfs(): boolean {
   const root = '/sys/bus/usb/devices';
@@ -175,13 +236,16 @@ async function bulkRaw(): Promise<number> {
 const plan = gadgetPlan(job.profile, NAME);
 await createGadget(exec, plan);
 try {
-  const figures: UsbGuestFigures = { attachEventsMs: [], attachPollMs: [], attachKernelMs: [], eventsVia: [], bulkMBps: [], bulkErrors: [], bulkRawMBps: [], prbsMBps: [] };
+  const figures: UsbGuestFigures = { attachEventsMs: [], attachPollMs: [], attachKernelMs: [], attachEventsAfterKernelMs: [], attachPollAfterKernelMs: [], eventsVia: [], bulkMBps: [], bulkErrors: [], bulkRawMBps: [], prbsMBps: [] };
   for (let i = 0; i < job.attachRuns; i++) {
     const byEvents = await attachByEvents();
     figures.attachEventsMs.push(byEvents.ms);
+    figures.attachEventsAfterKernelMs.push(byEvents.afterKernelMs);
     figures.eventsVia.push(byEvents.via);
     await unplugged();
-    figures.attachPollMs.push(await attachByPolling());
+    const byPolling = await attachByPolling();
+    figures.attachPollMs.push(byPolling.ms);
+    figures.attachPollAfterKernelMs.push(byPolling.afterKernelMs);
     await unplugged();
     figures.attachKernelMs.push(await attachInKernel());
     await unplugged();
