@@ -233,7 +233,8 @@ export async function bind(exec: Exec, name: string, udc?: string, options: Gadg
   if (!result.ok) {
     const stderr = said(result);
     const hint = /busy/i.test(stderr) ? `: another gadget holds ${controller} (unbind it, or remove it)`
-      : /No such device/.test(stderr) ? `: the kernel refused ${controller}; a FunctionFS function binds only after its server has written its descriptors to ep0, and a gadget needs at least one function linked into configs/c.1`
+      // Linux 6.1 logs "failed to start <gadget>: -19" and the write fails EIO (seen in the QEMU lane); older kernels fail ENODEV.
+      : /No such device|I\/O error/.test(stderr) ? `: the kernel refused ${controller}; a FunctionFS function binds only after its server has written its descriptors to ep0, and a gadget needs at least one function linked into configs/c.1`
         : '';
     throw new GadgetError(`${where}: binding to ${controller} failed: ${stderr}${hint}`);
   }

@@ -3,3 +3,11 @@ export { bind, boundUdc, createGadget, explainFailure, GadgetError, gadgetPlan, 
 export type { GadgetOp, GadgetOptions, GadgetPlan } from './gadget.ts';
 export { gadgetPortDriver } from './port-driver.ts';
 export type { GadgetPortDriver, GadgetPortOptions, GadgetPortStatus } from './port-driver.ts';
+export {
+  describeSetup, encodeDescriptor, encodeDescriptors, encodeStrings, endServerProcess, explainMountFailure, FunctionFsError, functionFsEndpoints,
+  functionFsThreadpoolSize, mountFunctionFs, parseEvent, serveFunctionFs, unmountFunctionFs,
+} from './functionfs.ts';
+export type {
+  FunctionDescriptor, FunctionDescriptors, FunctionFsClosed, FunctionFsEndpoint, FunctionFsEndpoints, FunctionFsEvent, FunctionFsEventType,
+  FunctionFsHandler, FunctionFsServer, FunctionFsServerOptions, MountOptions, SetupAnswer, SetupRequest,
+} from './functionfs.ts';
