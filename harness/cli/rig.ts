@@ -5,7 +5,7 @@ import { sleep } from '../common/time.ts';
 import { describeHolder, inspectLease } from '../rig/lease.ts';
 import { reserveRig } from '../rig/open.ts';
 import { describeObservation, observeDevice, rigDevice, serverFor, setDevicePower, waitEnumerated, waitGone } from '../rig/device-state.ts';
-import type { RigSession } from '../rig/connect.ts';
+import { describeHub, type RigSession } from '../rig/connect.ts';
 import { simStateDirFor, stopSimulatedMac } from '../rig/sim-launcher.ts';
 import { loadRig, parseDuration } from '../scenario/index.ts';
 import { parseArgs, parseVars } from './args.ts';
@@ -78,7 +78,7 @@ async function printStatus(session: RigSession, only: string | undefined): Promi
   const roles = only ? [only] : [...session.devices.keys()];
   for (const hub of def.hubs) {
     const ports = await session.hubs.get(hub.id)!.status();
-    console.log(`  hub ${hub.id} (${hub.driver} ${hub.driver === 'uhubctl' ? hub.location : hub.serial})`);
+    console.log(`  hub ${hub.id} (${describeHub(hub)})`);
     for (const port of ports) {
       const device = [...session.devices.values()].find((d) => d.port.hub === hub.id && d.port.port === port.port);
       if (!device && only) continue;

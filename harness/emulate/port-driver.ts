@@ -12,6 +12,8 @@ export interface GadgetPortOptions extends GadgetOptions {
   profile: DeviceProfile;
   /** The configfs gadget's name (default the profile's name). */
   name?: string;
+  /** The board's device controller, winning over the profile's emulate.udc (a rig's gadget hub names it). */
+  udc?: string;
 }
 
 export interface GadgetPortStatus {
@@ -33,7 +35,8 @@ export interface GadgetPortDriver {
 }
 
 export function gadgetPortDriver(exec: Exec, options: GadgetPortOptions): GadgetPortDriver {
-  const plan = gadgetPlan(options.profile, options.name ?? options.profile.name, options.gadgetsDir);
+  const profilePlan = gadgetPlan(options.profile, options.name ?? options.profile.name, options.gadgetsDir);
+  const plan: GadgetPlan = options.udc !== undefined ? { ...profilePlan, udc: options.udc } : profilePlan;
   const where = `hub ${options.id} (gadget ${plan.name} on ${exec.where})`;
   let created = false;
 

@@ -1,8 +1,12 @@
 // A connected rig: its host's Exec, the macOS tools over it, a driver per hub, and the devices by
 // role. `safeState()` brings every device port off: the state a rig is left in between scenarios.
+// A gadget hub is a Linux board on the Mac's port, reached on its own (locally or over ssh, whatever
+// the Mac's transport): its driver is harness/emulate's gadget, shaped like a one-port hub.
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { withDeadline } from '../common/time.ts';
+import { gadgetPortDriver, sudoExec } from '../emulate/index.ts';
 import type { Exec } from '../host/exec.ts';
 import { hostExec } from '../host/ssh.ts';
 import { activator, type Activator } from '../host/tools/activator.ts';
@@ -10,9 +14,9 @@ import { sipStatus, type SipStatus } from '../host/tools/csrutil.ts';
 import { ioreg, type Ioreg } from '../host/tools/ioreg.ts';
 import { macosVersion, type MacosVersion } from '../host/tools/sw_vers.ts';
 import { systemExtensionsCtl, type SystemExtensionsCtl } from '../host/tools/systemextensionsctl.ts';
-import { createHubDriver, type HubDriver } from '../power/index.ts';
+import { createHubDriver, HubError, type HubDriver } from '../power/index.ts';
 import { SHARED_LEASE_DIR } from './lease.ts';
-import type { RigDefinition, RigDevice } from './types.ts';
+import type { GadgetHubSpec, HubSpec, RigDefinition, RigDevice } from './types.ts';
 
 export interface RigTools {
   sysext: SystemExtensionsCtl;
@@ -52,13 +56,17 @@ export interface ConnectOptions {
   sim?: { binDir: string; stateDir: string };
   /** Commands go through this Exec instead of one built from `host:` (tests, wrapped transports). */
   exec?: Exec;
+  /**
+   * FOR TESTS ONLY (never from a rig file): the gadget hubs' configfs is played by plain folders on
+   * the board, with a PATH prefix for the commands that play configfs's own behaviour.
+   */
+  gadgetBoard?: { gadgetsDir: string; udcDir: string; pathPrefix?: string[] };
 }
 
 export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): RigSession {
   const exec = options.exec ?? execFor(rig, options);
   const sudo = rig.privileged.sudo;
-  const ssh = rig.host.kind === 'local' ? undefined : rig.host.ssh;
-  const hubs = new Map(rig.hubs.map((hub) => [hub.id, createHubDriver(exec, hub, { sudo, ...(ssh ? { overSsh: ssh.ssh } : {}) })]));
+  const hubs = new Map(rig.hubs.map((hub) => [hub.id, hubDriverFor(rig, hub, exec, options)]));
   const devices = new Map(rig.devices.map((device) => [device.role, device]));
   for (const device of devices.values()) {
     if (!hubs.has(device.port.hub)) {
@@ -100,6 +108,59 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
     async close() {
       await Promise.all([...hubs.values()].map((hub) => hub.close()));
       await exec.close();
+    },
+  };
+}
+
+/** The driver of one of the rig's hubs: power/ for the hubs the Mac switches, emulate/ for a gadget board. */
+export function hubDriverFor(rig: RigDefinition, hub: HubSpec, exec: Exec, options: Pick<ConnectOptions, 'gadgetBoard'> = {}): HubDriver {
+  if (hub.driver === 'gadget') return gadgetHubDriver(rig, hub, options.gadgetBoard);
+  const ssh = rig.host.kind === 'local' ? undefined : rig.host.ssh;
+  return createHubDriver(exec, hub, { sudo: rig.privileged.sudo, ...(ssh ? { overSsh: ssh.ssh } : {}) });
+}
+
+/** How messages name a hub: its driver and where it is. */
+export function describeHub(hub: HubSpec): string {
+  if (hub.driver === 'uhubctl') return `uhubctl ${hub.location}`;
+  if (hub.driver === 'cambrionix') return `cambrionix ${hub.serial}`;
+  if (hub.driver === 'gadget') return `gadget on ${hub.board === 'local' ? 'this machine' : `ssh ${hub.board.ssh}${hub.board.port ? `:${hub.board.port}` : ''}`}`;
+  // A driver added after this was written is still named.
+  return (hub as { driver: string }).driver;
+}
+
+/**
+ * The board plays the device on its port 1 (rig validation allows one); its own Exec (closed with the
+ * driver), under `sudo -n` unless the hub says the board is reached as root.
+ */
+function gadgetHubDriver(rig: RigDefinition, hub: GadgetHubSpec, testBoard: ConnectOptions['gadgetBoard']): HubDriver {
+  const device = rig.devices.find((d) => d.port.hub === hub.id);
+  if (!device) {
+    const nothing = async (): Promise<never> => {
+      throw new HubError(`hub ${hub.id}: no device of rig "${rig.name}" sits on this gadget hub, so its board has nothing to play (put one on it: port: { hub: ${hub.id}, port: 1 })`);
+    };
+    return { id: hub.id, setPort: nothing, cyclePort: nothing, status: async () => [], close: async () => undefined };
+  }
+  const board = hostExec(hub.board, {
+    ...(testBoard?.pathPrefix ? { pathPrefix: testBoard.pathPrefix } : {}),
+    ...(hub.board === 'local' ? {} : { unreachableFix: `check that the board of hub ${hub.id} is on and on the network, and that \`ssh ${hub.board.ssh} true\` works from here` }),
+  });
+  const user = hub.board === 'local' ? userInfo().username : /^([^@]+)@/.exec(hub.board.ssh)?.[1];
+  const gadget = gadgetPortDriver(hub.sudo ? sudoExec(board, user !== undefined ? { user } : {}) : board, {
+    id: hub.id, profile: device.profile, name: device.role,
+    ...(hub.udc !== undefined ? { udc: hub.udc } : {}),
+    ...(testBoard ? { gadgetsDir: testBoard.gadgetsDir, udcDir: testBoard.udcDir } : {}),
+  });
+  return {
+    id: hub.id,
+    setPort: (port, on) => gadget.setPort(port, on),
+    cyclePort: (port, offMs) => gadget.cyclePort(port, offMs),
+    status: () => gadget.status(),
+    async close() {
+      try {
+        await gadget.close();
+      } finally {
+        await board.close();
+      }
     },
   };
 }

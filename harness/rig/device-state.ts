@@ -5,7 +5,7 @@ import type { DextServiceView, UsbDeviceView, UserServerView } from '../host/par
 import { formatMs, pollUntil } from '../common/time.ts';
 import type { RigSession } from './connect.ts';
 import type { RigDefinition, RigDevice, UsbIdentity } from './types.ts';
-import { formatLocationId, locationIdAt } from './usb-location.ts';
+import { formatLocationId, hubLocationOf, locationIdAt } from './usb-location.ts';
 
 export interface DeviceObservation {
   device?: UsbDeviceView;
@@ -50,8 +50,8 @@ export async function observeDevice(rig: RigSession, device: RigDevice, withServ
 
 /** The locationID of the port a rig device sits on (usb-location.ts), when it can be written. */
 export function rigDeviceLocation(rig: RigDefinition, device: RigDevice): bigint | undefined {
-  const hub = rig.hubs.find((h) => h.id === device.port.hub);
-  return hub?.location !== undefined ? locationIdAt(hub.location, device.port.port) : undefined;
+  const location = hubLocationOf(rig.hubs.find((h) => h.id === device.port.hub));
+  return location !== undefined ? locationIdAt(location, device.port.port) : undefined;
 }
 
 /**
@@ -67,9 +67,9 @@ export function findRigDevice(devices: readonly UsbDeviceView[], rig: RigDefinit
   const twin = rig.devices.find((other) => other.role !== device.role && identitiesOverlap(other.profile.usb, device.profile.usb) &&
     (locationId === undefined || rigDeviceLocation(rig, other) === locationId));
   if (twin) {
-    const hub = rig.hubs.find((h) => h.id === device.port.hub);
+    const location = hubLocationOf(rig.hubs.find((h) => h.id === device.port.hub));
     throw new DeviceStateError(`rig "${rig.name}": devices ${device.role} and ${twin.role} cannot be told apart (both ${usbId(device.profile.usb)}, ` +
-      `and hub ${device.port.hub} location "${hub?.location ?? '?'}" port ${device.port.port} gives no USB locationID of its own); ` +
+      `and hub ${device.port.hub} location "${location ?? '?'}" port ${device.port.port} gives no USB locationID of its own); ` +
       'give each device a serial in its profile, or put them on hubs with uhubctl locations like "1-1" and ports 1-15');
   }
   if (locationId === undefined) return { found: same.length === 1 ? same[0] : undefined, elsewhere: same.length > 1 ? same : [] };

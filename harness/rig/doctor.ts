@@ -13,8 +13,8 @@ import { privilegedCommands, sudoAllows } from '../host/tools/sudo.ts';
 import { macosVersion } from '../host/tools/sw_vers.ts';
 import { systemExtensionsCtl } from '../host/tools/systemextensionsctl.ts';
 import { oneLine, toolSaid, ToolError } from '../host/tools/tool-error.ts';
-import { createHubDriver, type HubPortStatus } from '../power/index.ts';
-import type { RigSession } from './connect.ts';
+import type { HubPortStatus } from '../power/index.ts';
+import { describeHub, hubDriverFor, type RigSession } from './connect.ts';
 import { describeObservation, findRigDevice } from './device-state.ts';
 import { describeHolder, inspectLease } from './lease.ts';
 import type { ExtensionDecl, HubSpec, RigDefinition, RigDevice } from './types.ts';
@@ -123,7 +123,7 @@ function checksFor(rig: RigDefinition, rigArg: string): Check[] {
       name: `tool ${tool}`, see: `command -v ${tool}`, run: (ctx) => toolCheck(ctx, tool),
     })),
     ...sudoChecks(rig),
-    ...rig.hubs.map((hub): Check => ({ name: `hub ${hub.id}`, see: hub.driver === 'uhubctl' ? `uhubctl -l ${hub.location}` : `state on ${hub.serial}`, run: (ctx) => hubCheck(ctx, hub) })),
+    ...rig.hubs.map((hub): Check => ({ name: `hub ${hub.id}`, see: hubSee(hub), run: (ctx) => hubCheck(ctx, hub) })),
     ...rig.devices.map((device): Check => ({ name: `device ${device.role}`, see: 'ioreg -p IOUSB -l -w0', run: (ctx) => deviceCheck(ctx, device) })),
     ...Object.entries(rig.extensions).map(([name, decl]): Check => ({
       name: `extension ${name}`, see: 'systemextensionsctl list', run: (ctx) => extensionCheck(ctx, decl),
@@ -260,7 +260,7 @@ function sudoChecks(rig: RigDefinition): Check[] {
 
 async function hubCheck(ctx: Context, hub: HubSpec): Promise<Outcome> {
   let ports: HubPortStatus[];
-  const driver = createHubDriver(ctx.exec, hub, { sudo: ctx.rig.privileged.sudo });
+  const driver = hubDriverFor(ctx.rig, hub, ctx.exec);
   try {
     ports = await driver.status();
   } catch (error) {
@@ -272,10 +272,20 @@ async function hubCheck(ctx: Context, hub: HubSpec): Promise<Outcome> {
   }
   ctx.facts.hubPorts.set(hub.id, ports);
   const on = ports.filter((p) => p.powered).map((p) => p.port);
-  return { status: 'ok', detail: `${hub.driver === 'uhubctl' ? `uhubctl ${hub.location}` : `cambrionix ${hub.serial}`}: ${ports.length} ports, ${on.length ? `port${on.length > 1 ? 's' : ''} ${on.join(', ')} on` : 'all off'}` };
+  return { status: 'ok', detail: `${describeHub(hub)}: ${ports.length} port${ports.length === 1 ? '' : 's'}, ${on.length ? `port${on.length > 1 ? 's' : ''} ${on.join(', ')} on` : 'all off'}` };
+}
+
+/** What to run by hand to see what the hub check sees. */
+function hubSee(hub: HubSpec): string {
+  if (hub.driver === 'uhubctl') return `uhubctl -l ${hub.location}`;
+  if (hub.driver === 'cambrionix') return `state on ${hub.serial}`;
+  if (hub.driver === 'gadget') return 'ls /sys/class/udc /sys/kernel/config/usb_gadget on the board';
+  return describeHub(hub);
 }
 
 function hubFix(message: string, hub: HubSpec, ctx: Context): string {
+  // The gadget's errors carry their own fix (a module to load, a sudoers rule, a UDC to name).
+  if (hub.driver === 'gadget') return `${hubSee(hub)} (then fix hubs: ${hub.id} in ${ctx.rig.file})`;
   if (hub.driver === 'cambrionix') return `ls -l ${hub.serial} (then fix hubs: ${hub.id} serial in ${ctx.rig.file})`;
   if (/password is required|terminal is required/.test(message)) return `dextbench provision ${ctx.rigArg}`;
   if (/not installed|command not found/.test(message)) return 'brew install uhubctl';

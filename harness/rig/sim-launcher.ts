@@ -58,7 +58,11 @@ export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
     ...(sim.commandLineTools !== undefined ? { commandLineTools: sim.commandLineTools } : {}),
     ...(sim.adminPassword !== undefined ? { adminPassword: sim.adminPassword } : {}),
     ...(sim.homebrew !== undefined ? { homebrew: sim.homebrew } : {}),
-    hubs: rig.hubs.map((hub) => ({ id: hub.id, location: hub.location, ports: hub.ports ?? DEFAULT_HUB_PORTS, ...DEFAULT_HUB })),
+    hubs: rig.hubs.map((hub) => {
+      // Rig validation refuses gadget hubs on a simulated Mac: a gadget enumerates on a real USB port.
+      if (hub.driver === 'gadget') throw new SimLaunchError(`rig "${rig.name}": hub ${hub.id} is a gadget board, and the simulated Mac's USB is simulated`);
+      return { id: hub.id, location: hub.location, ports: hub.ports ?? DEFAULT_HUB_PORTS, ...DEFAULT_HUB };
+    }),
     devices: rig.devices.map((device) => ({
       role: device.role,
       hub: device.port.hub,

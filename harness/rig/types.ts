@@ -104,7 +104,7 @@ export type RigHost =
   | { kind: 'sim'; sim: SimSettings; ssh?: SshTarget }
   | { kind: 'ssh'; ssh: SshTarget };
 
-export type HubSpec = UhubctlHubSpec | CambrionixHubSpec;
+export type HubSpec = UhubctlHubSpec | CambrionixHubSpec | GadgetHubSpec;
 
 export interface UhubctlHubSpec {
   id: string;
@@ -123,6 +123,21 @@ export interface CambrionixHubSpec {
   ports: number;
   /** Its USB location in uhubctl's form ("2-1.4"), so devices behind it get a locationID. */
   location?: string;
+}
+
+/**
+ * A Linux board with a USB device controller on one of the Mac's ports, playing the device on its
+ * one port (1) from that device profile's `emulate:` section: plug binds the gadget, unplug unbinds it.
+ */
+export interface GadgetHubSpec {
+  id: string;
+  driver: 'gadget';
+  /** Where the board's commands run: this machine, or the board over ssh (independent of the Mac's transport). */
+  board: 'local' | SshTarget;
+  /** The board's device controller; wins over the profile's emulate.udc. */
+  udc?: string;
+  /** Every board command runs through `sudo -n` (configfs needs root). */
+  sudo: boolean;
 }
 
 export interface RigDevice {

@@ -12,6 +12,8 @@
 // reports (its PortNum). Ports above 15 or trees deeper than six hops cannot be written this way;
 // such a device gets no location and is told apart by VID/PID and serial only.
 
+import type { HubSpec } from './types.ts';
+
 const MAX_HOPS = 6;
 const MAX_PORT = 0xf;
 
@@ -25,6 +27,11 @@ export function locationIdAt(hubLocation: string, port: number): bigint | undefi
   let id = BigInt(bus) << 24n;
   hops.forEach((p, i) => { id |= BigInt(p) << BigInt(20 - 4 * i); });
   return id;
+}
+
+/** A hub's USB location in uhubctl's form, when the rig gives one (a gadget hub has none: its board is the device). */
+export function hubLocationOf(hub: HubSpec | undefined): string | undefined {
+  return hub !== undefined && 'location' in hub ? hub.location : undefined;
 }
 
 /** `0x01120000`, as ioreg writes it after the node name's `@`. */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { z } from 'zod';
-import type { DeviceProfile, RigDefinition, RigDevice, RigHost, SimSettings } from '../rig/types.ts';
+import type { DeviceProfile, GadgetHubSpec, HubSpec, RigDefinition, RigDevice, RigHost, SimSettings } from '../rig/types.ts';
 import { bundleId, extensionDecl, isRelativePathLike, resolveFrom, teamId, variables } from './common.ts';
 import { deviceFromYaml } from './device.ts';
 import { didYouMean, showValue, ValidationError, type ValidationIssue } from './issues.ts';
@@ -95,7 +95,17 @@ export const rigSchema = z.strictObject({
       location: hubLocation.optional()
         .meta({ description: 'The hub\'s USB location in uhubctl\'s form ("2-1.4"), so the devices on its ports are told apart by locationID.' }),
     }),
-  ], { error: (issue) => (issue.code === 'invalid_union' ? 'expected a hub driver: uhubctl or cambrionix' : undefined) })).default([]),
+    z.strictObject({
+      id: name('a hub id'),
+      driver: z.literal('gadget'),
+      board: z.union([z.literal('local'), sshHost], { error: 'expected local or { ssh: user@host }' })
+        .meta({ description: 'The Linux board playing the device: local (this machine) or { ssh: user@host, port?, identityFile?, options? }, reached on its own, whatever the Mac\'s host is.' }),
+      udc: z.string().regex(/^[^/\s]+$/, { error: (issue) => `expected a USB device controller's name as /sys/class/udc lists it (e.g. fe980000.usb), got ${showValue(issue.input)}` }).optional()
+        .meta({ description: 'The board\'s USB device controller (ls /sys/class/udc); default the profile\'s emulate.udc, else the board\'s only one.' }),
+      sudo: z.boolean().default(true)
+        .meta({ description: 'Run the board\'s commands through sudo -n (configfs needs root); false when dextbench reaches the board as root.' }),
+    }),
+  ], { error: (issue) => (issue.code === 'invalid_union' ? 'expected a hub driver: uhubctl, cambrionix or gadget' : undefined) })).default([]),
   devices: z.record(name('a device role'), z.strictObject({
     profile: z.string().min(1).meta({ description: 'Device profile file (relative to this rig file).' }),
     port: z.strictObject({ hub: z.string().min(1), port: z.number().int().min(1) }),
@@ -155,10 +165,7 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
     if (doc.sim) issues.push(issueAt(yaml, ['sim'], 'sim: settings are only for a simulated Mac, this rig\'s host is local', undefined, 'key'));
     host = { kind: 'local' };
   } else {
-    const ssh: SshTarget = { ssh: doc.host.ssh };
-    if (doc.host.port !== undefined) ssh.port = doc.host.port;
-    if (doc.host.identityFile !== undefined) ssh.identityFile = sshPath(yaml.file, doc.host.identityFile);
-    if (doc.host.options !== undefined) ssh.options = doc.host.options.map((option) => sshOption(yaml.file, option));
+    const ssh = sshTarget(yaml.file, doc.host);
     if (doc.sim) {
       // The simulated Mac runs here, so only an sshd on this machine can reach it.
       if (!LOOPBACK.test(ssh.ssh)) {
@@ -171,9 +178,18 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
   }
 
   const hubPorts = new Map<string, number | undefined>();
+  /** Gadget hubs by id: the one device each plays, once seen. */
+  const gadgetHubs = new Map<string, { role?: string }>();
   doc.hubs.forEach((hub, index) => {
     if (hubPorts.has(hub.id)) issues.push(issueAt(yaml, ['hubs', index, 'id'], `hubs[${index}].id: hub id "${hub.id}" is declared twice`));
-    hubPorts.set(hub.id, hub.ports);
+    hubPorts.set(hub.id, hub.driver === 'gadget' ? 1 : hub.ports);
+    if (hub.driver === 'gadget') {
+      gadgetHubs.set(hub.id, {});
+      if (host.kind === 'sim') {
+        issues.push(issueAt(yaml, ['hubs', index, 'driver'], `hubs[${index}].driver: a gadget enumerates on a real Mac's USB port, and the simulated Mac's USB is simulated`,
+          'use driver: uhubctl with a location, or a real Mac (host: local or { ssh: user@host })'));
+      }
+    }
     if (hub.driver === 'cambrionix' && host.kind !== 'local') {
       issues.push(host.kind === 'sim'
         ? issueAt(yaml, ['hubs', index, 'driver'], `hubs[${index}].driver: the simulated Mac's hubs are uhubctl hubs, got cambrionix`, 'use driver: uhubctl with a location')
@@ -194,18 +210,29 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
         didYouMean(hub, declared) ?? (declared.length ? `declared hubs: ${declared.join(', ')}` : 'declare it under hubs:')));
     } else {
       const ports = hubPorts.get(hub);
-      if (ports !== undefined && port > ports) {
+      const gadget = gadgetHubs.get(hub);
+      if (gadget && port !== 1) {
+        issues.push(issueAt(yaml, [...at, 'port', 'port'], `${label}.port.port: hub ${hub} is a gadget emulator, which has one port, got port ${port}`, 'use port: 1'));
+      } else if (ports !== undefined && port > ports) {
         issues.push(issueAt(yaml, [...at, 'port', 'port'], `${label}.port.port: hub ${hub} has ${ports} ports, got port ${port}`));
       }
       const slot = `${hub}:${port}`;
       const other = occupied.get(slot);
-      if (other !== undefined) {
+      if (gadget?.role !== undefined) {
+        issues.push(issueAt(yaml, [...at, 'port', 'hub'], `${label}.port.hub: hub ${hub} is a gadget emulator, which plays one device, and it plays ${gadget.role} already`,
+          'give each emulated device a board of its own (a gadget hub each)'));
+      } else if (other !== undefined) {
         issues.push(issueAt(yaml, [...at, 'port'], `${label}.port: ${other} is already on hub ${hub} port ${port}`, 'give each device its own port'));
       } else {
         occupied.set(slot, role);
       }
+      if (gadget && gadget.role === undefined) gadget.role = role;
     }
     const profile = loadProfileFor(yaml, [...at, 'profile'], `${label}.profile`, device.profile, issues);
+    if (profile && gadgetHubs.has(hub) && !profile.emulate) {
+      issues.push(issueAt(yaml, [...at, 'profile'], `${label}.profile: hub ${hub} is a gadget emulator, which plays the device from its profile's emulate: section, and ${device.profile} has none`,
+        'add one to the profile, e.g. emulate: { functions: [loopback] }'));
+    }
     if (profile) devices.push({ role, profile, port: { hub, port } });
   }
 
@@ -219,7 +246,8 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
     activator: { command: doc.activator.command },
     bridge: { command: doc.bridge.command },
     privileged: { sudo: doc.privileged.sudo },
-    hubs: doc.hubs.map((h) => (h.driver === 'uhubctl' && h.ports === undefined ? { id: h.id, driver: h.driver, location: h.location } : { ...h })),
+    hubs: doc.hubs.map((h): HubSpec => (h.driver === 'gadget' ? gadgetHub(yaml.file, h)
+      : h.driver === 'uhubctl' && h.ports === undefined ? { id: h.id, driver: h.driver, location: h.location } : { ...h })),
     devices,
     extensions,
     vars: own,
@@ -232,6 +260,22 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
 const LOOPBACK = /^([^@]+@)?(127\.0\.0\.1|localhost|::1)$/;
 /** ssh options whose value is a local file: resolved like the identity file. */
 const FILE_OPTIONS = /^(IdentityFile|UserKnownHostsFile|CertificateFile|IdentityAgent|ControlPath)([ =])(.*)$/i;
+
+/** An ssh target as written (host:, a gadget hub's board:), its files resolved against the rig file. */
+function sshTarget(rigFile: string, written: z.output<typeof sshHost>): SshTarget {
+  const ssh: SshTarget = { ssh: written.ssh };
+  if (written.port !== undefined) ssh.port = written.port;
+  if (written.identityFile !== undefined) ssh.identityFile = sshPath(rigFile, written.identityFile);
+  if (written.options !== undefined) ssh.options = written.options.map((option) => sshOption(rigFile, option));
+  return ssh;
+}
+
+function gadgetHub(rigFile: string, hub: Extract<RigDocument['hubs'][number], { driver: 'gadget' }>): GadgetHubSpec {
+  return {
+    id: hub.id, driver: 'gadget', board: hub.board === 'local' ? 'local' : sshTarget(rigFile, hub.board),
+    ...(hub.udc !== undefined ? { udc: hub.udc } : {}), sudo: hub.sudo,
+  };
+}
 
 /** ~/… stays for ssh to expand; ./ and ../ are relative to the rig file. */
 function sshPath(rigFile: string, path: string): string {

@@ -34,11 +34,11 @@ test('the example rig\'s dext paths are the ones dext-fixtures/echo/build.sh wri
 test('docs name only commands that exist: every `dextbench <command>` in the README, the example rigs and the activator README', () => {
   const commands = new Set([...read('harness/cli/main.ts').matchAll(/case '([a-z]+)': return/g)].map((m) => m[1]));
   assert.ok(commands.has('doctor') && commands.has('provision') && commands.has('profile'));
-  for (const file of ['README.md', 'rigs/desk.example.yaml', 'rigs/mac-over-ssh.example.yaml', 'rigs/ci-mini-cambrionix.example.yaml', 'dext-fixtures/activator/README.md']) {
+  for (const file of ['README.md', 'rigs/desk.example.yaml', 'rigs/mac-over-ssh.example.yaml', 'rigs/ci-mini-cambrionix.example.yaml', 'rigs/linux-controller-pi-gadget.example.yaml', 'dext-fixtures/activator/README.md']) {
     // As a command is written: `npx dextbench x` or `dextbench x` in backquotes.
     const named = [...read(file).matchAll(/(?:npx |`)dextbench ([a-z][a-z-]*)/g)].map((m) => m[1]!);
     for (const command of named) assert.ok(commands.has(command), `${file} names \`dextbench ${command}\`, which is not a command`);
   }
-  for (const example of ['rigs/desk.example.yaml', 'rigs/mac-over-ssh.example.yaml', 'rigs/ci-mini-cambrionix.example.yaml']) loadRig(join(root, example), { env: {} });
+  for (const example of ['rigs/desk.example.yaml', 'rigs/mac-over-ssh.example.yaml', 'rigs/ci-mini-cambrionix.example.yaml', 'rigs/linux-controller-pi-gadget.example.yaml']) loadRig(join(root, example), { env: {} });
   assert.equal(loadRig(join(root, 'rigs/mac-over-ssh.example.yaml'), { env: {} }).host.kind, 'ssh');
 });

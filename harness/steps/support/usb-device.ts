@@ -2,6 +2,7 @@
 // rig whose Mac is reached over ssh that bus is the controller's, not the Mac's, and a simulated
 // Mac's devices are on no bus at all: both are refused in one line before anything is touched.
 import { rigDevice } from '../../rig/device-state.ts';
+import { hubLocationOf } from '../../rig/usb-location.ts';
 import type { RigDefinition, RigDevice } from '../../rig/types.ts';
 import { UsbError, type UsbFilter } from '../../usb/index.ts';
 import type { StepContext } from '../context.ts';
@@ -27,8 +28,8 @@ export function localUsbDevice(ctx: StepContext, kind: string, role: string): Ri
 export function usbFilterOf(rig: RigDefinition, device: RigDevice): UsbFilter {
   const { vendorId, productId, serial } = device.profile.usb;
   if (serial !== undefined) return { vendorId, productId, serial };
-  const hub = rig.hubs.find((h) => h.id === device.port.hub);
-  return hub?.location !== undefined ? { vendorId, productId, location: `${hub.location}.${device.port.port}` } : { vendorId, productId };
+  const location = hubLocationOf(rig.hubs.find((h) => h.id === device.port.hub));
+  return location !== undefined ? { vendorId, productId, location: `${location}.${device.port.port}` } : { vendorId, productId };
 }
 
 /** A harness/usb error as the step's one line; anything else passes unchanged. */

@@ -93,6 +93,8 @@ function readIfThere(path: string): string {
  * outside the bundle (node-usb's native addon cannot be bundled) and are imported by their absolute
  * paths in the host's node_modules, which the guest sees at the same place.
  */
+const BY_ESBUILD = Symbol('resolved by esbuild itself');
+
 async function bundle(script: string, tmp: string): Promise<string> {
   const requireFromProject = createRequire(join(PROJECT, 'package.json'));
   const name = `${basename(script).replace(/\.[cm]?[jt]s$/, '')}.mjs`;
@@ -108,9 +110,14 @@ async function bundle(script: string, tmp: string): Promise<string> {
     plugins: [{
       name: 'packages-by-absolute-path',
       setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, ({ path }) => (
-          isBuiltin(path) ? { path, external: true } : { path: requireFromProject.resolve(path), external: true }
-        ));
+        b.onResolve({ filter: /^[^./]/ }, async ({ path, kind, resolveDir, pluginData }) => {
+          if (isBuiltin(path)) return { path, external: true };
+          if (pluginData === BY_ESBUILD) return undefined;
+          // An import resolves with the "import" condition, as node does on the host: a package's
+          // require build may be a UMD file whose named exports an ESM import cannot see (lossless-json).
+          const found = await b.resolve(path, { kind, resolveDir, pluginData: BY_ESBUILD });
+          return { path: found.errors.length ? requireFromProject.resolve(path) : found.path, external: true };
+        });
       },
     }],
   }).catch((error: Error) => { throw new GuestSetupError(`guest script ${script} does not build: ${error.message.split('\n').slice(0, 3).join(' ')}`); });
