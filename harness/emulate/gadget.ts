@@ -32,6 +32,8 @@ export interface GadgetOptions {
   gadgetsDir?: string;
   /** Where the device controllers are listed; default /sys/class/udc. */
   udcDir?: string;
+  /** Where the wanted controller's name comes from, for the fix in errors (default: the profile's emulate.udc). */
+  udcSource?: string;
 }
 
 /** One line saying what went wrong on the board and what to do about it. */
@@ -198,10 +200,10 @@ export async function pickUdc(exec: Exec, wanted: string | undefined, options: G
   const udcs = await listUdcs(exec, options);
   if (udcs.length === 0) throw new GadgetError(`no USB device controller in ${udcDir} on ${exec.where}: ${NO_UDC}`);
   if (wanted !== undefined) {
-    if (!udcs.includes(wanted)) throw new GadgetError(`no USB device controller ${wanted} in ${udcDir} on ${exec.where} (it has: ${udcs.join(', ')}); fix the profile's emulate.udc`);
+    if (!udcs.includes(wanted)) throw new GadgetError(`no USB device controller ${wanted} in ${udcDir} on ${exec.where} (it has: ${udcs.join(', ')}); fix ${options.udcSource ?? "the profile's emulate.udc"}`);
     return wanted;
   }
-  if (udcs.length > 1) throw new GadgetError(`${exec.where} has several USB device controllers (${udcs.join(', ')}): name one in the profile's emulate.udc`);
+  if (udcs.length > 1) throw new GadgetError(`${exec.where} has several USB device controllers (${udcs.join(', ')}): name one in ${options.udcSource ?? "the profile's emulate.udc"}`);
   return udcs[0]!;
 }
 

@@ -37,6 +37,7 @@ export interface GadgetPortDriver {
 export function gadgetPortDriver(exec: Exec, options: GadgetPortOptions): GadgetPortDriver {
   const profilePlan = gadgetPlan(options.profile, options.name ?? options.profile.name, options.gadgetsDir);
   const plan: GadgetPlan = options.udc !== undefined ? { ...profilePlan, udc: options.udc } : profilePlan;
+  const bindOptions = options.udc !== undefined ? { ...options, udcSource: `hub ${options.id}'s udc in the rig file` } : options;
   const where = `hub ${options.id} (gadget ${plan.name} on ${exec.where})`;
   let created = false;
 
@@ -55,7 +56,7 @@ export function gadgetPortDriver(exec: Exec, options: GadgetPortOptions): Gadget
           await createGadget(exec, plan, options);
           created = true;
         }
-        await bind(exec, plan.name, plan.udc, options);
+        await bind(exec, plan.name, plan.udc, bindOptions);
       } else if (bound !== undefined && bound !== '') {
         await unbind(exec, plan.name, options);
       }

@@ -169,3 +169,23 @@ test('the emulate: section is checked like the rest of the profile: located line
     return true;
   });
 });
+
+test('a controller the board lacks names where its name came from: the hub\'s udc in the rig file, else the profile', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const gadgetsDir = join(root, 'usb_gadget');
+  const udcDir = join(root, 'udc');
+  // The gadget exists already, unbound (an empty UDC file), so plugging goes straight to the bind.
+  mkdirSync(join(gadgetsDir, 'd'), { recursive: true });
+  writeFileSync(join(gadgetsDir, 'd', 'UDC'), '');
+  mkdirSync(join(udcDir, 'fe980000.usb'), { recursive: true });
+  const profile = base({ functions: ['loopback'], udc: 'dummy_udc.0' });
+  const exec = new LocalExec();
+  const fromHub = gadgetPortDriver(exec, { id: 'pi', profile, udc: '20980000.usb', gadgetsDir, udcDir });
+  await assert.rejects(fromHub.setPort(1, true), {
+    message: `no USB device controller 20980000.usb in ${udcDir} on local (it has: fe980000.usb); fix hub pi's udc in the rig file`,
+  });
+  await fromHub.close();
+  const fromProfile = gadgetPortDriver(exec, { id: 'pi', profile, gadgetsDir, udcDir });
+  await assert.rejects(fromProfile.setPort(1, true), /no USB device controller dummy_udc\.0 .*; fix the profile's emulate\.udc$/);
+  await fromProfile.close();
+});
