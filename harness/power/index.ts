@@ -4,12 +4,19 @@ import type { HubSpec } from '../rig/types.ts';
 import { cambrionixDriver } from './cambrionix.ts';
 import { HubError, type HubDriver } from './hub-driver.ts';
 import { uhubctlDriver } from './uhubctl.ts';
+import { ykushDriver } from './ykush.ts';
 
-export { HubError, uhubctlDriver, cambrionixDriver };
+export { HubError, uhubctlDriver, cambrionixDriver, ykushDriver };
 export { parseCambrionixState } from './cambrionix.ts';
 export type { HubDriver, HubPortStatus } from './hub-driver.ts';
 export type { UhubctlOptions } from './uhubctl.ts';
 export type { CambrionixOptions, CambrionixPortState } from './cambrionix.ts';
+export {
+  YKUSH_BOOTLOADER_PRODUCT_IDS, YKUSH_PRODUCT_IDS, YKUSH_REPLY_SIGNIFICANT, YKUSH_REPORT_SIZE, YKUSH_VENDOR_ID, YKUSHXS_PRODUCT_ID,
+  checkYkushSetReply, describeYkushCommand, parseYkushFirmware, parseYkushPortCount, parseYkushPortState, parseYkushPortStates,
+  pickYkush, ykushClaimFailure, ykushCommandByte, ykushCommandReport, YkushReplyError,
+} from './ykush.ts';
+export type { YkushCommand, YkushConnect, YkushFirmware, YkushLink, YkushOptions } from './ykush.ts';
 
 export interface HubDriverOptions {
   sudo?: boolean;
@@ -27,7 +34,13 @@ export function createHubDriver(exec: Exec, hub: HubSpec, options: HubDriverOpti
           `and this rig's Mac is reached over ssh (${options.overSsh}): run dextbench on that Mac (host: local), or use a hub that uhubctl switches (driver: uhubctl)`);
       }
       return cambrionixDriver(hub);
+    case 'ykush':
+      if (options.overSsh !== undefined) {
+        throw new HubError(`hub ${hub.id}: a YKUSH is driven through its USB control interface, which enumerates only on the machine its upstream port is plugged into, ` +
+          `and this rig's Mac is reached over ssh (${options.overSsh}): run dextbench on that Mac (host: local), or use a hub that uhubctl switches (driver: uhubctl)`);
+      }
+      return ykushDriver(hub);
     default:
-      throw new HubError(`hub ${(hub as { id: string }).id}: unknown driver "${String((hub as { driver: unknown }).driver)}" (known: uhubctl, cambrionix)`);
+      throw new HubError(`hub ${(hub as { id: string }).id}: unknown driver "${String((hub as { driver: unknown }).driver)}" (known: uhubctl, cambrionix, ykush)`);
   }
 }

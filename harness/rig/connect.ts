@@ -124,6 +124,7 @@ export function describeHub(hub: HubSpec): string {
   if (hub.driver === 'uhubctl') return `uhubctl ${hub.location}`;
   if (hub.driver === 'cambrionix') return `cambrionix ${hub.serial}`;
   if (hub.driver === 'gadget') return `gadget on ${hub.board === 'local' ? 'this machine' : `ssh ${hub.board.ssh}${hub.board.port ? `:${hub.board.port}` : ''}`}`;
+  if (hub.driver === 'ykush') return `ykush${hub.serial !== undefined ? ` ${hub.serial}` : ''}`;
   // A driver added after this was written is still named.
   return (hub as { driver: string }).driver;
 }

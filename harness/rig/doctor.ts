@@ -280,12 +280,15 @@ function hubSee(hub: HubSpec): string {
   if (hub.driver === 'uhubctl') return `uhubctl -l ${hub.location}`;
   if (hub.driver === 'cambrionix') return `state on ${hub.serial}`;
   if (hub.driver === 'gadget') return 'ls /sys/class/udc /sys/kernel/config/usb_gadget on the board';
+  if (hub.driver === 'ykush') return 'ioreg -p IOUSB -w0 | grep -i ykush';
   return describeHub(hub);
 }
 
 function hubFix(message: string, hub: HubSpec, ctx: Context): string {
   // The gadget's errors carry their own fix (a module to load, a sudoers rule, a UDC to name).
   if (hub.driver === 'gadget') return `${hubSee(hub)} (then fix hubs: ${hub.id} in ${ctx.rig.file})`;
+  // The YKUSH's errors carry their own fix too (plug it in, name its serial, a udev rule, sudo).
+  if (hub.driver === 'ykush') return `${hubSee(hub)} (then fix hubs: ${hub.id} in ${ctx.rig.file})`;
   if (hub.driver === 'cambrionix') return `ls -l ${hub.serial} (then fix hubs: ${hub.id} serial in ${ctx.rig.file})`;
   if (/password is required|terminal is required/.test(message)) return `dextbench provision ${ctx.rigArg}`;
   if (/not installed|command not found/.test(message)) return 'brew install uhubctl';

@@ -104,7 +104,7 @@ export type RigHost =
   | { kind: 'sim'; sim: SimSettings; ssh?: SshTarget }
   | { kind: 'ssh'; ssh: SshTarget };
 
-export type HubSpec = UhubctlHubSpec | CambrionixHubSpec | GadgetHubSpec;
+export type HubSpec = UhubctlHubSpec | CambrionixHubSpec | GadgetHubSpec | YkushHubSpec;
 
 export interface UhubctlHubSpec {
   id: string;
@@ -138,6 +138,18 @@ export interface GadgetHubSpec {
   udc?: string;
   /** Every board command runs through `sudo -n` (configfs needs root). */
   sudo: boolean;
+}
+
+/** A Yepkit YKUSH driven over its HID control interface, from the machine its upstream port is plugged into. */
+export interface YkushHubSpec {
+  id: string;
+  driver: 'ykush';
+  /** The board's USB serial string (e.g. YK20001); needed only when several YKUSH boards are attached. */
+  serial?: string;
+  /** Its downstream ports (default: the board says, with command 0xf1). */
+  ports?: number;
+  /** Its USB location in uhubctl's form ("1-1.2"), so devices behind it get a locationID. */
+  location?: string;
 }
 
 export interface RigDevice {

@@ -97,6 +97,16 @@ export const rigSchema = z.strictObject({
     }),
     z.strictObject({
       id: name('a hub id'),
+      driver: z.literal('ykush'),
+      serial: z.string().regex(/^\S+$/, { error: (issue) => `expected the YKUSH's USB serial string, like YK20001, got ${showValue(issue.input)}` }).optional()
+        .meta({ description: 'The YKUSH\'s USB serial string (e.g. YK20001); needed only when several YKUSH boards are attached to the Mac running dextbench.' }),
+      ports: z.number().int().min(1).max(3).optional()
+        .meta({ description: 'Its downstream ports, 1 to 3 (default: the board says).' }),
+      location: hubLocation.optional()
+        .meta({ description: 'The hub\'s USB location in uhubctl\'s form ("1-1.2"), so the devices on its ports are told apart by locationID.' }),
+    }),
+    z.strictObject({
+      id: name('a hub id'),
       driver: z.literal('gadget'),
       board: z.union([z.literal('local'), sshHost], { error: 'expected local or { ssh: user@host }' })
         .meta({ description: 'The Linux board playing the device: local (this machine) or { ssh: user@host, port?, identityFile?, options? }, reached on its own, whatever the Mac\'s host is.' }),
@@ -105,7 +115,7 @@ export const rigSchema = z.strictObject({
       sudo: z.boolean().default(true)
         .meta({ description: 'Run the board\'s commands through sudo -n (configfs needs root); false when dextbench reaches the board as root.' }),
     }),
-  ], { error: (issue) => (issue.code === 'invalid_union' ? 'expected a hub driver: uhubctl, cambrionix or gadget' : undefined) })).default([]),
+  ], { error: (issue) => (issue.code === 'invalid_union' ? 'expected a hub driver: uhubctl, cambrionix, gadget or ykush' : undefined) })).default([]),
   devices: z.record(name('a device role'), z.strictObject({
     profile: z.string().min(1).meta({ description: 'Device profile file (relative to this rig file).' }),
     port: z.strictObject({ hub: z.string().min(1), port: z.number().int().min(1) }),
@@ -194,6 +204,12 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
       issues.push(host.kind === 'sim'
         ? issueAt(yaml, ['hubs', index, 'driver'], `hubs[${index}].driver: the simulated Mac's hubs are uhubctl hubs, got cambrionix`, 'use driver: uhubctl with a location')
         : issueAt(yaml, ['hubs', index, 'driver'], `hubs[${index}].driver: a cambrionix hub is driven through its serial port, which only the machine it is plugged into can open, and this rig's Mac is reached over ssh`,
+          'run dextbench on that Mac (host: local), or use a hub that uhubctl switches (driver: uhubctl)'));
+    }
+    if (hub.driver === 'ykush' && host.kind !== 'local') {
+      issues.push(host.kind === 'sim'
+        ? issueAt(yaml, ['hubs', index, 'driver'], `hubs[${index}].driver: the simulated Mac's hubs are uhubctl hubs, got ykush`, 'use driver: uhubctl with a location')
+        : issueAt(yaml, ['hubs', index, 'driver'], `hubs[${index}].driver: a ykush hub is driven through its USB control interface, which enumerates only on the machine its upstream port is plugged into, and this rig's Mac is reached over ssh`,
           'run dextbench on that Mac (host: local), or use a hub that uhubctl switches (driver: uhubctl)'));
     }
   });

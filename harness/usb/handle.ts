@@ -37,6 +37,8 @@ export interface EndpointInfo {
   type: 'bulk' | 'interrupt' | 'isochronous' | 'control';
   packetSize: number;
   interface: number;
+  /** The class of that interface (3 is HID, 0xff vendor-specific). */
+  interfaceClass: number;
 }
 
 export interface OpenOptions {
@@ -46,6 +48,12 @@ export interface OpenOptions {
   endpoints?: number[];
   /** Default timeout of every transfer (default 1 s). */
   timeoutMs?: number;
+  /**
+   * Linux: detach the kernel driver bound to an interface (usbhid on a HID interface) before
+   * claiming it, which otherwise fails "busy". Opt-in, because the OS loses the interface until
+   * the device is replugged (a HID keyboard stops typing). Elsewhere it does nothing.
+   */
+  detachKernelDriver?: boolean;
 }
 
 export interface TransferOptions {
@@ -76,7 +84,8 @@ export async function open(device: FoundDevice, options: OpenOptions = {}): Prom
   }
   let handle: UsbHandle;
   try {
-    handle = new UsbHandle(device.native, { name, vendorId: device.vendorId, productId: device.productId }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, readEndpoints(device.native));
+    handle = new UsbHandle(device.native, { name, vendorId: device.vendorId, productId: device.productId }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, readEndpoints(device.native),
+      options.detachKernelDriver === true && process.platform === 'linux');
   } catch (error) {
     await device.native.close().catch(() => undefined);
     throw classifyUsbError(error, context('reading its configuration'));
@@ -104,6 +113,7 @@ function readEndpoints(native: NativeDevice): EndpointInfo[] {
     type: e.type as EndpointInfo['type'],
     packetSize: e.packetSize,
     interface: iface.interfaceNumber,
+    interfaceClass: iface.alternate.interfaceClass,
   })));
 }
 
@@ -125,6 +135,7 @@ export class UsbHandle {
   constructor(
     private readonly native: NativeDevice, device: { name: string; vendorId: number; productId: number },
     private readonly defaultTimeoutMs: number, private readonly descriptorEndpoints: readonly EndpointInfo[],
+    private readonly detachKernelDriver = false,
   ) {
     this.name = device.name;
     this.ids = { vendorId: device.vendorId, productId: device.productId };
@@ -137,6 +148,10 @@ export class UsbHandle {
 
   async claim(interfaceNumber: number): Promise<void> {
     this.usable(`claim interface ${interfaceNumber}`);
+    if (this.detachKernelDriver) {
+      // Fails when no driver is bound: the claim then says whatever else is wrong.
+      await withDeadline(this.native.detachKernelDriver(interfaceNumber), BACKSTOP_MS, 'detach').catch(() => undefined);
+    }
     try {
       await this.native.claimInterface(interfaceNumber);
     } catch (error) {
@@ -168,6 +183,12 @@ export class UsbHandle {
   bulkIn(address: number, length: number, options: TransferOptions = {}): Promise<Uint8Array> {
     return this.endpointTransfer(address, 'in', 'bulk', `${length} bytes`, options, async (timeoutMs) =>
       (await this.native.nativeTransferIn(address & 0x0f, timeoutMs, length)) ?? new Uint8Array(0));
+  }
+
+  /** Resolves with the bytes written. */
+  interruptOut(address: number, data: Uint8Array, options: TransferOptions = {}): Promise<number> {
+    return this.endpointTransfer(address, 'out', 'interrupt', `${data.length} bytes`, options, (timeoutMs) =>
+      this.native.nativeTransferOut(address & 0x0f, timeoutMs, data));
   }
 
   interruptIn(address: number, length: number, options: TransferOptions = {}): Promise<Uint8Array> {

@@ -82,7 +82,7 @@ test('rig: a cambrionix hub has serial and ports, and may have a location; its d
 
 test('rig: a misspelt driver, a missing ports, a relative serial, a misspelt key and a port beyond the hub are one line each', () => {
   assert.deepEqual(issues(rigFile('typo', 'local', '{ id: cbrx, driver: cambrionx, serial: /dev/x, ports: 8 }')), [
-    'typo.yaml:4:25: hubs[0].driver: expected a hub driver: uhubctl or cambrionix, got "cambrionx"; did you mean \'cambrionix\'?',
+    'typo.yaml:4:25: hubs[0].driver: expected a hub driver: uhubctl, cambrionix, gadget or ykush, got "cambrionx"; did you mean \'cambrionix\'?',
   ]);
   assert.deepEqual(issues(rigFile('bad', 'local', '{ id: cbrx, driver: cambrionix, serial: dev/x, port: 8 }', 9)), [
     'bad.yaml:4:5: hubs[0]: missing required key "ports"',

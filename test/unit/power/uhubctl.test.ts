@@ -86,5 +86,5 @@ test('cyclePort is off, a pause, then on', async () => {
 
 test('createHubDriver refuses an unknown driver', () => {
   const exec = new FakeExec(() => ({}));
-  assert.throws(() => createHubDriver(exec, { ...HUB, driver: 'ykush' as 'uhubctl' }), { message: 'hub hub1: unknown driver "ykush" (known: uhubctl, cambrionix)' });
+  assert.throws(() => createHubDriver(exec, { ...HUB, driver: 'acroname' as 'uhubctl' }), { message: 'hub hub1: unknown driver "acroname" (known: uhubctl, cambrionix, ykush)' });
 });
