@@ -10,7 +10,9 @@ export { loadScenario, loadRig, loadDeviceProfile, parseDuration } from './scena
 export type { Scenario, ScenarioStep } from './scenario/index.ts';
 export type { RigDefinition, DeviceProfile, ExtensionDecl } from './rig/types.ts';
 export * as usb from './usb/index.ts';
-export { createHubDriver, HubError, uhubctlDriver, cambrionixDriver } from './power/index.ts';
+export { createHubDriver, HubError, uhubctlDriver, cambrionixDriver, ykushDriver } from './power/index.ts';
 export type { HubDriver, HubPortStatus } from './power/index.ts';
 export { gadgetPlan, createGadget, removeGadget, bind as bindGadget, unbind as unbindGadget, gadgetPortDriver, GadgetError } from './emulate/index.ts';
 export type { GadgetPlan, GadgetPortDriver } from './emulate/index.ts';
+export { mountFunctionFs, unmountFunctionFs, serveFunctionFs, endServerProcess, FunctionFsError } from './emulate/index.ts';
+export type { FunctionDescriptors, FunctionFsHandler, FunctionFsServer, FunctionFsServerOptions } from './emulate/index.ts';
