@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { DeadlineError, formatMs, settlesWithin, sleep, withDeadline } from '../common/time.ts';
 import type { CambrionixHubSpec } from '../rig/types.ts';
-import { HubError, type HubDriver, type HubPortStatus } from './hub-driver.ts';
+import { cycleBySwitching, HubError, type HubDriver, type HubPortStatus } from './hub-driver.ts';
 
 export interface CambrionixOptions {
   /** The serial device (default: the rig's `serial`). */
@@ -103,11 +103,7 @@ export function cambrionixDriver(hub: CambrionixHubSpec, options: CambrionixOpti
   const driver: HubDriver = {
     id: hub.id,
     setPort,
-    async cyclePort(port, offMs) {
-      await setPort(port, false);
-      await sleep(offMs);
-      await setPort(port, true);
-    },
+    cyclePort: cycleBySwitching(setPort),
     status: () => link.exclusive(async (deadline) => (await readState(deadline)).map((p): HubPortStatus => ({
       port: p.port, powered: !p.flags.includes('O'),
     }))),

@@ -1,4 +1,5 @@
 // A switchable USB hub: power a port on or off, and read what each port says.
+import { sleep } from '../common/time.ts';
 
 export interface HubPortStatus {
   port: number;
@@ -24,4 +25,13 @@ export class HubError extends Error {
     super(message);
     this.name = 'HubError';
   }
+}
+
+/** cyclePort for a hub without a cycle command of its own: off, wait `offMs`, on. */
+export function cycleBySwitching(setPort: HubDriver['setPort']): HubDriver['cyclePort'] {
+  return async (port, offMs) => {
+    await setPort(port, false);
+    await sleep(offMs);
+    await setPort(port, true);
+  };
 }

@@ -18,7 +18,7 @@ import {
   describeDevice, findDevices, hexAddress, open, UsbError, UsbTimeout,
   type EndpointInfo, type FoundDevice, type UsbDeviceInfo, type UsbHandle,
 } from '../usb/index.ts';
-import { HubError, type HubDriver, type HubPortStatus } from './hub-driver.ts';
+import { cycleBySwitching, HubError, type HubDriver, type HubPortStatus } from './hub-driver.ts';
 
 export const YKUSH_VENDOR_ID = 0x04d8;
 /** Normal operation: YKUSH beta (0x0042), YKUSH (0xf2f7), YKUSH3 (0xf11b), YKUSHXS (0xf0cd). */
@@ -248,11 +248,7 @@ export function ykushDriver(hub: YkushHubSpec, options: YkushOptions = {}): HubD
   return {
     id: hub.id,
     setPort,
-    async cyclePort(port, offMs) {
-      await setPort(port, false);
-      await sleep(offMs);
-      await setPort(port, true);
-    },
+    cyclePort: cycleBySwitching(setPort),
     status: () => exclusive(async (board) => (await board.states()).map((up, i): HubPortStatus => ({ port: i + 1, powered: up }))),
     async close() {
       // Nothing stays open between operations: wait for the one running.

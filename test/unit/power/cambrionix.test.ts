@@ -2,73 +2,19 @@
 // manual asks), the hubs[] schema's cambrionix entry, the refusal over ssh, and the locationID of
 // a device behind it. The serial protocol itself: test/integration/power/cambrionix.test.ts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { createHubDriver, parseCambrionixState } from '../../../harness/power/index.ts';
 import { connectRig } from '../../../harness/rig/connect.ts';
 import { rigDeviceLocation } from '../../../harness/rig/device-state.ts';
 import type { CambrionixHubSpec } from '../../../harness/rig/types.ts';
 import { locationIdAt } from '../../../harness/rig/usb-location.ts';
-import { formatIssue, loadRig, ValidationError } from '../../../harness/scenario/index.ts';
+import { loadRig } from '../../../harness/scenario/index.ts';
+import { hubRigFiles } from '../../support/hub-rig-file.ts';
 import { FakeExec } from '../host/fake-exec.ts';
 import { simRig } from '../rig/rig-fixtures.ts';
 
 const CAMBRIONIX: CambrionixHubSpec = { id: 'cbrx', driver: 'cambrionix', serial: '/dev/cu.usbserial-DN004ABC', ports: 8 };
-const echoProfile = resolve(import.meta.dirname, '../../../devices/echo.yaml');
-const dir = mkdtempSync(join(tmpdir(), 'dextbench-cambrionix-rig-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-test('state: the reference\'s line shape, its flags upper-cased; blank lines, headers and an echo are skipped', () => {
-  const text = [
-    'state', '', '1, 0000, R D O, 0, 0, x, 0.00',
-    '  2 ,0120 ,r d s ,0 ,0 ,x ,0.00  ', '\r', '12, 0000, R D I, 0, 0, x, 0.00', 'Port, mA, flags', '*E this is no port line',
-  ].join('\r\n');
-  assert.deepEqual(parseCambrionixState(text), [
-    { port: 1, currentMa: 0, flags: ['R', 'D', 'O'] },
-    { port: 2, currentMa: 120, flags: ['R', 'D', 'S'] },
-    { port: 12, currentMa: 0, flags: ['R', 'D', 'I'] },
-  ]);
-  assert.deepEqual(parseCambrionixState('3, 0000, O'), [{ port: 3, currentMa: 0, flags: ['O'] }], 'a line with only the first three columns');
-  assert.deepEqual(parseCambrionixState(''), []);
-});
-
-test('createHubDriver: a Cambrionix on a Mac reached over ssh is refused with what to do instead', () => {
-  assert.throws(() => createHubDriver(new FakeExec(() => ({})), CAMBRIONIX, { overSsh: 'ci@mac-mini' }), {
-    name: 'HubError',
-    message: 'hub cbrx: a Cambrionix is driven through its serial port /dev/cu.usbserial-DN004ABC, which only the machine it is plugged into can open, ' +
-      'and this rig\'s Mac is reached over ssh (ci@mac-mini): run dextbench on that Mac (host: local), or use a hub that uhubctl switches (driver: uhubctl)',
-  });
-  // Locally it is a driver that opens nothing until its first operation.
-  assert.equal(createHubDriver(new FakeExec(() => ({})), CAMBRIONIX).id, 'cbrx');
-});
-
-test('connectRig refuses a rig built in code with a Cambrionix behind ssh; opens nothing for a local one', async () => {
-  const overSsh = simRig({ host: { kind: 'ssh', ssh: { ssh: 'ci@mac-mini' } }, hubs: [CAMBRIONIX], devices: [] });
-  assert.throws(() => connectRig(overSsh, { exec: new FakeExec(() => ({})) }), /hub cbrx: a Cambrionix is driven through its serial port .* reached over ssh \(ci@mac-mini\)/);
-  const local = connectRig(simRig({ host: { kind: 'local' }, hubs: [CAMBRIONIX], devices: [] }), { exec: new FakeExec(() => ({})) });
-  await local.close();
-});
-
-function rigFile(name: string, host: string, hub: string, port = 2): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, [
-    `name: ${name}`, `host: ${host}`, 'hubs:', `  - ${hub}`,
-    'devices:', `  echo: { port: { hub: cbrx, port: ${port} }, profile: ${echoProfile} }`, '',
-  ].join('\n'));
-  return file;
-}
-
-function issues(file: string): string[] {
-  try {
-    loadRig(file, { env: {} });
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, String(error));
-    return error.issues.map((i) => formatIssue(i, dir));
-  }
-  assert.fail('expected a ValidationError');
-}
+const { rigFile, issues } = hubRigFiles('cbrx');
 
 test('rig: a cambrionix hub has serial and ports, and may have a location; its devices get a locationID from it', () => {
   const withLocation = loadRig(rigFile('located', 'local', '{ id: cbrx, driver: cambrionix, serial: /dev/cu.usbserial-DN004ABC, ports: 8, location: "2-1" }'), { env: {} });

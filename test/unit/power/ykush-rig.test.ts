@@ -2,39 +2,16 @@
 // devices' locationIDs, one line per mistake, and the refusal on the simulated Mac and over ssh
 // (its control interface enumerates only on the machine its upstream port is plugged into).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { connectRig, describeHub } from '../../../harness/rig/connect.ts';
 import { rigDeviceLocation } from '../../../harness/rig/device-state.ts';
 import type { YkushHubSpec } from '../../../harness/rig/types.ts';
-import { formatIssue, loadRig, ValidationError } from '../../../harness/scenario/index.ts';
+import { loadRig } from '../../../harness/scenario/index.ts';
+import { hubRigFiles } from '../../support/hub-rig-file.ts';
 import { FakeExec } from '../host/fake-exec.ts';
 import { simRig } from '../rig/rig-fixtures.ts';
 
-const echoProfile = resolve(import.meta.dirname, '../../../devices/echo.yaml');
-const dir = mkdtempSync(join(tmpdir(), 'dextbench-ykush-rig-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function rigFile(name: string, host: string, hub: string, port = 2): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, [
-    `name: ${name}`, `host: ${host}`, 'hubs:', `  - ${hub}`,
-    'devices:', `  echo: { port: { hub: yk, port: ${port} }, profile: ${echoProfile} }`, '',
-  ].join('\n'));
-  return file;
-}
-
-function issues(file: string): string[] {
-  try {
-    loadRig(file, { env: {} });
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, String(error));
-    return error.issues.map((i) => formatIssue(i, dir));
-  }
-  assert.fail('expected a ValidationError');
-}
+const { rigFile, issues } = hubRigFiles('yk');
 
 test('rig: a ykush hub on a local Mac needs only its id; serial, ports and location are kept when given, and the location gives locationIDs', () => {
   const bare = loadRig(rigFile('bare', 'local', '{ id: yk, driver: ykush }'), { env: {} });
