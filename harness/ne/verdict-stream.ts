@@ -1,0 +1,59 @@
+// FlowGate's verdicts as they happen: `log stream --predicate 'subsystem == "com.example.flowgate"'`
+// through the rig's Exec, each line parsed (flowgate-log.ts). Started before the attempts it is to
+// see (the first ne.* step of a scenario), stopped in cleanup.
+import type { Exec } from '../host/exec.ts';
+import { UnifiedLogStream, type LogEntry } from '../host/tools/log.ts';
+import { ToolError } from '../host/tools/tool-error.ts';
+import {
+  describeVerdict, FLOWGATE_PREDICATE, parseFlowGateMessage, verdictMismatches,
+  type DnsVerdict, type FlowVerdict, type Verdict, type VerdictMatch,
+} from './flowgate-log.ts';
+
+export type VerdictLine = (FlowVerdict | DnsVerdict) & { at: Date };
+
+export class VerdictStream {
+  private constructor(private readonly log: UnifiedLogStream) {}
+
+  static async start(exec: Exec, options: { predicate?: string } = {}): Promise<VerdictStream> {
+    return new VerdictStream(await UnifiedLogStream.start(exec, { predicate: options.predicate ?? FLOWGATE_PREDICATE }));
+  }
+
+  /** Every verdict line received so far, oldest first. */
+  verdicts(): VerdictLine[] {
+    return this.log.entries().flatMap((e) => {
+      const line = verdictOf(e);
+      return line ? [line] : [];
+    });
+  }
+
+  /**
+   * The first verdict that matches, among those received so far and the ones still to come; a
+   * ToolError at the deadline saying what was seen (the nearest lines, and why each differs).
+   */
+  async waitFor(verdict: Verdict, match: VerdictMatch, options: { timeoutMs: number }): Promise<VerdictLine> {
+    const wanted = (e: LogEntry) => {
+      const line = verdictOf(e);
+      return !!line && verdictMismatches(line, verdict, match).length === 0;
+    };
+    try {
+      return verdictOf(await this.log.waitFor(wanted, { timeoutMs: options.timeoutMs, description: 'a FlowGate verdict' }))!;
+    } catch (error) {
+      if (!(error instanceof ToolError)) throw error;
+      const seen = this.verdicts();
+      const shown = seen.slice(-3).map((l) => `${describeVerdict(l)} [${verdictMismatches(l, verdict, match).join(', ')}]`);
+      const saw = seen.length === 0
+        ? `no FlowGate verdict at all (${this.log.entries().length} line(s) from ${FLOWGATE_PREDICATE})`
+        : `${seen.length} other verdict(s), last: ${shown.join('; ')}`;
+      throw new ToolError(`${/exited/.test(error.message) ? `${error.message}; ` : ''}saw ${saw}`);
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.log.stop();
+  }
+}
+
+function verdictOf(entry: LogEntry): VerdictLine | undefined {
+  const line = parseFlowGateMessage(entry.eventMessage);
+  return line && line.kind !== 'started' ? { ...line, at: entry.timestamp } : undefined;
+}
