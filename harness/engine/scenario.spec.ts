@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { compileFunction } from 'node:vm';
 import { basename } from 'node:path';
 import type { RigDefinition } from '../rig/types.ts';
-import { loadRig, loadScenario } from '../scenario/index.ts';
+import { extensionsOnRig, loadRig, loadScenario } from '../scenario/index.ts';
 import { stepRegistry as stepSchemas } from '../steps/index.ts';
 import { test } from './fixtures.ts';
 import { scenarioLogScope } from './log-targets.ts';
@@ -52,7 +52,7 @@ for (const file of run.scenarioFiles) {
 
     const context: ScenarioRun = {
       scenario, rig, scene, rootDir: run.rootDir,
-      extensions: { ...rig.definition.extensions, ...scenario.uses.extensions },
+      extensions: extensionsOnRig(rig.definition.extensions, scenario.uses.extensions),
     };
     // Registered first, so they run after anything steps register, and in the order written.
     // Cleanup is not held to the scenario's timeout: it must run also after that ran out.

@@ -41,10 +41,18 @@ const START_LOCK_STALE_MS = READY_TIMEOUT_MS + 5_000;
 const DEFAULT_HUB = { vid: '2109', pid: '2817', vendor: 'VIA Labs, Inc.', product: 'USB2.0 Hub' };
 const DEFAULT_HUB_PORTS = 4;
 
+/** The simulated network of contract §6: one name the NE samples allow, one they drop, and a DNS server. */
+const DEFAULT_NETWORK = {
+  hosts: { 'allowed.example': '192.0.2.10', 'blocked.example': '192.0.2.20' },
+  listening: ['192.0.2.10:443/tcp', '192.0.2.20:443/tcp', '192.0.2.10:80/tcp', '192.0.2.20:80/tcp', '192.0.2.53:53/udp'],
+  dnsServer: '192.0.2.53',
+};
+
 /** The SimConfig JSON (the sim validates it with its own schema) for a `host: sim` rig. */
 export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
   if (rig.host.kind !== 'sim') throw new SimLaunchError(`rig "${rig.name}" is not a simulated Mac (host: ${rig.host.kind})`);
   const sim = rig.host.sim;
+  const systemExtensions = Object.values(rig.extensions).filter((decl) => decl.systemExtension !== undefined).map((decl) => decl.bundle);
   return {
     name: rig.name,
     macos: sim.macos,
@@ -58,6 +66,15 @@ export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
     ...(sim.commandLineTools !== undefined ? { commandLineTools: sim.commandLineTools } : {}),
     ...(sim.adminPassword !== undefined ? { adminPassword: sim.adminPassword } : {}),
     ...(sim.homebrew !== undefined ? { homebrew: sim.homebrew } : {}),
+    // The rig's own ES/NE extensions are approved as a fleet's profile would approve them, so that
+    // its samples run unattended; a rig that lists grants gets exactly those.
+    tcc: sim.tcc ?? { fullDiskAccess: ['eslogger', ...systemExtensions] },
+    webContentFilter: sim.webContentFilter ?? systemExtensions,
+    network: {
+      hosts: sim.network?.hosts ?? DEFAULT_NETWORK.hosts,
+      listening: sim.network?.listening ?? DEFAULT_NETWORK.listening,
+      dnsServer: sim.network?.dnsServer ?? DEFAULT_NETWORK.dnsServer,
+    },
     hubs: rig.hubs.map((hub) => {
       // Rig validation refuses gadget hubs on a simulated Mac: a gadget enumerates on a real USB port.
       if (hub.driver === 'gadget') throw new SimLaunchError(`rig "${rig.name}": hub ${hub.id} is a gadget board, and the simulated Mac's USB is simulated`);

@@ -71,10 +71,14 @@ export interface ExtensionDecl {
   dext?: string;
   /** Absolute path of an app that carries the extension in Contents/Library/SystemExtensions. */
   app?: string;
+  /** Absolute path of a bare .systemextension build (ES or NE; wrapped into the activator app on the Mac). */
+  systemExtension?: string;
   /** Expected "short/bundle" version, e.g. "1.0.0/1", when the scenario pins one. */
   version?: string;
   /** Team id, when it differs from the rig's signing team. */
   team?: string;
+  /** Settings delivered as JSON to /Users/Shared/dextbench/config/<bundle>.json before activation (contract §2). */
+  config?: Record<string, unknown>;
 }
 
 export interface SimSettings {
@@ -96,6 +100,12 @@ export interface SimSettings {
   adminPassword?: string;
   /** Formulae installed with Homebrew (default: uhubctl is). */
   homebrew?: { uhubctl: boolean };
+  /** Full Disk Access grants (bundle ids, tool names such as eslogger), as an MDM TCC payload would. */
+  tcc?: { fullDiskAccess: string[] };
+  /** Filter provider bundle ids a com.apple.webcontent-filter payload approves. */
+  webContentFilter?: string[];
+  /** The simulated network: name → IPv4, listening sockets ("ip:port/tcp|udp"), the DNS server's address. */
+  network?: { hosts?: Record<string, string>; listening?: string[]; dnsServer?: string };
 }
 
 export type RigHost =

@@ -29,18 +29,26 @@ export const teamId = z
   .string()
   .regex(/^[A-Z0-9]{10}$/, { error: (issue) => `expected a team id of 10 upper-case letters and digits, got ${showValue(issue.input)}` });
 
-/** An extension as a scenario or rig declares it: `{ bundle, dext | app, version?, team? }`. */
+/** Where an extension's build comes from: exactly one of these (or none in a scenario, for the rig's own). */
+export const EXTENSION_SOURCES = ['dext', 'app', 'systemExtension'] as const;
+
+/** An extension as a scenario or rig declares it: `{ bundle, dext | app | systemExtension, version?, team?, config? }`. */
 export const extensionDecl = z
   .strictObject({
     bundle: bundleId,
     dext: z.string().min(1).optional().meta({ description: 'Path of a bare .dext build (relative to this file).' }),
     app: z.string().min(1).optional().meta({ description: 'Path of an app carrying the extension in Contents/Library/SystemExtensions (relative to this file).' }),
+    systemExtension: z.string().min(1).optional()
+      .meta({ description: 'Path of a bare .systemextension build, an Endpoint Security or Network Extension (relative to this file).' }),
     version: version.optional(),
     team: z.string().min(1).optional(),
+    config: z.record(z.string(), z.unknown(), { error: (issue) => `expected a map of settings, got ${showValue(issue.input)}` }).optional()
+      .meta({ description: 'Settings written as JSON to /Users/Shared/dextbench/config/<bundle>.json on the Mac before activation (the extension reads it).' }),
   })
   .superRefine((decl, ctx) => {
-    if (decl.dext !== undefined && decl.app !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['app'], message: 'give dext: or app:, not both' });
+    const given = EXTENSION_SOURCES.filter((key) => decl[key] !== undefined);
+    for (const key of given.slice(1)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `give one of dext:, app: or systemExtension:, not ${given.join(' and ')}` });
     }
   });
 

@@ -1,6 +1,6 @@
 // YAML → typed, validated Scenario / RigDefinition / DeviceProfile, with every problem pinned to
 // file:line:col; JSON Schemas for editors from the same zod schemas.
-export { loadScenario, scenarioSchema, type Scenario, type LoadScenarioOptions } from './scenario.ts';
+export { extensionsOnRig, loadScenario, scenarioSchema, type Scenario, type LoadScenarioOptions } from './scenario.ts';
 export { loadRig, rigSchema, type LoadRigOptions } from './rig.ts';
 export { loadDeviceProfile, deviceSchema } from './device.ts';
 export { detectDocumentKind, validateFiles, type DocumentKind, type ValidateOptions } from './validate.ts';

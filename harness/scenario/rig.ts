@@ -29,6 +29,9 @@ const name = (what: string) => z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: (issue) => `expected ${what} of letters, digits, _ . -, got ${showValue(issue.input)}` });
 
+const ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, { error: (issue) => `expected an IPv4 address like 192.0.2.10, got ${showValue(issue.input)}` });
+const listeningSocket = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}:\d{1,5}\/(tcp|udp)$/, { error: (issue) => `expected ip:port/tcp or ip:port/udp like 192.0.2.10:443/tcp, got ${showValue(issue.input)}` });
+
 const simSchema = z.strictObject({
   sip: z.enum(['enabled', 'disabled']).default('disabled'),
   developerMode: z.boolean().default(false),
@@ -53,6 +56,18 @@ const simSchema = z.strictObject({
     .meta({ description: 'The admin password `sudo -S` takes on the simulated Mac; default dextbench-sim.' }),
   homebrew: z.strictObject({ uhubctl: z.boolean().default(true) }).optional()
     .meta({ description: 'Formulae installed with Homebrew; uhubctl: false is a Mac that `dextbench provision` must `brew install uhubctl` on.' }),
+  tcc: z.strictObject({
+    fullDiskAccess: z.array(z.string().min(1)).meta({ description: 'Bundle ids and tool names (eslogger) granted Full Disk Access, as an MDM TCC payload would.' }),
+  }).optional()
+    .meta({ description: 'Privacy grants; default: Full Disk Access for eslogger and every systemExtension: of this rig (so its ES clients start).' }),
+  webContentFilter: z.array(bundleId).optional()
+    .meta({ description: 'Filter providers a com.apple.webcontent-filter payload approves (no prompt); default: every systemExtension: of this rig.' }),
+  network: z.strictObject({
+    hosts: z.record(z.string().min(1), ipv4).optional().meta({ description: 'Names the simulated DNS server resolves: name → IPv4 address.' }),
+    listening: z.array(listeningSocket).optional().meta({ description: 'Sockets something answers on: "ip:port/tcp" or "ip:port/udp".' }),
+    dnsServer: ipv4.optional().meta({ description: 'The DNS server\'s address (default 192.0.2.53).' }),
+  }).optional()
+    .meta({ description: 'The simulated network the NE steps reach; default: allowed.example (192.0.2.10) and blocked.example (192.0.2.20) listening on 80 and 443, DNS at 192.0.2.53.' }),
 });
 
 const hubLocation = z.string().regex(/^\d{1,3}-\d{1,2}(\.\d{1,2}){0,5}$/, { error: (issue) => `expected a uhubctl location: bus-port[.port…] like 1-1 or 2-1.4, got ${showValue(issue.input)}` });
@@ -308,6 +323,10 @@ function simSettings(sim: z.output<typeof simSchema>): SimSettings {
     sip: sim.sip, developerMode: sim.developerMode, teamId: sim.teamId, macos: sim.macos,
     approvedTeams: sim.approvedTeams, approvedExtensions: sim.approvedExtensions,
   };
+  // Absent: the defaults of simConfigFor (the rig's own system extensions granted, contract §6).
+  if (sim.tcc !== undefined) settings.tcc = sim.tcc;
+  if (sim.webContentFilter !== undefined) settings.webContentFilter = sim.webContentFilter;
+  if (sim.network !== undefined) settings.network = sim.network;
   if (sim.timing) settings.timing = sim.timing;
   settings.dextServer = sim.dextServer;
   if (sim.ioMBps !== undefined) settings.ioMBps = sim.ioMBps;

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import { z } from 'zod';
 import type { ExtensionDecl } from '../rig/types.ts';
-import { extensionDecl, isRelativePathLike, resolveFrom, variables } from './common.ts';
+import { EXTENSION_SOURCES, extensionDecl, isRelativePathLike, resolveFrom, variables } from './common.ts';
 import { rigRoleIssues, undeclaredDeviceIssue, type RigRoles } from './device-roles.ts';
 import { showValue, ValidationError, type ValidationIssue } from './issues.ts';
 import { checkStep, stepItemSchema, type ScenarioStep, type StepSchemas } from './steps.ts';
@@ -71,7 +71,7 @@ export function scenarioSchema(stepItem: z.ZodType) {
     vars: variables.default({}).meta({ description: 'Defaults for ${NAME} variables; the rig\'s vars, the environment and --var override them.' }),
     uses: z.strictObject({
       devices: z.array(z.string().min(1)).default([]).meta({ description: 'Device roles the rig must provide.' }),
-      extensions: z.record(z.string().min(1), extensionDecl).default({}).meta({ description: 'Extensions by name: bundle id and the build (dext: or app:) to activate.' }),
+      extensions: z.record(z.string().min(1), extensionDecl).default({}).meta({ description: 'Extensions by name: bundle id, the build (dext:, app: or systemExtension:) to activate, and its config:; one the rig declares needs no build here.' }),
     }).prefault({}),
     expectFailure: z.strictObject({
       message: failureMessage.meta({ description: 'Text the failure message must contain, or /regex/flags it must match.' }),
@@ -174,9 +174,9 @@ export function scenarioFromYaml(yaml: YamlFile, options: LoadScenarioOptions): 
 
   const extensions: Record<string, ExtensionDecl> = {};
   for (const [name, decl] of Object.entries(doc.uses.extensions)) {
-    if (decl.dext === undefined && decl.app === undefined && options.rigExtensions && !(name in options.rigExtensions)) {
+    if (EXTENSION_SOURCES.every((key) => decl[key] === undefined) && options.rigExtensions && !(name in options.rigExtensions)) {
       issues.push(issueAt(yaml, ['uses', 'extensions', name],
-        `uses.extensions.${name}: give dext: or app: (the rig declares no extension "${name}")`));
+        `uses.extensions.${name}: give dext:, app: or systemExtension: (the rig declares no extension "${name}")`));
       continue;
     }
     extensions[name] = withResolvedPaths(yaml.file, decl);
@@ -200,14 +200,29 @@ export function scenarioFromYaml(yaml: YamlFile, options: LoadScenarioOptions): 
   return { scenario, issues };
 }
 
-/** An extension declaration with its dext:/app: made absolute relative to the file holding it. */
+/** An extension declaration with its build's path made absolute relative to the file holding it. */
 export function withResolvedPaths(file: string, decl: z.output<typeof extensionDecl>): ExtensionDecl {
   const out: ExtensionDecl = { bundle: decl.bundle };
-  if (decl.dext !== undefined) out.dext = resolveFrom(file, decl.dext);
-  if (decl.app !== undefined) out.app = resolveFrom(file, decl.app);
+  for (const key of EXTENSION_SOURCES) if (decl[key] !== undefined) out[key] = resolveFrom(file, decl[key]);
   if (decl.version !== undefined) out.version = decl.version;
   if (decl.team !== undefined) out.team = decl.team;
+  if (decl.config !== undefined) out.config = decl.config;
   return out;
+}
+
+/**
+ * The extensions a scenario may name on a rig: the rig's, with the scenario's declarations winning.
+ * A scenario's declaration without a build (dext:, app:, systemExtension:) is the rig's extension of
+ * that name with the scenario's bundle, version, team and config over it (a scenario that only sets
+ * an extension's config).
+ */
+export function extensionsOnRig(rig: Record<string, ExtensionDecl>, scenario: Record<string, ExtensionDecl>): Record<string, ExtensionDecl> {
+  const merged: Record<string, ExtensionDecl> = { ...rig };
+  for (const [name, decl] of Object.entries(scenario)) {
+    const own = rig[name];
+    merged[name] = own && EXTENSION_SOURCES.every((key) => decl[key] === undefined) ? { ...own, ...decl } : decl;
+  }
+  return merged;
 }
 
 export function scenarioJsonSchemaSource(steps: StepSchemas) {

@@ -48,6 +48,9 @@ const deviceSchema = z.object({
   model: z.string().optional(),
 });
 
+const DEFAULT_HOSTS = { 'allowed.example': '192.0.2.10', 'blocked.example': '192.0.2.20' };
+const DEFAULT_LISTENING = ['192.0.2.10:443/tcp', '192.0.2.20:443/tcp', '192.0.2.10:80/tcp', '192.0.2.20:80/tcp', '192.0.2.53:53/udp'];
+
 export const simConfigSchema = z.object({
   name: z.string().default('sim'),
   macos: z.object({
@@ -81,6 +84,16 @@ export const simConfigSchema = z.object({
   adminPassword: z.string().min(1).default('dextbench-sim'),
   /** Formulae installed with Homebrew when the Mac starts (`brew install` adds them later). */
   homebrew: z.object({ uhubctl: z.boolean().default(true) }).default({ uhubctl: true }),
+  /** Privacy grants as an MDM TCC payload would give them: Full Disk Access by bundle id or tool name. */
+  tcc: z.object({ fullDiskAccess: z.array(z.string()).default(['eslogger']) }).default({ fullDiskAccess: ['eslogger'] }),
+  /** Filter providers approved by a com.apple.webcontent-filter payload (enabling them asks nobody). */
+  webContentFilter: z.array(z.string()).default([]),
+  /** The network the NE model and the curl/nc/dig shims see (contract §6). */
+  network: z.object({
+    hosts: z.record(z.string(), z.string()).default(DEFAULT_HOSTS),
+    listening: z.array(z.string().regex(/^[\d.]+:\d+\/(tcp|udp)$/, 'expected ip:port/tcp or ip:port/udp')).default(DEFAULT_LISTENING),
+    dnsServer: z.string().default('192.0.2.53'),
+  }).default({ hosts: DEFAULT_HOSTS, listening: DEFAULT_LISTENING, dnsServer: '192.0.2.53' }),
 }).superRefine((cfg, ctx) => {
   const hubs = new Map(cfg.hubs.map((h) => [h.id, h]));
   if (hubs.size !== cfg.hubs.length) ctx.addIssue({ code: 'custom', path: ['hubs'], message: 'hub ids must be unique' });

@@ -19,6 +19,14 @@ test('the SimConfig comes from the rig: host.sim settings, policy, hubs, devices
     sip: 'disabled', developerMode: false, teamId: 'DXTBNCH001',
     policy: { allowedTeamIdentifiers: [], allowedSystemExtensions: { DXTBNCH001: ['com.example.echo.driver'] } },
     timing: { matchMs: 5 },
+    // No system extension on this rig: only eslogger is granted, no filter is approved.
+    tcc: { fullDiskAccess: ['eslogger'] },
+    webContentFilter: [],
+    network: {
+      hosts: { 'allowed.example': '192.0.2.10', 'blocked.example': '192.0.2.20' },
+      listening: ['192.0.2.10:443/tcp', '192.0.2.20:443/tcp', '192.0.2.10:80/tcp', '192.0.2.20:80/tcp', '192.0.2.53:53/udp'],
+      dnsServer: '192.0.2.53',
+    },
     hubs: [{ id: 'hub1', location: '1-1', ports: 4, vid: '2109', pid: '2817', vendor: 'VIA Labs, Inc.', product: 'USB2.0 Hub' }],
     devices: [{
       role: 'echo', hub: 'hub1', port: 2,
