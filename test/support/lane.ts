@@ -48,6 +48,8 @@ export const NEEDS = {
   ssh: { what: 'ssh', anyOf: ['ssh'], debian: ['openssh-client'] },
   sshKeygen: { what: 'ssh-keygen', anyOf: ['ssh-keygen'], debian: ['openssh-client'] },
   perl: { what: 'perl', anyOf: ['/usr/bin/perl'], debian: ['perl-base'] },
+  // JSON::PP is core perl but Debian ships it in perl-modules (package perl); dextbench-esprobe uses it.
+  perlJsonPp: { what: 'perl JSON::PP', anyOf: ['/usr/share/perl/*/JSON/PP.pm', '/usr/share/perl5/JSON/PP.pm', '/usr/lib/perl5/*/JSON/PP.pm'], debian: ['perl'] },
   qemu: { what: 'qemu-system-x86_64', anyOf: ['qemu-system-x86_64'], debian: ['qemu-system-x86'] },
   // The guest boots the Debian kernel found by version (test/support/qemu/initramfs.ts), with its own dummy_hcd.
   linuxKernel: { what: 'a Linux kernel with dummy_hcd', anyOf: ['/lib/modules/*/kernel/drivers/usb/gadget/udc/dummy_hcd.ko'], debian: ['linux-image-amd64'] },
