@@ -7,12 +7,23 @@ import expectRelaunched from './expect-relaunched.ts';
 import expectTerminated from './expect-terminated.ts';
 import call from './call.ts';
 import expectEvent from './expect-event.ts';
+import esClient from './es-client.ts';
+import esExec from './es-exec.ts';
+import esExpect from './es-expect.ts';
+import esFile from './es-file.ts';
+import esForbid from './es-forbid.ts';
+import esFork from './es-fork.ts';
+import esMount from './es-mount.ts';
+import esSignal from './es-signal.ts';
 import fault from './fault.ts';
 import io from './io.ts';
 import ioAwait from './io-await.ts';
 import reconnect from './reconnect.ts';
 import reboot from './reboot.ts';
 import measure from './measure.ts';
+import neConnect from './ne-connect.ts';
+import neDns from './ne-dns.ts';
+import neExpect from './ne-expect.ts';
 import plug from './plug.ts';
 import replug from './replug.ts';
 import run from './run.ts';
@@ -35,6 +46,8 @@ const all: StepDefinition[] = [
   call, io, ioAwait, expectEvent, reconnect,
   reboot,
   usbExpect, usbIo,
+  esExec, esFork, esSignal, esFile, esMount, esExpect, esForbid, esClient,
+  neConnect, neDns, neExpect,
 ] as StepDefinition[];
 
 export const stepRegistry: ReadonlyMap<string, StepDefinition> = new Map(all.map((s) => [s.kind, s]));
