@@ -4,6 +4,7 @@
 // also how a restarted daemon resumes: the same look at the loaded state reschedules the rest.
 import { dirname } from 'node:path';
 import type { SimConfig } from './config.ts';
+import { reconcileExtensionProcesses } from './extension-processes.ts';
 import { LogStore } from './log.ts';
 import { reconcileMatching } from './matching.ts';
 import { Registry } from './registry.ts';
@@ -57,6 +58,7 @@ export class Mac {
     if (this.stopped) return;
     reconcileUsb(this);
     reconcileMatching(this);
+    reconcileExtensionProcesses(this);
     saveState(this.statePath, this.state);
   }
 

@@ -14,6 +14,8 @@ export type ExtensionState =
   | 'terminated waiting to uninstall on reboot';
 
 export const DRIVER_CATEGORY = 'com.apple.system_extension.driver_extension';
+export const ENDPOINT_SECURITY_CATEGORY = 'com.apple.system_extension.endpoint_security';
+export const NETWORK_EXTENSION_CATEGORY = 'com.apple.system_extension.network_extension';
 
 export interface ExtensionRow {
   teamId: string;
@@ -28,6 +30,30 @@ export interface ExtensionRow {
   /** Where the dext would be staged (`/Library/SystemExtensions/<uuid>/<bundle>.dext`). */
   uuid: string;
   cdhash: string;
+  /** A system extension's CFBundleExecutable (absent for dexts and in older state files). */
+  executable?: string;
+}
+
+/**
+ * A running ES or NE system extension: a root daemon launched from its staged bundle
+ * (`/Library/SystemExtensions/<uuid>/<bundle>.systemextension/Contents/MacOS/<executable>`).
+ */
+export interface ExtensionProcess {
+  pid: number;
+  bundle: string;
+  shortVersion: string;
+  bundleVersion: string;
+  category: string;
+  uuid: string;
+  executable: string;
+  startTimeMs: number;
+}
+
+/** An NE filter configuration the activator saved (NEFilterManager), by filter provider bundle id. */
+export interface FilterConfiguration {
+  /** localizedDescription ("UserDefinedName"). */
+  name: string;
+  enabled: boolean;
 }
 
 export interface DextProcess {
@@ -74,6 +100,12 @@ export interface SimState {
   homebrew?: { uhubctl: boolean };
   /** Configuration profiles a person installed (`profiles install`; see tools/profiles.ts). */
   profiles?: InstalledProfile[];
+  /** Running ES/NE system extensions (absent in older state files: none). */
+  extensionProcesses?: ExtensionProcess[];
+  /** Bundles whose extension process died and that launchd starts again after the relaunch delay. */
+  extensionRelaunchPending?: string[];
+  /** Saved NE content filter configurations by provider bundle id (absent: none). */
+  filterConfigurations?: Record<string, FilterConfiguration>;
 }
 
 export interface InstalledProfile {
@@ -155,6 +187,7 @@ const stateSchema = z.object({
     teamId: z.string(), bundle: z.string(), shortVersion: z.string(), bundleVersion: z.string(), name: z.string(),
     category: z.string(), state: z.enum(['activated enabled', 'activated waiting for user', 'terminated waiting to uninstall on reboot']),
     personalities: z.record(z.string(), z.record(z.string(), z.unknown())), uuid: z.string(), cdhash: z.string(),
+    executable: z.string().optional(),
   })),
   dexts: z.array(z.object({
     pid: z.number().int(), bundle: z.string(), shortVersion: z.string(), bundleVersion: z.string(), uuid: z.string(),
@@ -174,6 +207,12 @@ const stateSchema = z.object({
     identifier: z.string(), uuid: z.string(), displayName: z.string(), organization: z.string(), installedAtMs: z.number(),
     payloads: z.array(z.object({ type: z.string(), identifier: z.string(), uuid: z.string(), displayName: z.string() })),
   })).optional(),
+  extensionProcesses: z.array(z.object({
+    pid: z.number().int(), bundle: z.string(), shortVersion: z.string(), bundleVersion: z.string(), category: z.string(),
+    uuid: z.string(), executable: z.string(), startTimeMs: z.number(),
+  })).optional(),
+  extensionRelaunchPending: z.array(z.string()).optional(),
+  filterConfigurations: z.record(z.string(), z.object({ name: z.string(), enabled: z.boolean() })).optional(),
 });
 
 export function loadState(path: string, config: SimConfig): SimState {

@@ -7,6 +7,7 @@ import { csrutil } from './csrutil.ts';
 import { ioreg } from './ioreg.ts';
 import { kill } from './kill.ts';
 import { log } from './log.ts';
+import { pgrep } from './pgrep.ts';
 import { profiles } from './profiles.ts';
 import { reboot } from './reboot.ts';
 import { shutdown } from './shutdown.ts';
@@ -27,6 +28,7 @@ export const TOOLS: Record<string, Tool> = {
   sw_vers: swVers,
   uhubctl,
   kill,
+  pgrep,
   reboot,
   shutdown,
   sysctl,

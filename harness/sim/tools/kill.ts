@@ -1,4 +1,6 @@
-// kill: only the simulated Mac's dext processes exist here; killing one crashes the dext.
+// kill: only the simulated Mac's dext and ES/NE extension processes exist here; killing one
+// crashes it (a dext rematches, an extension is started again by launchd).
+import { crashExtensionProcess, extensionProcesses } from '../extension-processes.ts';
 import { crashDext, SIGNALS } from '../matching.ts';
 import type { Tool } from './context.ts';
 
@@ -28,10 +30,14 @@ export const kill: Tool = ({ mac, argv, err }) => {
   if (args.length === 0) { err('usage: kill [-s signal_name] pid ...\n'); return 2; }
   let status = 0;
   for (const arg of args) {
-    const proc = /^\d+$/.test(arg) ? mac.state.dexts.find((d) => d.pid === Number(arg)) : undefined;
-    if (!proc) { err(`kill: ${arg}: No such process\n`); status = 1; continue; }
+    const pid = /^\d+$/.test(arg) ? Number(arg) : undefined;
+    const dext = mac.state.dexts.find((d) => d.pid === pid);
+    const extension = extensionProcesses(mac).find((p) => p.pid === pid);
+    if (!dext && !extension) { err(`kill: ${arg}: No such process\n`); status = 1; continue; }
     // Signal 0 only checks that the process exists.
-    if (signal !== '0') crashDext(mac, proc, signal);
+    if (signal === '0') continue;
+    if (dext) crashDext(mac, dext, signal);
+    else crashExtensionProcess(mac, extension!);
   }
   mac.settle();
   return status;

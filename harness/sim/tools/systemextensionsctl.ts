@@ -23,6 +23,18 @@ const LABELS: Record<string, string> = {
   'com.apple.system_extension.cmio': 'Camera Extensions',
 };
 
+const CATEGORY_ORDER = [
+  'com.apple.system_extension.network_extension',
+  'com.apple.system_extension.endpoint_security',
+  'com.apple.system_extension.driver_extension',
+];
+
+/** Unknown categories after the ones §1-G orders (a stable sort keeps them in order of appearance). */
+function categoryRank(category: string): number {
+  const i = CATEGORY_ORDER.indexOf(category);
+  return i === -1 ? CATEGORY_ORDER.length : i;
+}
+
 function rowLine(r: ExtensionRow): string {
   const enabled = r.state === 'activated enabled' ? '*' : '';
   const active = r.state.startsWith('activated') ? '*' : '';
@@ -33,7 +45,10 @@ export function renderList(rows: ExtensionRow[], productVersion: string): string
   // INFERRED (§1.2): the "(Go to 'System Settings …')" suffix came with System Settings, macOS 13.
   const suffixed = Number(productVersion.split('.')[0]) >= 13;
   const lines = [`${rows.length} extension(s)`];
-  const categories = [...new Set(rows.map((r) => r.category))];
+  // INFERRED (§1-G, the one capture with several categories): network extensions, then endpoint
+  // security, then drivers, each block with its own header line and column header.
+  const categories = [...new Set(rows.map((r) => r.category))]
+    .sort((a, b) => categoryRank(a) - categoryRank(b));
   for (const category of categories) {
     const label = LABELS[category];
     lines.push(`--- ${category}${suffixed && label ? ` (Go to 'System Settings > General > Login Items & Extensions > ${label}' to modify these system extension(s))` : ''}`);
