@@ -4,10 +4,15 @@ import { bridge } from './bridge.ts';
 import { brew } from './brew.ts';
 import type { RawTool, Tool } from './context.ts';
 import { csrutil } from './csrutil.ts';
+import { eslogger } from './eslogger.ts';
+import { esprobe } from './esprobe.ts';
+import { curl } from './curl.ts';
+import { dig } from './dig.ts';
 import { ioreg } from './ioreg.ts';
 import { kill } from './kill.ts';
 import { log } from './log.ts';
 import { pgrep } from './pgrep.ts';
+import { nc } from './nc.ts';
 import { profiles } from './profiles.ts';
 import { reboot } from './reboot.ts';
 import { shutdown } from './shutdown.ts';
@@ -38,6 +43,11 @@ export const TOOLS: Record<string, Tool> = {
   visudo,
   'xcode-select': xcodeSelect,
   swiftc,
+  eslogger,
+  'dextbench-esprobe': esprobe,
+  curl,
+  nc,
+  dig,
 };
 
 /** Tools with binary stdio (the shim passes bytes through; see shim.js). */
