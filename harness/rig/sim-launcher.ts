@@ -66,6 +66,7 @@ export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
     ...(sim.commandLineTools !== undefined ? { commandLineTools: sim.commandLineTools } : {}),
     ...(sim.adminPassword !== undefined ? { adminPassword: sim.adminPassword } : {}),
     ...(sim.homebrew !== undefined ? { homebrew: sim.homebrew } : {}),
+    ...(sim.passwordlessSudo !== undefined ? { passwordlessSudo: sim.passwordlessSudo } : {}),
     // The rig's own ES/NE extensions are approved as a fleet's profile would approve them, so that
     // its samples run unattended; a rig that lists grants gets exactly those.
     tcc: sim.tcc ?? { fullDiskAccess: ['eslogger', ...systemExtensions] },

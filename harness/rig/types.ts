@@ -100,6 +100,8 @@ export interface SimSettings {
   adminPassword?: string;
   /** Formulae installed with Homebrew (default: uhubctl is). */
   homebrew?: { uhubctl: boolean };
+  /** Command paths sudo -n runs without a password, as a provisioned sudoers drop-in allows them. */
+  passwordlessSudo?: string[];
   /** Full Disk Access grants (bundle ids, tool names such as eslogger), as an MDM TCC payload would. */
   tcc?: { fullDiskAccess: string[] };
   /** Filter provider bundle ids a com.apple.webcontent-filter payload approves. */
@@ -178,6 +180,8 @@ export interface RigDefinition {
   activator: { command: string[] };
   /** The channel bridge command (argv before --match). */
   bridge: { command: string[] };
+  /** The ES probe command (argv before the action); absent: `dextbench-esprobe` on the PATH. */
+  esprobe?: { command: string[] };
   privileged: { sudo: boolean };
   hubs: HubSpec[];
   devices: RigDevice[];

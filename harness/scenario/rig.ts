@@ -54,6 +54,8 @@ const simSchema = z.strictObject({
     .meta({ description: 'Whether the Xcode command line tools are installed (xcode-select -p, swiftc); default true.' }),
   adminPassword: z.string().min(1).optional()
     .meta({ description: 'The admin password `sudo -S` takes on the simulated Mac; default dextbench-sim.' }),
+  passwordlessSudo: z.array(z.string().regex(/^\//, { error: (issue) => `expected an absolute command path such as /usr/bin/eslogger, got ${showValue(issue.input)}` })).optional()
+    .meta({ description: 'Command paths the Mac\'s admin may run as root without a password, as the sudoers drop-in `dextbench provision` writes would allow (eslogger for the ES steps).' }),
   homebrew: z.strictObject({ uhubctl: z.boolean().default(true) }).optional()
     .meta({ description: 'Formulae installed with Homebrew; uhubctl: false is a Mac that `dextbench provision` must `brew install uhubctl` on.' }),
   tcc: z.strictObject({
@@ -93,6 +95,8 @@ export const rigSchema = z.strictObject({
   activator: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).default({ command: DEFAULT_ACTIVATOR }),
   bridge: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).default({ command: DEFAULT_BRIDGE })
     .meta({ description: 'The channel bridge on the Mac (dext-fixtures/bridge): argv before --match.' }),
+  esprobe: z.strictObject({ command: z.array(z.string().min(1)).min(1) }).optional()
+    .meta({ description: 'The ES probe on the Mac (dext-fixtures/esprobe): argv before its action; default [dextbench-esprobe].' }),
   privileged: z.strictObject({ sudo: z.boolean().default(false) }).prefault({}),
   hubs: z.array(z.discriminatedUnion('driver', [
     z.strictObject({
@@ -276,6 +280,7 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
     signing: doc.signing.team === undefined ? { identity: doc.signing.identity } : { identity: doc.signing.identity, team: doc.signing.team },
     activator: { command: doc.activator.command },
     bridge: { command: doc.bridge.command },
+    ...(doc.esprobe ? { esprobe: { command: doc.esprobe.command } } : {}),
     privileged: { sudo: doc.privileged.sudo },
     hubs: doc.hubs.map((h): HubSpec => (h.driver === 'gadget' ? gadgetHub(yaml.file, h)
       : h.driver === 'uhubctl' && h.ports === undefined ? { id: h.id, driver: h.driver, location: h.location } : { ...h })),
@@ -333,6 +338,7 @@ function simSettings(sim: z.output<typeof simSchema>): SimSettings {
   if (sim.commandLineTools !== undefined) settings.commandLineTools = sim.commandLineTools;
   if (sim.adminPassword !== undefined) settings.adminPassword = sim.adminPassword;
   if (sim.homebrew !== undefined) settings.homebrew = sim.homebrew;
+  if (sim.passwordlessSudo !== undefined) settings.passwordlessSudo = sim.passwordlessSudo;
   return settings;
 }
 

@@ -84,6 +84,8 @@ export const simConfigSchema = z.object({
   adminPassword: z.string().min(1).default('dextbench-sim'),
   /** Formulae installed with Homebrew when the Mac starts (`brew install` adds them later). */
   homebrew: z.object({ uhubctl: z.boolean().default(true) }).default({ uhubctl: true }),
+  /** Command paths the admin runs as root without a password: the Mac as a provisioned sudoers drop-in leaves it. */
+  passwordlessSudo: z.array(z.string()).default([]),
   /** Privacy grants as an MDM TCC payload would give them: Full Disk Access by bundle id or tool name. */
   tcc: z.object({ fullDiskAccess: z.array(z.string()).default(['eslogger']) }).default({ fullDiskAccess: ['eslogger'] }),
   /** Filter providers approved by a com.apple.webcontent-filter payload (enabling them asks nobody). */

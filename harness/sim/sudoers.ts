@@ -176,7 +176,10 @@ export type Policy = { ok: true; rules: SudoersRule[] } | { ok: false; file: str
  * a '.' or end in '~' (man sudoers, #includedir). One that does not parse spoils the whole policy.
  */
 export function loadPolicy(mac: Mac): Policy {
-  const rules: SudoersRule[] = [];
+  // The rig's passwordlessSudo: the rules a provisioned drop-in would hold, read before the files.
+  const rules: SudoersRule[] = mac.config.passwordlessSudo.length
+    ? [{ users: ['%admin'], host: 'ALL', commands: mac.config.passwordlessSudo.map((path) => ({ path, nopasswd: true })) }]
+    : [];
   for (const name of dropInNames(mac)) {
     let text: string;
     try { text = readFileSync(join(sudoersDir(mac), name), 'utf8'); } catch { continue; }

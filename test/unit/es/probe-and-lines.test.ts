@@ -56,6 +56,9 @@ test('ExecGuard lines (contract §5) parse; %20 stands for a space; other text d
   assert.deepEqual(parseExecGuardLine('ExecGuard failed: es_new_client ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED'), { kind: 'failed', result: 'ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED' });
   assert.deepEqual(parseExecGuardLine('deny exec path=/usr/bin/nc signing_id=com.apple.nc pid=612 rule=path'), { kind: 'deny', path: '/usr/bin/nc', signingId: 'com.apple.nc', pid: 612, rule: 'path' });
   assert.deepEqual(parseExecGuardLine(`allow exec path=${logValue('/tmp/my tool')} signing_id=- pid=7 cached=true`), { kind: 'allow', path: '/tmp/my tool', signingId: null, pid: 7, cached: true });
+  assert.equal(logValue('a%b\tc d'), 'a%25b%09c%20d');
+  assert.equal(logValue(null), '-');
+  assert.equal((parseExecGuardLine(`deny exec path=${logValue('/x/100% tab\there')} signing_id=- pid=1 rule=path`) as { path: string }).path, '/x/100% tab\there');
   for (const other of ['deny exec path=/a signing_id=- pid=x rule=path', 'deny exec path=/a signing_id=- pid=1 rule=team', 'allow exec path=/a pid=1 cached=true', 'FlowGate started rules=2']) {
     assert.equal(parseExecGuardLine(other), undefined, other);
   }
