@@ -1,7 +1,10 @@
 // DextbenchActivator: submits one OSSystemExtensionRequest for an extension inside this app's
-// Contents/Library/SystemExtensions/ and reports every delegate callback as one JSON line.
+// Contents/Library/SystemExtensions/ and reports every delegate callback as one JSON line; or
+// turns this app's content filter configuration (NEFilterManager) on or off, or reports it.
 //
 //   DextbenchActivator activate|deactivate --bundle <bundle.id> [--timeout <seconds>]
+//   DextbenchActivator filter enable|disable|status --bundle <filter provider bundle.id>
+//                      [--name <UserDefinedName>] [--timeout <seconds>]
 //
 // The JSON-lines contract and exit codes are in README.md ("The activator command"):
 // 0 finished, 1 failed (or timed out), 3 needs user approval, 64 usage error.
@@ -9,6 +12,7 @@
 // copy of this app first.
 
 import Foundation
+import NetworkExtension
 import SystemExtensions
 
 enum ExitCode {
@@ -23,30 +27,59 @@ enum RequestKind: String {
     case deactivate
 }
 
+enum FilterVerb: String {
+    case enable
+    case disable
+    case status
+}
+
+enum Command {
+    case request(RequestKind)
+    case filter(FilterVerb)
+}
+
 struct Options {
-    let kind: RequestKind
+    let command: Command
     let bundle: String
+    /// The filter configuration's name in System Settings (filter only).
+    let name: String
     let timeoutSeconds: Double
 }
 
 let usageLine = "usage: DextbenchActivator activate|deactivate --bundle <bundle.id> [--timeout <seconds>]"
+    + " | filter enable|disable|status --bundle <bundle.id> [--name <name>] [--timeout <seconds>]"
 
 func parseOptions(_ arguments: [String]) -> Result<Options, UsageError> {
-    guard let first = arguments.first else { return .failure(UsageError("missing activate|deactivate")) }
-    guard let kind = RequestKind(rawValue: first) else { return .failure(UsageError("unknown request \(first)")) }
-    var bundle: String?
-    var timeoutSeconds = 60.0
+    guard let first = arguments.first else { return .failure(UsageError("missing activate|deactivate|filter")) }
+    let command: Command
     var index = 1
+    if first == "filter" {
+        guard arguments.count > 1, let verb = FilterVerb(rawValue: arguments[1]) else {
+            return .failure(UsageError("filter needs enable, disable or status"))
+        }
+        command = .filter(verb)
+        index = 2
+    } else if let kind = RequestKind(rawValue: first) {
+        command = .request(kind)
+    } else {
+        return .failure(UsageError("unknown request \(first)"))
+    }
+    var allowed = ["--bundle", "--timeout"]
+    if case .filter = command { allowed.append("--name") }
+    var bundle: String?
+    var name: String?
+    var timeoutSeconds = 60.0
     while index < arguments.count {
         let argument = arguments[index]
-        guard argument == "--bundle" || argument == "--timeout" else {
+        guard allowed.contains(argument) else {
             return .failure(UsageError("unknown argument \(argument)"))
         }
         guard index + 1 < arguments.count else { return .failure(UsageError("\(argument) needs a value")) }
         let value = arguments[index + 1]
-        if argument == "--bundle" {
-            bundle = value
-        } else {
+        switch argument {
+        case "--bundle": bundle = value
+        case "--name": name = value
+        default:
             guard let seconds = Double(value), seconds > 0, seconds.isFinite else {
                 return .failure(UsageError("--timeout must be a positive number of seconds, got \(value)"))
             }
@@ -55,7 +88,8 @@ func parseOptions(_ arguments: [String]) -> Result<Options, UsageError> {
         index += 2
     }
     guard let bundle, !bundle.isEmpty else { return .failure(UsageError("missing --bundle")) }
-    return .success(Options(kind: kind, bundle: bundle, timeoutSeconds: timeoutSeconds))
+    let shownName = (name?.isEmpty == false ? name : nil) ?? "dextbench \(bundle)"
+    return .success(Options(command: command, bundle: bundle, name: shownName, timeoutSeconds: timeoutSeconds))
 }
 
 struct UsageError: Error {
@@ -65,10 +99,11 @@ struct UsageError: Error {
 
 // MARK: - JSON lines
 
-/// A JSON value as the contract uses them: strings and integers only.
+/// A JSON value as the contract uses them: strings, integers and booleans.
 enum JSONValue {
     case string(String)
     case integer(Int)
+    case bool(Bool)
 }
 
 /// Keys are written in the order given, so the lines read like the contract's examples.
@@ -77,6 +112,7 @@ func jsonLine(_ fields: [(String, JSONValue)]) -> String {
         switch value {
         case .string(let text): return "\(jsonString(key)):\(jsonString(text))"
         case .integer(let number): return "\(jsonString(key)):\(number)"
+        case .bool(let flag): return "\(jsonString(key)):\(flag ? "true" : "false")"
         }
     }
     return "{" + members.joined(separator: ",") + "}"
@@ -208,6 +244,103 @@ final class RequestReporter: NSObject, OSSystemExtensionRequestDelegate {
     }
 }
 
+// MARK: - Content filter configuration (es-ne-contract.md §3)
+
+/// NEFilterManagerError raw values, 1...6 in Apple's order; a table so a newer code keeps its number.
+let filterErrorNames: [Int: String] = [
+    1: "configurationInvalid",
+    2: "configurationDisabled",
+    3: "configurationStale",
+    4: "configurationCannotBeRemoved",
+    5: "configurationPermissionDenied",
+    6: "configurationInternalError",
+]
+
+let filterApprovalFix = "install the com.apple.webcontent-filter payload (dextbench profile --ne-filter <bundle>), or click Allow at the Mac"
+
+func filterNeedsApproval(_ bundle: String, _ why: String) -> Never {
+    emit([
+        ("event", .string("filterNeedsApproval")),
+        ("bundle", .string(bundle)),
+        ("message", .string("\(why): \(filterApprovalFix.replacingOccurrences(of: "<bundle>", with: bundle))")),
+    ])
+    exit(ExitCode.needsUserApproval)
+}
+
+func filterFailed(_ bundle: String, _ error: Error) -> Never {
+    let nsError = error as NSError
+    // Denied permission is the approval case: the user (or the payload) has not allowed filtering.
+    if nsError.domain == NEFilterErrorDomain, nsError.code == 5 {
+        filterNeedsApproval(bundle, "the filter configuration was refused (\(nsError.localizedDescription))")
+    }
+    emit([
+        ("event", .string("failed")),
+        ("bundle", .string(bundle)),
+        ("domain", .string(nsError.domain)),
+        ("code", .integer(nsError.code)),
+        ("name", .string(nsError.domain == NEFilterErrorDomain ? filterErrorNames[nsError.code] ?? "unknown" : "other")),
+        ("message", .string(nsError.localizedDescription)),
+    ])
+    exit(ExitCode.failed)
+}
+
+/// Loads this app's filter configuration, changes it and saves it. The configuration belongs to
+/// this app (the launcher runs the copy that contains the provider), one per app.
+func runFilter(_ verb: FilterVerb, options: Options) {
+    let bundle = options.bundle
+    let manager = NEFilterManager.shared()
+    // Saving an enabled configuration shows "… would like to filter network content" unless a
+    // com.apple.webcontent-filter payload allows it; the save's answer waits on that click.
+    var saving = false
+    DispatchQueue.main.asyncAfter(deadline: .now() + options.timeoutSeconds) {
+        let limit = String(format: "%g", options.timeoutSeconds)
+        if saving { filterNeedsApproval(bundle, "the filter configuration was not allowed within \(limit) s") }
+        emit([
+            ("event", .string("failed")),
+            ("bundle", .string(bundle)),
+            ("domain", .string(NSPOSIXErrorDomain)),
+            ("code", .integer(Int(ETIMEDOUT))),
+            ("name", .string("timedOut")),
+            ("message", .string("the filter configuration did not load within \(limit) s")),
+        ])
+        exit(ExitCode.failed)
+    }
+    manager.loadFromPreferences { error in
+        if let error { filterFailed(bundle, error) }
+        let configured = manager.providerConfiguration?.filterDataProviderBundleIdentifier == bundle
+        switch verb {
+        case .status:
+            emit([
+                ("event", .string("filterStatus")),
+                ("bundle", .string(bundle)),
+                ("enabled", .bool(configured && manager.isEnabled)),
+                ("configured", .bool(configured)),
+            ])
+            exit(ExitCode.finished)
+        case .disable where manager.providerConfiguration == nil:
+            // Nothing saved: already off (saving an empty configuration would be invalid).
+            emit([("event", .string("filterSaved")), ("bundle", .string(bundle)), ("enabled", .bool(false))])
+            exit(ExitCode.finished)
+        case .disable:
+            manager.isEnabled = false
+        case .enable:
+            let configuration = NEFilterProviderConfiguration()
+            configuration.filterSockets = true
+            configuration.filterPackets = false
+            configuration.filterDataProviderBundleIdentifier = bundle
+            manager.providerConfiguration = configuration
+            manager.localizedDescription = options.name
+            manager.isEnabled = true
+        }
+        saving = true
+        manager.saveToPreferences { error in
+            if let error { filterFailed(bundle, error) }
+            emit([("event", .string("filterSaved")), ("bundle", .string(bundle)), ("enabled", .bool(manager.isEnabled))])
+            exit(ExitCode.finished)
+        }
+    }
+}
+
 // MARK: - Main
 
 let options: Options
@@ -219,10 +352,19 @@ case .failure(let error):
     exit(ExitCode.usage)
 }
 
+let kind: RequestKind
+switch options.command {
+case .filter(let verb):
+    runFilter(verb, options: options)
+    dispatchMain()
+case .request(let requested):
+    kind = requested
+}
+
 // The delegate property is weak: this global keeps the reporter alive for the whole run.
 let reporter = RequestReporter(bundle: options.bundle)
 let request: OSSystemExtensionRequest
-switch options.kind {
+switch kind {
 case .activate:
     request = OSSystemExtensionRequest.activationRequest(forExtensionWithIdentifier: options.bundle, queue: .main)
 case .deactivate:
@@ -232,7 +374,7 @@ request.delegate = reporter
 
 var submitted: [(String, JSONValue)] = [
     ("event", .string("submitted")),
-    ("request", .string(options.kind.rawValue)),
+    ("request", .string(kind.rawValue)),
     ("bundle", .string(options.bundle)),
 ]
 if let version = containedVersion(of: options.bundle) { submitted.append(("version", .string(version))) }
@@ -248,7 +390,7 @@ DispatchQueue.main.asyncAfter(deadline: .now() + options.timeoutSeconds) {
         ("domain", .string(NSPOSIXErrorDomain)),
         ("code", .integer(Int(ETIMEDOUT))),
         ("name", .string("timedOut")),
-        ("message", .string("no answer to the \(options.kind.rawValue) request within \(String(format: "%g", options.timeoutSeconds)) s")),
+        ("message", .string("no answer to the \(kind.rawValue) request within \(String(format: "%g", options.timeoutSeconds)) s")),
     ])
     exit(ExitCode.failed)
 }

@@ -88,10 +88,19 @@ test('usage errors exit 64 with one line on stderr and run nothing', opts, () =>
   const s = setup('usage');
   const dext = fakeDext(s.dir, 'E.dext', 'com.example.echo.driver');
   const cases: [string[], RegExp][] = [
-    [[], /missing activate\|deactivate; usage: dextbench-activator activate\|deactivate/],
+    [[], /missing activate\|deactivate\|filter; usage: dextbench-activator activate\|deactivate \(--dext <X\.dext> \| --sysext <X\.systemextension> \| --app <Y\.app>\).*; dextbench-activator filter enable\|disable\|status/],
     [['install', '--dext', dext, '--bundle', 'a.b'], /unknown request 'install'/],
-    [['activate', '--bundle', 'com.example.echo.driver'], /give --dext or --app/],
-    [['activate', '--dext', dext, '--app', s.app, '--bundle', 'a.b'], /not both/],
+    [['activate', '--bundle', 'com.example.echo.driver'], /give --dext, --sysext or --app/],
+    [['activate', '--dext', dext, '--app', s.app, '--bundle', 'a.b'], /give one of --dext, --sysext or --app, not several/],
+    [['activate', '--dext', dext, '--sysext', dext, '--bundle', 'a.b'], /not several/],
+    [['activate', '--sysext', dext, '--bundle', 'a.b', '--name', 'x'], /unknown argument '--name'/],
+    [['filter'], /filter needs enable, disable or status/],
+    [['filter', 'on', '--bundle', 'a.b'], /unknown filter request 'on'/],
+    [['filter', 'enable'], /missing --bundle/],
+    [['filter', 'enable', '--bundle', 'a.b', '--dext', dext], /unknown argument '--dext'/],
+    [['filter', 'status', '--bundle', 'a.b', '--identity', '-'], /unknown argument '--identity'/],
+    [['filter', 'disable', '--bundle', 'a.b', '--timeout', '-1'], /--timeout must be a positive number/],
+    [['filter', 'enable', '--bundle', 'a.b', '--name', ''], /--name needs a non-empty value/],
     [['activate', '--dext', dext], /missing --bundle/],
     [['activate', '--dext', dext, '--bundle'], /--bundle needs a value/],
     [['activate', '--dext', dext, '--bundle', 'a/../b'], /invalid bundle id 'a\/\.\.\/b'/],
@@ -199,4 +208,83 @@ test('a codesign failure is one line naming the bundle and the reason, and nothi
   assert.equal(r.status, 1);
   assertOneLine(r.stderr, /^dextbench-activator: codesign failed for .*\/SystemExtensions\/com\.example\.echo\.driver\.dext: --force: errSecInternalComponent\n$/);
   assert.deepEqual(calls(s), []);
+});
+
+function fakeSysext(dir: string, name: string, bundleId: string, layout: 'deep' | 'shallow' = 'deep'): string {
+  const sysext = join(dir, name);
+  const contents = layout === 'deep' ? join(sysext, 'Contents') : sysext;
+  mkdirSync(join(contents, 'MacOS'), { recursive: true });
+  writeFileSync(join(contents, 'Info.plist'), `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict><key>CFBundleIdentifier</key><string>${bundleId}</string><key>NSEndpointSecurityMachServiceName</key><string>T.${bundleId}.xpc</string></dict></plist>
+`);
+  writeFileSync(join(contents, 'MacOS', bundleId), 'binary');
+  return sysext;
+}
+
+test('--sysext wraps a deep bundle into SystemExtensions/<bundle>.systemextension, signs it then the app, and activates', opts, () => {
+  const s = setup('sysext');
+  const sysext = fakeSysext(join(s.dir, `built "es" $x`), 'ExecGuard-1.0.0.systemextension', 'com.example.execguard');
+  const r = run(s, ['activate', '--sysext', sysext, '--bundle', 'com.example.execguard', '--timeout', '9']);
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0);
+  const stagedApp = join(s.staging, 'com.example.execguard/DextbenchActivator.app');
+  const staged = join(stagedApp, 'Contents/Library/SystemExtensions/com.example.execguard.systemextension');
+  assert.equal(readFileSync(join(staged, 'Contents/Info.plist'), 'utf8'), readFileSync(join(sysext, 'Contents/Info.plist'), 'utf8'));
+  assert.equal(readFileSync(join(staged, 'Contents/MacOS/com.example.execguard'), 'utf8'), 'binary');
+  assert.match(readFileSync(join(stagedApp, 'Contents/Info.plist'), 'utf8'), /<key>CFBundleIdentifier<\/key>\s*<string>com\.example<\/string>/);
+  assert.deepEqual(calls(s), [
+    [join(s.bin, 'codesign'), '--force', '--sign', '-', '--timestamp=none', '--preserve-metadata=identifier,entitlements,flags', staged],
+    [join(s.bin, 'codesign'), '--force', '--sign', '-', '--timestamp=none', '--options', 'runtime', '--entitlements',
+      join(s.app, 'Contents/Resources/DextbenchActivator.entitlements'), stagedApp],
+    [join(stagedApp, 'Contents/MacOS/DextbenchActivator'), 'activate', '--bundle', 'com.example.execguard', '--timeout', '9'],
+  ]);
+});
+
+test('--sysext errors: a missing bundle, a shallow bundle (no Contents/Info.plist), another bundle id; one line, exit 1', opts, () => {
+  const s = setup('sysext-errors');
+  const shallow = fakeSysext(s.dir, 'Shallow.systemextension', 'com.example.flowgate', 'shallow');
+  const other = fakeSysext(s.dir, 'Other.systemextension', 'com.example.other');
+  const cases: [string[], RegExp][] = [
+    [['activate', '--sysext', join(s.dir, 'Nope.systemextension'), '--bundle', 'a.b'], /no such system extension bundle: .*Nope\.systemextension$/m],
+    [['activate', '--sysext', shallow, '--bundle', 'com.example.flowgate'], /Shallow\.systemextension has no Contents\/Info\.plist$/m],
+    [['deactivate', '--sysext', other, '--bundle', 'com.example.flowgate'], /has CFBundleIdentifier com\.example\.other, not --bundle com\.example\.flowgate/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = run(s, args);
+    assert.equal(r.status, 1, `${JSON.stringify(args)}: ${r.stderr}`);
+    assertOneLine(r.stderr, pattern);
+  }
+  assert.deepEqual(calls(s), []);
+});
+
+test('filter runs the app staged for the bundle with filter <verb> --bundle --name --timeout; the default name; --app; nothing staged is one line', opts, () => {
+  const s = setup('filter');
+  const none = run(s, ['filter', 'enable', '--bundle', 'com.example.flowgate']);
+  assert.equal(none.status, 1);
+  assertOneLine(none.stderr, /no activator app staged for com\.example\.flowgate at .*com\.example\.flowgate\/DextbenchActivator\.app: activate the filter's system extension first \(dextbench-activator activate --sysext <X\.systemextension> --bundle com\.example\.flowgate\), or give --app$/m);
+  assert.deepEqual(calls(s), []);
+
+  const sysext = fakeSysext(s.dir, 'FlowGate.systemextension', 'com.example.flowgate');
+  assert.equal(run(s, ['activate', '--sysext', sysext, '--bundle', 'com.example.flowgate']).status, 0);
+  const exe = join(s.staging, 'com.example.flowgate/DextbenchActivator.app/Contents/MacOS/DextbenchActivator');
+  writeFileSync(exe, `${recordArgv}echo '{"event":"filterSaved","bundle":"com.example.flowgate","enabled":true}'\n`);
+  rmSync(s.log);
+
+  const enabled = run(s, ['filter', 'enable', '--bundle', 'com.example.flowgate']);
+  assert.equal(enabled.status, 0, enabled.stderr);
+  assert.equal(enabled.stdout, '{"event":"filterSaved","bundle":"com.example.flowgate","enabled":true}\n');
+  const name = `my "filter" $HOME ✓`;
+  assert.equal(run(s, ['filter', 'status', '--bundle=com.example.flowgate', `--name=${name}`, '--timeout', '5']).status, 0);
+  const other = fakeApp(join(s.dir, 'own app'));
+  assert.equal(run(s, ['filter', 'disable', '--bundle', 'com.example.flowgate', '--app', other]).status, 0);
+  assert.deepEqual(calls(s), [
+    [exe, 'filter', 'enable', '--bundle', 'com.example.flowgate', '--name', 'dextbench com.example.flowgate', '--timeout', '60'],
+    [exe, 'filter', 'status', '--bundle', 'com.example.flowgate', '--name', name, '--timeout', '5'],
+    [join(other, 'Contents/MacOS/DextbenchActivator'), 'filter', 'disable', '--bundle', 'com.example.flowgate', '--name', 'dextbench com.example.flowgate', '--timeout', '60'],
+  ]);
+
+  // The app's exit code passes through (3: the filter needs approval).
+  writeFileSync(exe, `#!/bin/sh\necho '{"event":"filterNeedsApproval","bundle":"com.example.flowgate","message":"m"}'\nexit 3\n`);
+  assert.equal(run(s, ['filter', 'enable', '--bundle', 'com.example.flowgate']).status, 3);
 });

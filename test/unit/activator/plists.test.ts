@@ -83,7 +83,11 @@ test('activator Info.plist: an app bundle named dev.dextbench.activator whose ex
       LSUIElement: true,
     },
   );
-  assert.deepEqual(read('dext-fixtures/activator/DextbenchActivator.entitlements'), { 'com.apple.developer.system-extension.install': true });
+  // system-extension.install for OSSystemExtensionRequest; networkextension for NEFilterManager (filter verbs).
+  assert.deepEqual(read('dext-fixtures/activator/DextbenchActivator.entitlements'), {
+    'com.apple.developer.networking.networkextension': ['content-filter-provider'],
+    'com.apple.developer.system-extension.install': true,
+  });
 });
 
 test('echo Info.plist: the dext identity and the IOKitPersonalities the device profile expects', () => {
