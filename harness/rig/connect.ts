@@ -37,6 +37,8 @@ export interface RigSession {
   leaseDir: string;
   /** The host folder, shared by every user of the Mac, where bundles sent over ssh land (rig/stage.ts). */
   stageDir: string;
+  /** The host folder the extensions read their delivered config from (rig/extension-config.ts). */
+  configDir: string;
   /** Every port a device sits on switched off, in parallel, within `timeoutMs` (default 20 s). */
   safeState(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;
@@ -89,6 +91,7 @@ export function connectRig(rig: RigDefinition, options: ConnectOptions = {}): Ri
     tools,
     leaseDir: rig.reservation.dir ?? (options.sim ? join(simSharedDir(options.sim.stateDir), 'leases') : SHARED_LEASE_DIR),
     stageDir: options.sim ? join(simSharedDir(options.sim.stateDir), 'stage') : SHARED_STAGE_DIR,
+    configDir: options.sim ? join(simSharedDir(options.sim.stateDir), 'config') : SHARED_CONFIG_DIR,
     async safeState({ timeoutMs = SAFE_STATE_TIMEOUT_MS } = {}) {
       const ports = new Map<string, { hub: HubDriver; port: number; roles: string[] }>();
       for (const device of devices.values()) {
@@ -167,6 +170,7 @@ function gadgetHubDriver(rig: RigDefinition, hub: GadgetHubSpec, testBoard: Conn
 }
 
 const SHARED_STAGE_DIR = '/Users/Shared/dextbench/stage';
+const SHARED_CONFIG_DIR = '/Users/Shared/dextbench/config';
 
 /**
  * The simulated Mac's /Users/Shared/dextbench: inside its state dir, so two simulated Macs on this

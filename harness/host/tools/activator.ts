@@ -1,6 +1,8 @@
 // The activator command (`dextbench-activator activate|deactivate …`): submits an
 // OSSystemExtensionRequest and prints one JSON object per delegate callback. Exit codes: 0 finished,
 // 1 failed, 3 needs user approval (the request stays pending), 64 usage error.
+// `dextbench-activator filter enable|disable|status` saves or reads the NE content filter
+// configuration (NEFilterManager) of a filter provider, with the same JSON lines and exit codes.
 import type { Exec } from '../exec.ts';
 import { formatArgv } from '../exec.ts';
 import { oneLine, toolSaid, ToolError } from './tool-error.ts';
@@ -29,15 +31,45 @@ export interface ActivationRequest {
   dext?: string;
   /** An app carrying the extension in Contents/Library/SystemExtensions. */
   app?: string;
+  /** A bare .systemextension build, ES or NE (the activator wraps it into its app). */
+  systemExtension?: string;
   bundle: string;
   /** codesign identity for the wrapper, or "-" for ad hoc. */
   identity?: string;
   timeoutMs: number;
 }
 
+export type FilterVerb = 'enable' | 'disable' | 'status';
+
+export interface FilterOptions {
+  /** The configuration's UserDefinedName (default "dextbench <bundle>"). */
+  name?: string;
+  /** How long saveToPreferences may wait for the user's answer. */
+  timeoutMs: number;
+}
+
+/** NEFilterManagerError names by raw value (contract §3). */
+export const NE_FILTER_ERRORS: Record<number, string> = {
+  1: 'configurationInvalid', 2: 'configurationDisabled', 3: 'configurationStale',
+  4: 'configurationCannotBeRemoved', 5: 'configurationPermissionDenied', 6: 'configurationInternalError',
+};
+
+export type FilterOutcome =
+  | { result: 'saved'; bundle: string; enabled: boolean; events: ActivatorEvent[] }
+  | { result: 'status'; bundle: string; enabled: boolean; configured: boolean; events: ActivatorEvent[] }
+  /** Nobody allowed "… would like to filter network content" in time; `fix` says how a rig avoids the prompt. */
+  | { result: 'needsApproval'; bundle: string; message: string; fix: string; events: ActivatorEvent[] }
+  | { result: 'failed'; bundle: string; error: ActivationError; events: ActivatorEvent[] };
+
 export interface Activator {
   activate(request: ActivationRequest): Promise<ActivationOutcome>;
   deactivate(request: ActivationRequest): Promise<ActivationOutcome>;
+  filter(verb: FilterVerb, bundle: string, options: FilterOptions): Promise<FilterOutcome>;
+}
+
+/** What takes the filter prompt away on an unattended rig. */
+export function filterApprovalFix(bundle: string): string {
+  return `install the com.apple.webcontent-filter payload (dextbench profile --ne-filter ${bundle}), or click Allow at the Mac`;
 }
 
 /** OSSystemExtensionError codes (driverkit-rigs-es-ne.md §B.3), for events that give only a code. */
@@ -56,24 +88,20 @@ const EXIT_NOT_FOUND = 127;
 export function activator(exec: Exec, command: string[]): Activator {
   if (command.length === 0) throw new ToolError('the rig\'s activator command is empty');
   const submit = async (verb: 'activate' | 'deactivate', request: ActivationRequest): Promise<ActivationOutcome> => {
-    if ((request.dext === undefined) === (request.app === undefined)) {
-      throw new ToolError(`${verb} ${request.bundle}: give exactly one of a .dext or an .app`);
+    const builds = [['--dext', request.dext], ['--sysext', request.systemExtension], ['--app', request.app]]
+      .filter((pair): pair is [string, string] => pair[1] !== undefined);
+    if (builds.length !== 1) {
+      throw new ToolError(`${verb} ${request.bundle}: give exactly one of a .dext, a .systemextension or an .app`);
     }
     const seconds = Math.max(1, Math.ceil(request.timeoutMs / 1000));
     const argv = [
       ...command, verb,
-      ...(request.dext !== undefined ? ['--dext', request.dext] : ['--app', request.app!]),
+      ...builds[0]!,
       '--bundle', request.bundle,
       ...(request.identity !== undefined ? ['--identity', request.identity] : []),
       '--timeout', String(seconds),
     ];
-    const result = await exec.run(argv, { timeoutMs: seconds * 1000 + OVERHEAD_MS, nothrow: true });
-    if (result.exitCode === EXIT_NOT_FOUND) {
-      throw new ToolError(`${command[0]} is not installed on ${exec.where}: build and install the activator ` +
-        '(see dext-fixtures/activator/README.md), or set activator.command in the rig', result);
-    }
-    if (result.exitCode === EXIT_USAGE) throw new ToolError(`${formatArgv(argv)}: usage error: ${oneLine(result.stderr) || oneLine(result.stdout)}`, result);
-    if (result.timedOut || result.signal) throw new ToolError(`${verb} ${request.bundle}: ${formatArgv(argv)} ${toolSaid(result)}`, result);
+    const result = await runActivator(argv, seconds, `${verb} ${request.bundle}`);
     const outcome = outcomeOf(result.stdout, result.exitCode);
     // No delegate callback decided it: the activator itself failed (wrapping, codesign, launch).
     if (outcome.result === 'failed' && !outcome.error) {
@@ -83,10 +111,57 @@ export function activator(exec: Exec, command: string[]): Activator {
     }
     return outcome;
   };
+  const runActivator = async (argv: string[], seconds: number, what: string) => {
+    const result = await exec.run(argv, { timeoutMs: seconds * 1000 + OVERHEAD_MS, nothrow: true });
+    if (result.exitCode === EXIT_NOT_FOUND) {
+      throw new ToolError(`${command[0]} is not installed on ${exec.where}: build and install the activator ` +
+        '(see dext-fixtures/activator/README.md), or set activator.command in the rig', result);
+    }
+    if (result.exitCode === EXIT_USAGE) throw new ToolError(`${formatArgv(argv)}: usage error: ${oneLine(result.stderr) || oneLine(result.stdout)}`, result);
+    if (result.timedOut || result.signal) throw new ToolError(`${what}: ${formatArgv(argv)} ${toolSaid(result)}`, result);
+    return result;
+  };
+  const filter = async (verb: FilterVerb, bundle: string, options: FilterOptions): Promise<FilterOutcome> => {
+    const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+    const argv = [...command, 'filter', verb, '--bundle', bundle, ...(options.name !== undefined ? ['--name', options.name] : []), '--timeout', String(seconds)];
+    const result = await runActivator(argv, seconds, `filter ${verb} ${bundle}`);
+    const outcome = filterOutcomeOf(bundle, result.stdout, result.exitCode);
+    if (outcome) return outcome;
+    const said = oneLine(result.stderr);
+    throw new ToolError(`filter ${verb} ${bundle}: ${formatArgv(argv)} exited with ${result.exitCode}${said ? `: ${said}` : ''} without a filter event`, result);
+  };
   return {
     activate: (request) => submit('activate', request),
     deactivate: (request) => submit('deactivate', request),
+    filter,
   };
+}
+
+/** The outcome of a `filter` verb from its JSON lines; undefined when none decided it. */
+export function filterOutcomeOf(bundle: string, stdout: string, exitCode: number | null): FilterOutcome | undefined {
+  const events = parseActivatorEvents(stdout);
+  const failed = events.find((e) => e.event === 'failed');
+  if (failed) {
+    const code = typeof failed.code === 'number' ? failed.code : Number(failed.code ?? NaN);
+    const name = typeof failed.name === 'string' ? failed.name : NE_FILTER_ERRORS[code] ?? 'unknown';
+    return { result: 'failed', bundle, events, error: {
+      code: Number.isFinite(code) ? code : 1, name,
+      message: typeof failed.message === 'string' ? failed.message : name,
+      ...(typeof failed.domain === 'string' ? { domain: failed.domain } : {}),
+    } };
+  }
+  const approval = events.find((e) => e.event === 'filterNeedsApproval');
+  if (approval || exitCode === 3) {
+    const message = typeof approval?.message === 'string' ? approval.message : 'the filter configuration waits for the user\'s approval';
+    return { result: 'needsApproval', bundle, message, fix: filterApprovalFix(bundle), events };
+  }
+  const saved = events.findLast((e) => e.event === 'filterSaved');
+  if (saved && typeof saved.enabled === 'boolean') return { result: 'saved', bundle, enabled: saved.enabled, events };
+  const status = events.findLast((e) => e.event === 'filterStatus');
+  if (status && typeof status.enabled === 'boolean' && typeof status.configured === 'boolean') {
+    return { result: 'status', bundle, enabled: status.enabled, configured: status.configured, events };
+  }
+  return undefined;
 }
 
 /** The outcome the JSON lines tell, with the exit code as a fallback when they are cut short. */

@@ -7,6 +7,7 @@ import type { StepContext } from '../context.ts';
 import { StepFailure } from '../context.ts';
 import { ToolError } from '../../host/tools/tool-error.ts';
 import { removalHint } from './approval.ts';
+import { ConfigDeliveryError, deliverExtensionConfig } from '../../rig/extension-config.ts';
 
 /** `sysext.deactivate: echo-driver` or `sysext.deactivate: { extension: echo-driver, … }`. */
 export function extensionArgs<Extra extends z.ZodRawShape>(extra: Extra) {
@@ -36,16 +37,23 @@ export function teamFor(ctx: StepContext, decl: ExtensionDecl): string | undefin
 export async function requestThroughActivator(
   ctx: StepContext, request: 'activate' | 'deactivate', decl: ExtensionDecl & { name: string }, timeoutMs: number,
 ): Promise<ActivationOutcome> {
-  if (!decl.dext && !decl.app) {
-    throw new StepFailure(`extension "${decl.name}" has neither dext: nor app: to ${request} from`);
+  if (!decl.dext && !decl.app && !decl.systemExtension) {
+    throw new StepFailure(`extension "${decl.name}" has no dext:, app: or systemExtension: to ${request} from`);
   }
   const onHost = await sendBundle(ctx, decl);
   await checkBundleOnHost(ctx, onHost);
+  if (request === 'activate' && decl.config !== undefined) {
+    // Before the request: the extension reads its config when it starts (contract §2).
+    const path = await deliverExtensionConfig(ctx.rig, decl.bundle, decl.config).catch((error: unknown) => {
+      throw error instanceof ConfigDeliveryError ? new StepFailure(`extension ${decl.name}: ${error.message}`) : error;
+    });
+    ctx.timeline.record({ type: 'config', bundle: decl.bundle, path });
+  }
   const team = decl.team ?? ctx.rig.definition.signing.team;
   let outcome: ActivationOutcome;
   try {
     outcome = await ctx.rig.tools.activator[request]({
-      dext: onHost.dext, app: onHost.app, bundle: decl.bundle,
+      ...buildOf(onHost), bundle: decl.bundle,
       identity: ctx.rig.definition.signing.identity, timeoutMs,
     });
   } catch (error) {
@@ -70,9 +78,19 @@ export async function requestThroughActivator(
  * extensionNotFound, without the path. Checked through the rig's Exec, since the path is the
  * host's (local, simulated, or over ssh).
  */
+/** Which key holds the extension's build: dext:, systemExtension: or app:. */
+function buildKey(decl: ExtensionDecl): 'dext' | 'systemExtension' | 'app' {
+  return decl.dext !== undefined ? 'dext' : decl.systemExtension !== undefined ? 'systemExtension' : 'app';
+}
+
+function buildOf(decl: ExtensionDecl): Pick<ExtensionDecl, 'dext' | 'systemExtension' | 'app'> {
+  const key = buildKey(decl);
+  return { [key]: decl[key] };
+}
+
 /** The declaration with its bundle's path on the host: sent there first over ssh (rig/stage.ts). */
 async function sendBundle(ctx: StepContext, decl: ExtensionDecl & { name: string }): Promise<ExtensionDecl & { name: string }> {
-  const key = decl.dext !== undefined ? 'dext' : 'app';
+  const key = buildKey(decl);
   const staged = await bundleOnHost(ctx.rig, decl[key]!);
   if (staged.path !== decl[key]) {
     ctx.timeline.record({ type: 'stage', bundle: decl.bundle, from: decl[key], to: staged.path, host: ctx.rig.exec.where, sent: staged.sent });
@@ -81,19 +99,21 @@ async function sendBundle(ctx: StepContext, decl: ExtensionDecl & { name: string
 }
 
 async function checkBundleOnHost(ctx: StepContext, decl: ExtensionDecl & { name: string }): Promise<void> {
-  const [key, path] = decl.dext !== undefined ? ['dext', decl.dext] as const : ['app', decl.app!] as const;
+  const key = buildKey(decl);
+  const path = decl[key]!;
+  const kind = key === 'systemExtension' ? 'systemextension' : key;
   const exec = ctx.rig.exec;
   const where = exec.where === 'local' ? 'this Mac' : exec.where;
   const result = await exec.run(['test', '-d', path], { nothrow: true, timeoutMs: 15_000, idempotent: true });
   if (result.ok) return;
   if (result.exitCode !== 1) {
     const why = result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`;
-    throw new StepFailure(`extension ${decl.name}: cannot check for its .${key} at ${path} on ${where} (test -d ${why})`);
+    throw new StepFailure(`extension ${decl.name}: cannot check for its .${kind} at ${path} on ${where} (test -d ${why})`);
   }
   // build.sh of a fixture writes into its build/ folder.
   const fixture = /\/dext-fixtures\/([^/]+)\/build[^/]*\//.exec(path);
   const build = fixture ? `build it with dext-fixtures/${fixture[1]}/build.sh` : 'build it first';
   const declared = Object.hasOwn(ctx.scenario.uses.extensions, decl.name)
     ? `uses.extensions.${decl.name}.${key}` : `extensions.${decl.name}.${key} in ${ctx.rig.definition.file}`;
-  throw new StepFailure(`extension ${decl.name}: no .${key} at ${path} on ${where}; ${build}, or fix ${declared}`);
+  throw new StepFailure(`extension ${decl.name}: no .${kind} at ${path} on ${where}; ${build}, or fix ${declared}`);
 }

@@ -84,9 +84,9 @@ test('usage errors and timeouts are thrown as one line', async () => {
   await assert.rejects(activator(slow, CMD).activate({ dext: DEXT, bundle: 'x', timeoutMs: 5000 }), /^ToolError: activate x: dextbench-activator .* timed out after/);
 });
 
-test('exactly one of dext or app', async () => {
+test('exactly one of dext, systemExtension or app', async () => {
   const exec = new FakeExec(() => ({}));
-  await assert.rejects(activator(exec, CMD).activate({ bundle: 'x', timeoutMs: 1 }), { message: 'activate x: give exactly one of a .dext or an .app' });
+  await assert.rejects(activator(exec, CMD).activate({ bundle: 'x', timeoutMs: 1 }), { message: 'activate x: give exactly one of a .dext, a .systemextension or an .app' });
   await assert.rejects(activator(exec, CMD).activate({ dext: 'a', app: 'b', bundle: 'x', timeoutMs: 1 }), /exactly one/);
   assert.equal(exec.calls.length, 0);
 });
