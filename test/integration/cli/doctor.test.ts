@@ -18,10 +18,10 @@ test('doctor on rigs/sim.yaml: one line per check, in order, the exit code count
   const text = await dextbench(['doctor'], { cwd });
   assert.equal(text.stderr, '');
   const lines = checkLines(text);
-  assert.deepEqual(lines.map((l) => l.name), [...SIM_CHECKS, 'sudo', 'hub hub1', 'device echo', 'extension echo-driver', 'lease']);
+  assert.deepEqual(lines.map((l) => l.name), [...SIM_CHECKS, 'sudo', 'hub hub1', 'device echo', 'extension echo-driver', 'extension execguard', 'lease']);
   assert.equal(text.code, 0);
-  // A fresh simulated Mac: developer mode off, no eslogger (no ES on the sim yet), the device's port off.
-  assert.deepEqual(lines.filter((l) => l.mark !== '✓').map((l) => [l.mark, l.name]), [['!', 'developer mode'], ['!', 'tool eslogger'], ['!', 'device echo']]);
+  // A fresh simulated Mac: developer mode off, the device's port off (it has eslogger).
+  assert.deepEqual(lines.filter((l) => l.mark !== '✓').map((l) => [l.mark, l.name]), [['!', 'developer mode'], ['!', 'device echo']]);
   assert.equal(lines.find((l) => l.name === 'developer mode')!.fix, 'systemextensionsctl developer on');
   assert.match(lines.find((l) => l.name === 'device echo')!.fix!, /^dextbench rig plug echo --rig \S*rigs\/sim\.yaml$/);
   assert.equal(lines.find((l) => l.name === 'macOS version')!.detail, 'macOS 15.5 (24F74)');
