@@ -46,12 +46,11 @@ async function sudoPassword(where: string): Promise<string | undefined> {
   const given = process.env[PASSWORD_ENV];
   if (given) return given;
   if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
-  process.stderr.write(`sudo password of an admin on ${where} (asked once, not echoed): `);
-  return readUnechoed(PASSWORD_TIMEOUT_MS);
+  return readUnechoed(`sudo password of an admin on ${where} (asked once, not echoed): `, PASSWORD_TIMEOUT_MS);
 }
 
 /** One line typed on the terminal, not echoed; Ctrl-C stops the command (exit 130), no answer in time is none. */
-function readUnechoed(timeoutMs: number): Promise<string | undefined> {
+function readUnechoed(prompt: string, timeoutMs: number): Promise<string | undefined> {
   const stdin = process.stdin;
   return new Promise((resolvePassword) => {
     let typed = '';
@@ -72,8 +71,10 @@ function readUnechoed(timeoutMs: number): Promise<string | undefined> {
       }
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
+    // Echo goes off before the prompt shows: whatever is typed once it is visible stays unseen.
     stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
+    process.stderr.write(prompt);
   });
 }
