@@ -51,6 +51,8 @@ export interface ProvisionContext {
   dryRun: boolean;
   /** How dextbench commands name the rig in fixes: `--rig rigs/x.yaml`. */
   rigArg: string;
+  /** The Mac's /Users/Shared/dextbench as this Exec reaches it (a simulated Mac's is in its state dir). */
+  sharedDir: string;
   /** Runs a command that changes the Mac and returns its trimmed stdout; a dry run prints it instead. */
   act(argv: string[], options?: ActOptions): Promise<string>;
   /** The same as root, through sudo. */
@@ -63,6 +65,8 @@ export interface ContextOptions {
   $: Shell;
   dryRun: boolean;
   rigArg: string;
+  /** The Mac's /Users/Shared/dextbench as the Exec reaches it; default that path. */
+  sharedDir?: string;
   /** The admin's password for sudo, when sudo asks for one; undefined when there is no way to get it. */
   password(): Promise<string | undefined>;
   /** How to give provision the password, for the message when there is none. */
@@ -119,5 +123,5 @@ export function provisionContext(options: ContextOptions): ProvisionContext {
     throw new ProvisionFailure(withPassword.failure, given.fix);
   };
 
-  return { rig: options.rig, exec: options.exec, $, dryRun, rigArg: options.rigArg, act, actAsRoot };
+  return { rig: options.rig, exec: options.exec, $, dryRun, rigArg: options.rigArg, sharedDir: options.sharedDir ?? '/Users/Shared/dextbench', act, actAsRoot };
 }

@@ -2,6 +2,7 @@
 // rig's host through its Exec (locally or over ssh). Each step checks first and acts only when it
 // must, so a second run changes nothing; a dry run prints the commands it would run; the first step
 // that fails stops the run.
+import { dirname } from 'node:path';
 import { hostShell } from '../host/zx.ts';
 import type { RigSession } from '../rig/connect.ts';
 import { activator } from './activator.ts';
@@ -9,6 +10,7 @@ import { bridge } from './bridge.ts';
 import { commandLineTools } from './command-line-tools.ts';
 import { provisionContext, ProvisionFailure, type ProvisionStep } from './context.ts';
 import { developerMode } from './developer-mode.ts';
+import { esprobe } from './esprobe.ts';
 import { contentFilter, mdmProfiles } from './profiles.ts';
 import { sudoers } from './sudoers.ts';
 import { uhubctl } from './uhubctl.ts';
@@ -16,7 +18,7 @@ import { uhubctl } from './uhubctl.ts';
 export { ProvisionFailure } from './context.ts';
 
 /** In order: later steps use what earlier ones set up (sudoers lets developer mode use sudo -n). */
-export const PROVISION_STEPS: readonly ProvisionStep[] = [commandLineTools, uhubctl, sudoers, activator, bridge, contentFilter, mdmProfiles, developerMode];
+export const PROVISION_STEPS: readonly ProvisionStep[] = [commandLineTools, uhubctl, sudoers, activator, bridge, esprobe, contentFilter, mdmProfiles, developerMode];
 
 export interface ProvisionOptions {
   dryRun: boolean;
@@ -51,6 +53,7 @@ export async function provisionMac(session: RigSession, options: ProvisionOption
     $: hostShell(session.exec, { signal: controller.signal }),
     dryRun: options.dryRun,
     rigArg: options.rigArg,
+    sharedDir: dirname(session.configDir),
     password: options.password,
     passwordHint: options.passwordHint,
     print: (line) => actions.push(line),

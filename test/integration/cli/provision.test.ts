@@ -2,7 +2,7 @@
 // changes nothing, the first run acts, the second changes nothing, and a failing step stops the run
 // with one line naming it. doctor then agrees that the Mac is ready.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
@@ -36,6 +36,7 @@ describe('dextbench provision on a fresh simulated Mac', () => {
       "    $ rm -rf '<temp dir>'",
       '✓ activator: already built (dextbench-activator answers)',
       '✓ bridge: already built (dextbench-bridge answers)',
+      '- esprobe: not needed (the rig declares no Endpoint Security extension and no esprobe)',
       '- content filter: no content filter declared',
       '✓ MDM profiles: already installed: com.apple.system-extension-policy',
       '+ developer mode: would turn on (SIP disabled)',
@@ -79,6 +80,7 @@ describe('dextbench provision on a fresh simulated Mac', () => {
       '+ sudoers: wrote /etc/sudoers.d/dextbench for the 6 commands dextbench runs as root (checked with visudo -c)',
       '✓ activator: already built (dextbench-activator answers)',
       '✓ bridge: already built (dextbench-bridge answers)',
+      '- esprobe: not needed (the rig declares no Endpoint Security extension and no esprobe)',
       '- content filter: no content filter declared',
       '✓ MDM profiles: already installed: com.apple.system-extension-policy',
       '+ developer mode: turned on (SIP disabled)',
@@ -92,6 +94,7 @@ describe('dextbench provision on a fresh simulated Mac', () => {
       '✓ sudoers: already allows the 6 commands dextbench runs as root (/etc/sudoers.d/dextbench)',
       '✓ activator: already built (dextbench-activator answers)',
       '✓ bridge: already built (dextbench-bridge answers)',
+      '- esprobe: not needed (the rig declares no Endpoint Security extension and no esprobe)',
       '- content filter: no content filter declared',
       '✓ MDM profiles: already installed: com.apple.system-extension-policy',
       '✓ developer mode: already on',
@@ -130,6 +133,45 @@ test('on a terminal, sudo\'s password is asked once and not echoed', { skip: onT
   assert.match(out, /sudo password of an admin on simulated Mac "tty" \(asked once, not echoed\): \r?\n\+ sudoers: wrote \/etc\/sudoers\.d\/dextbench/);
   assert.match(out, /provisioned: 3 changes; the Mac is ready/);
   assert.ok(!out.includes('dextbench-sim'), 'the password is not echoed');
+});
+
+describe('dextbench provision: the ES probe', () => {
+  const cwd = scratchDir('dextbench-provision-');
+
+  test('a rig with an Endpoint Security extension gets dextbench-esprobe copied to /Users/Shared/dextbench/esprobe: dry run, install, then ready; a changed copy is updated', async () => {
+    const rig = rigFile(cwd, 'es', { sim: 'sip: disabled\ndeveloperMode: true\napprovedExtensions: { DXTBNCH001: [com.example.echo.driver, com.example.execguard] }' });
+    // The rig file ends with its extensions: ExecGuard joins the echo dext there.
+    appendFileSync(rig, `  execguard: { systemExtension: ${join(repoRoot, 'dext-fixtures/execguard/sim/ExecGuard-1.0.0.systemextension')}, bundle: com.example.execguard }\n`);
+    const source = join(repoRoot, 'dext-fixtures/esprobe/dextbench-esprobe');
+    const dry = await dextbench(['provision', '--rig', rig, '--dry-run'], { cwd, env: NO_PASSWORD });
+    assert.equal(dry.code, 0, dry.stderr);
+    const lines = dry.stdout.trimEnd().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('+ esprobe: '));
+    assert.equal(lines[at - 1], '✓ bridge: already built (dextbench-bridge answers)');
+    // The simulated Mac's /Users/Shared is inside its state dir.
+    const installed = /install-esprobe (\S+\/fs\/Users\/Shared\/dextbench\/esprobe\/dextbench-esprobe)$/.exec(lines[at + 1] ?? '')?.[1];
+    assert.ok(installed, lines.slice(at, at + 3).join('\n'));
+    assert.deepEqual(lines.slice(at, at + 3), [
+      '+ esprobe: would copy dext-fixtures/esprobe/dextbench-esprobe to /Users/Shared/dextbench/esprobe/dextbench-esprobe',
+      `    $ /bin/sh -c 'set -e; umask 022; mkdir -p "$(dirname "$1")"; cat > "$1.tmp"; chmod 0755 "$1.tmp"; mv -f "$1.tmp" "$1"' install-esprobe ${installed}`,
+      `      < ${source} (${readFileSync(source).length} bytes)`,
+    ]);
+    assert.ok(!existsSync(installed), 'a dry run copies nothing');
+
+    const first = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(first.stdout.includes('\n+ esprobe: installed /Users/Shared/dextbench/esprobe/dextbench-esprobe\n'), first.stdout);
+    assert.deepEqual(readFileSync(installed), readFileSync(source));
+    assert.equal(statSync(installed).mode & 0o777, 0o755);
+
+    const second = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
+    assert.ok(second.stdout.includes('\n✓ esprobe: already installed (/Users/Shared/dextbench/esprobe/dextbench-esprobe)\n'), second.stdout);
+
+    writeFileSync(installed, '#!/usr/bin/perl\n# an older probe\n');
+    const third = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
+    assert.ok(third.stdout.includes('\n+ esprobe: updated /Users/Shared/dextbench/esprobe/dextbench-esprobe\n'), third.stdout);
+    assert.deepEqual(readFileSync(installed), readFileSync(source));
+  });
 });
 
 describe('dextbench provision: what it cannot do', () => {
@@ -171,7 +213,7 @@ describe('dextbench provision: what it cannot do', () => {
       `    $ mkdir -p ${join(cwd, 'no-such-dir')}`,
       `    $ install -m 0755 '<temp dir>/bridge/build/dextbench-bridge' ${target}`,
       "    $ rm -rf '<temp dir>'",
-      '- content filter: no content filter declared',
+      '- esprobe: not needed (the rig declares no Endpoint Security extension and no esprobe)',
     ]);
     assert.equal(lines.at(-1), 'dry run: 1 change to make, nothing changed');
     assert.ok(!existsSync(join(cwd, 'no-such-dir')), 'a dry run creates nothing');
@@ -202,6 +244,7 @@ describe('dextbench provision: what it cannot do', () => {
       '- sudoers: not needed (privileged: { sudo: false }: dextbench runs nothing as root on this rig)',
       '✓ activator: already built (dextbench-activator answers)',
       '✓ bridge: already built (dextbench-bridge answers)',
+      '- esprobe: not needed (the rig declares no Endpoint Security extension and no esprobe)',
       '- content filter: no content filter declared',
       '! MDM profiles: no com.apple.system-extension-policy profile: activating com.example.echo.driver waits for a click in System Settings, and deactivating for an admin → ' +
         'deliver a com.apple.system-extension-policy payload through MDM (it cannot be installed by hand); dextbench profile --team DXTBNCH001 --dext com.example.echo.driver --removable -o rig.mobileconfig writes one',

@@ -25,6 +25,7 @@ describe('provision over ssh', { skip }, () => {
       '+ sudoers: wrote /etc/sudoers.d/dextbench for the 6 commands dextbench runs as root (checked with visudo -c)',
       '✓ activator: already built (dextbench-activator answers)',
       '✓ bridge: already built (dextbench-bridge answers)',
+      '- esprobe: not needed (the rig declares no Endpoint Security extension and no esprobe)',
       '- content filter: no content filter declared',
       '✓ MDM profiles: already installed: com.apple.system-extension-policy',
       '+ developer mode: turned on (SIP disabled)',
