@@ -10,6 +10,7 @@ import { ES_CATEGORY } from '../../harness/es/client.ts';
 import { EXECGUARD_BUNDLE, EXECGUARD_CATEGORY, EXECGUARD_SUBSYSTEM, logValue, parseExecGuardLine } from '../../harness/es/execguard.ts';
 import { ES_NEW_CLIENT_RESULTS } from '../../harness/es/new-client.ts';
 import { parsePlist, type PlistDict } from '../../harness/host/parsers/plist.ts';
+import { filterApprovalFix, filterOutcomeOf, NE_FILTER_ERRORS } from '../../harness/host/tools/activator.ts';
 import { FLOWGATE_CATEGORY, FLOWGATE_SUBSYSTEM, parseFlowGateMessage } from '../../harness/ne/flowgate-log.ts';
 
 const source = (path: string) => readFileSync(new URL(`../../dext-fixtures/${path}`, import.meta.url), 'utf8');
@@ -187,4 +188,28 @@ test('FlowGate log lines: subsystem/category, the three §5 forms with public va
   const logValueBody = (file: string) => /func logValue\(_ text: String\?\) -> String \{([\s\S]*?)\n\}/.exec(source(file))?.[1]?.replace(/\s+/g, ' ');
   assert.ok(logValueBody('flowgate/FlowRules.swift')?.includes('case "%": out += "%25" case " ": out += "%20"'));
   assert.ok(logValueBody('execguard/Policy.swift')?.includes('case "%": out += "%25" case " ": out += "%20"'));
+});
+
+test('the activator\'s filter JSON lines (main.swift) are the ones harness/host/tools/activator.ts decides on; error names and the approval fix agree', () => {
+  const swift = source('activator/main.swift');
+  const emits = [...swift.matchAll(/emit\(\[([\s\S]*?)\]\)/g)].map((m) => m[1]!);
+  const shapes = (event: string) => emits.filter((e) => e.includes(`("event", .string("${event}"))`))
+    .map((e) => [...e.matchAll(/\("(\w+)", \.(\w+)\(/g)].map((k) => `${k[1]}:${k[2]}`));
+  for (const shape of shapes('filterSaved')) assert.deepEqual(shape, ['event:string', 'bundle:string', 'enabled:bool']);
+  assert.deepEqual(shapes('filterStatus'), [['event:string', 'bundle:string', 'enabled:bool', 'configured:bool']]);
+  assert.deepEqual(shapes('filterNeedsApproval'), [['event:string', 'bundle:string', 'message:string']]);
+  assert.equal(shapes('filterSaved').length, 2, 'saved after a save, and for a disable with nothing saved');
+
+  const bundle = 'com.example.flowgate';
+  assert.deepEqual(filterOutcomeOf(bundle, `{"event":"filterSaved","bundle":"${bundle}","enabled":true}\n`, 0), { result: 'saved', bundle, enabled: true, events: [{ event: 'filterSaved', bundle, enabled: true }] });
+  assert.equal(filterOutcomeOf(bundle, `{"event":"filterStatus","bundle":"${bundle}","enabled":false,"configured":true}\n`, 0)?.result, 'status');
+  assert.equal(filterOutcomeOf(bundle, `{"event":"filterNeedsApproval","bundle":"${bundle}","message":"m"}\n`, 3)?.result, 'needsApproval');
+
+  // NEFilterManagerError names: the Swift table and the host tool's, raw values 1...6.
+  const swiftNames = Object.fromEntries([...(/let filterErrorNames: \[Int: String\] = \[([\s\S]*?)\]/.exec(swift)?.[1] ?? '').matchAll(/(\d+): "(\w+)"/g)].map((m) => [Number(m[1]), m[2]]));
+  assert.deepEqual(swiftNames, { 1: 'configurationInvalid', 2: 'configurationDisabled', 3: 'configurationStale', 4: 'configurationCannotBeRemoved', 5: 'configurationPermissionDenied', 6: 'configurationInternalError' });
+  assert.deepEqual(Object.fromEntries(Object.entries(NE_FILTER_ERRORS).map(([k, v]) => [Number(k), v])), swiftNames);
+  // The fix the app prints is the one the host tool gives.
+  const fix = /let filterApprovalFix = "([^"]+)"/.exec(swift)?.[1];
+  assert.equal(fix?.replace('<bundle>', bundle), filterApprovalFix(bundle));
 });
