@@ -8,7 +8,7 @@ import { writeRunConfig, engineDir, type RunConfig } from '../engine/run-config.
 import { KNOWN_REPORTERS } from '../engine/reporters.ts';
 import { loadProjectRigs } from '../engine/project-rigs.ts';
 import type { RigDefinition } from '../rig/types.ts';
-import { loadRig, loadScenario, rigsWithRoles } from '../scenario/index.ts';
+import { borrowedExtensions, loadRig, loadScenario, rigsWithNeeds, type RigNeeds } from '../scenario/index.ts';
 import { stepRegistry } from '../steps/index.ts';
 import { parseArgs, parseVars } from './args.ts';
 import { FileIssues, UsageError } from './errors.ts';
@@ -45,24 +45,26 @@ export async function runCommand(argv: string[]): Promise<number> {
       issues.push(errorText(error));
     }
   }
-  if (!explicitRigs && rigs.length) rigs.push(...simulatedRigsForOtherDevices(scenarioFiles, rigs[0]!, vars));
+  if (!explicitRigs && rigs.length) rigs.push(...simulatedRigsForOtherNeeds(scenarioFiles, rigs[0]!, vars));
   for (const rig of rigs) {
     const other = rigNames.get(rig.name);
     if (other) issues.push(`${relative(process.cwd(), rig.file)}: rig name "${rig.name}" is also used by ${relative(process.cwd(), other)}; rig names must be unique`);
     rigNames.set(rig.name, rig.file);
   }
-  // Each scenario runs on the run's rigs that have its devices (with no --rig, on the first of
-  // them: each sample runs once); a role no rig has is a typo, refused here.
+  // Each scenario runs on the run's rigs that have its devices and the extensions it takes from
+  // the rig (with no --rig, on the first of them: each sample runs once); a role or an extension no
+  // rig has is a typo, refused here.
   const runsOn: Record<string, string[]> = {};
   const anyRigVars = Object.assign({}, ...rigs.map((r) => r.vars)) as Record<string, string>;
   for (const file of scenarioFiles) {
-    let roles: readonly string[] = [];
+    let needs: RigNeeds = { roles: [], extensions: [] };
     try {
-      roles = loadScenario(file, { steps: stepRegistry, vars, rigVars: anyRigVars, rigs }).uses.devices;
+      const { uses } = loadScenario(file, { steps: stepRegistry, vars, rigVars: anyRigVars, rigs });
+      needs = { roles: uses.devices, extensions: borrowedExtensions(uses.extensions) };
     } catch (error) {
       issues.push(errorText(error));
     }
-    const able = rigsWithRoles(roles, rigs).slice(0, explicitRigs ? undefined : 1);
+    const able = rigsWithNeeds(needs, rigs).slice(0, explicitRigs ? undefined : 1);
     runsOn[file] = able.map((r) => r.name);
     for (const rig of able) {
       try {
@@ -101,31 +103,37 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 /**
- * With no --rig, the sample scenarios run on rigs/sim.yaml, and a scenario whose devices it lacks
- * (two echo devices, say) on the first simulated rig of the project that has them: the default
- * run runs every sample, and never picks a real Mac by itself.
+ * With no --rig, the sample scenarios run on rigs/sim.yaml, and a scenario whose devices or
+ * extensions it lacks (two echo devices, say) on the first simulated rig of the project that has
+ * them: the default run runs every sample, and never picks a real Mac by itself.
  */
-function simulatedRigsForOtherDevices(scenarioFiles: string[], base: RigDefinition, vars: Record<string, string>): RigDefinition[] {
+function simulatedRigsForOtherNeeds(scenarioFiles: string[], base: RigDefinition, vars: Record<string, string>): RigDefinition[] {
   const added: RigDefinition[] = [];
   let candidates: RigDefinition[] | undefined;
   for (const file of scenarioFiles) {
-    const roles = declaredRoles(file);
-    if (rigsWithRoles(roles, [base, ...added]).length) continue;
+    const needs = declaredNeeds(file);
+    if (rigsWithNeeds(needs, [base, ...added]).length) continue;
     // Only simulated Macs reached directly: one reached over ssh needs `npm run sim:sshd` first.
     candidates ??= loadProjectRigs(process.cwd(), vars).filter((r) => r.host.kind === 'sim' && !r.host.ssh && r.file !== base.file);
-    const fit = rigsWithRoles(roles, candidates)[0];
+    const fit = rigsWithNeeds(needs, candidates)[0];
     if (fit && !added.includes(fit)) added.push(fit);
   }
   return added;
 }
 
-/** uses.devices as written; a file that does not parse is reported by the validation that follows. */
-function declaredRoles(file: string): string[] {
+/** uses.devices and the borrowed uses.extensions as written; a file that does not parse is reported by the validation that follows. */
+function declaredNeeds(file: string): RigNeeds {
   try {
-    const devices = (parse(readFileSync(file, 'utf8')) as { uses?: { devices?: unknown } } | null)?.uses?.devices;
-    return Array.isArray(devices) ? devices.filter((d): d is string => typeof d === 'string') : [];
+    const uses = (parse(readFileSync(file, 'utf8')) as { uses?: { devices?: unknown; extensions?: unknown } } | null)?.uses;
+    const devices = uses?.devices;
+    const extensions = uses?.extensions;
+    return {
+      roles: Array.isArray(devices) ? devices.filter((d): d is string => typeof d === 'string') : [],
+      extensions: typeof extensions === 'object' && extensions !== null && !Array.isArray(extensions)
+        ? borrowedExtensions(extensions as Record<string, unknown>) : [],
+    };
   } catch {
-    return [];
+    return { roles: [], extensions: [] };
   }
 }
 

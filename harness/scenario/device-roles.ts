@@ -1,8 +1,10 @@
 // Device roles: a scenario's steps may name only the roles it declares in uses.devices, and a rig
-// must have every role the scenario declares. A typo in either place is an error at its line,
-// never a scenario that quietly does not run.
+// must have every role the scenario declares, and every extension it borrows (declared without a
+// build of its own). A typo in either place is an error at its line, never a scenario that quietly
+// does not run.
 import { relative } from 'node:path';
 import type { RigDevice } from '../rig/types.ts';
+import { EXTENSION_SOURCES } from './common.ts';
 import { didYouMean, quote, type ValidationIssue } from './issues.ts';
 import type { ScenarioStep } from './steps.ts';
 import { DeferredStepArgs } from './variables.ts';
@@ -14,6 +16,24 @@ export interface RigRoles {
   name: string;
   file: string;
   devices: readonly Pick<RigDevice, 'role'>[];
+  extensions: Readonly<Record<string, unknown>>;
+}
+
+/** What a scenario needs of the rig it runs on: its device roles and the extensions it takes from the rig. */
+export interface RigNeeds {
+  roles: readonly string[];
+  extensions: readonly string[];
+}
+
+/**
+ * The extensions a scenario declares without dext:, app: or systemExtension: (a bundle or config
+ * only): they are the rig's builds, so the rig must declare them. Takes uses.extensions parsed or
+ * as written (a value that is not a map is the schema's to report).
+ */
+export function borrowedExtensions(extensions: Readonly<Record<string, unknown>>): string[] {
+  const withoutBuild = (decl: unknown) => typeof decl === 'object' && decl !== null
+    && EXTENSION_SOURCES.every((key) => (decl as Partial<Record<string, unknown>>)[key] === undefined);
+  return Object.entries(extensions).filter(([, decl]) => withoutBuild(decl)).map(([name]) => name);
 }
 
 /**
@@ -27,9 +47,10 @@ export function stepDevice(step: ScenarioStep): string | undefined {
   return typeof device === 'string' && !device.includes('${') ? device : undefined;
 }
 
-/** The rigs that have every role a scenario declares: the ones it runs on. */
-export function rigsWithRoles<Rig extends RigRoles>(roles: readonly string[], rigs: readonly Rig[]): Rig[] {
-  return rigs.filter((rig) => roles.every((role) => rig.devices.some((d) => d.role === role)));
+/** The rigs that have every role a scenario declares and every extension it borrows: the ones it runs on. */
+export function rigsWithNeeds<Rig extends RigRoles>(needs: RigNeeds, rigs: readonly Rig[]): Rig[] {
+  return rigs.filter((rig) => needs.roles.every((role) => rig.devices.some((d) => d.role === role))
+    && needs.extensions.every((name) => Object.hasOwn(rig.extensions, name)));
 }
 
 /** A step at `path` (e.g. ['steps', 2]) naming a device the scenario does not declare. */
@@ -48,7 +69,7 @@ export function undeclaredDeviceIssue(yaml: YamlFile, path: PathKey[], step: Sce
  * Each declared role must be on one of `rigs`, and one rig must have them all. Issues sit at the
  * role's entry in uses.devices and name the rigs' roles.
  */
-export function rigRoleIssues(yaml: YamlFile, roles: readonly string[], rigs: readonly RigRoles[]): ValidationIssue[] {
+function rigRoleIssues(yaml: YamlFile, roles: readonly string[], rigs: readonly RigRoles[]): ValidationIssue[] {
   if (rigs.length === 0) return [];
   const rolesOf = (rig: RigRoles) => rig.devices.map((d) => d.role);
   const describeRigs = () => rigs.map((r) => `${r.name}: ${rolesOf(r).join(', ') || 'none'}`).join('; ');
@@ -63,6 +84,36 @@ export function rigRoleIssues(yaml: YamlFile, roles: readonly string[], rigs: re
   });
   if (issues.length === 0 && roles.length > 1 && !rigs.some((r) => roles.every((role) => rolesOf(r).includes(role)))) {
     issues.push(issueAt(yaml, ['uses', 'devices'], `uses.devices: no one rig has all of ${roles.join(', ')} (${describeRigs()})`));
+  }
+  return issues;
+}
+
+/**
+ * Each borrowed extension must be declared by one of `rigs`. Issues sit at the extension's entry in
+ * uses.extensions and name the rigs' extensions.
+ */
+function rigExtensionIssues(yaml: YamlFile, names: readonly string[], rigs: readonly RigRoles[]): ValidationIssue[] {
+  const namesOf = (rig: RigRoles) => Object.keys(rig.extensions);
+  const describeRigs = () => rigs.map((r) => `${r.name}: ${namesOf(r).join(', ') || 'none'}`).join('; ');
+  return names.filter((name) => !rigs.some((r) => Object.hasOwn(r.extensions, name))).map((name) => {
+    const where = rigs.length === 1
+      ? `rig ${rigs[0]!.name} (${shown(rigs[0]!.file)}) declares no extension ${quote(name)}; its extensions: ${namesOf(rigs[0]!).join(', ') || 'none'}`
+      : `no rig declares an extension ${quote(name)} (${describeRigs()})`;
+    return issueAt(yaml, ['uses', 'extensions', name], `uses.extensions.${name}: ${where}`,
+      didYouMean(name, new Set(rigs.flatMap(namesOf))) ?? 'declare it in the rig, or give its dext:, app: or systemExtension: here');
+  });
+}
+
+/**
+ * What the scenario needs must be on `rigs`: each role and each borrowed extension on one of them
+ * (issues at their entries), and all of them on one rig.
+ */
+export function rigNeedsIssues(yaml: YamlFile, needs: RigNeeds, rigs: readonly RigRoles[]): ValidationIssue[] {
+  if (rigs.length === 0) return [];
+  const issues = [...rigRoleIssues(yaml, needs.roles, rigs), ...rigExtensionIssues(yaml, needs.extensions, rigs)];
+  if (issues.length === 0 && needs.roles.length > 0 && needs.extensions.length > 0 && rigsWithNeeds(needs, rigs).length === 0) {
+    const describe = (r: RigRoles) => `${r.name}: devices ${r.devices.map((d) => d.role).join(', ') || 'none'}, extensions ${Object.keys(r.extensions).join(', ') || 'none'}`;
+    issues.push(issueAt(yaml, ['uses'], `uses: no one rig has the devices ${needs.roles.join(', ')} and the extensions ${needs.extensions.join(', ')} (${rigs.map(describe).join('; ')})`));
   }
   return issues;
 }

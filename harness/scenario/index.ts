@@ -9,4 +9,4 @@ export { stepCommonShape, type StepSchemas, type ScenarioStep, type SourceLocati
 export { ValidationError, formatIssue, didYouMean, editDistance, type ValidationIssue } from './issues.ts';
 export { duration, parseDuration, byteSize, parseByteSize, DURATION_PATTERN } from './units.ts';
 export { interpolateResults, DeferredStepArgs } from './variables.ts';
-export { rigsWithRoles } from './device-roles.ts';
+export { borrowedExtensions, rigsWithNeeds, type RigNeeds } from './device-roles.ts';

@@ -5,7 +5,7 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import { z } from 'zod';
 import type { ExtensionDecl } from '../rig/types.ts';
 import { EXTENSION_SOURCES, extensionDecl, isRelativePathLike, resolveFrom, variables } from './common.ts';
-import { rigRoleIssues, undeclaredDeviceIssue, type RigRoles } from './device-roles.ts';
+import { borrowedExtensions, rigNeedsIssues, undeclaredDeviceIssue, type RigRoles } from './device-roles.ts';
 import { showValue, ValidationError, type ValidationIssue } from './issues.ts';
 import { checkStep, stepItemSchema, type ScenarioStep, type StepSchemas } from './steps.ts';
 import { duration } from './units.ts';
@@ -39,7 +39,10 @@ export interface LoadScenarioOptions {
   rigVars?: Record<string, string>;
   /** The rig's extensions, when known: an extension written without dext:/app: must be one of them. */
   rigExtensions?: Record<string, ExtensionDecl>;
-  /** The rigs it may run on, when known: every role in uses.devices must be on one of them. */
+  /**
+   * The rigs it may run on, when known: every role in uses.devices, and every extension of
+   * uses.extensions given without a build, must be on one of them.
+   */
   rigs?: readonly RigRoles[];
 }
 
@@ -168,7 +171,10 @@ export function scenarioFromYaml(yaml: YamlFile, options: LoadScenarioOptions): 
       if (undeclared) issues.push(undeclared);
     });
   }
-  if (declaredDevices && options.rigs) issues.push(...rigRoleIssues(yaml, declaredDevices, options.rigs));
+  if (parsed.ok && options.rigs) {
+    const needs = { roles: parsed.value.uses.devices, extensions: borrowedExtensions(parsed.value.uses.extensions) };
+    issues.push(...rigNeedsIssues(yaml, needs, options.rigs));
+  }
   if (!parsed.ok || issues.length) return { issues };
   const doc = parsed.value;
 

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { ExtensionDecl, RigDefinition } from '../rig/types.ts';
+import { borrowedExtensions, rigsWithNeeds } from './device-roles.ts';
 import { deviceFromYaml } from './device.ts';
 import { quote, sortIssues, type ValidationIssue } from './issues.ts';
 import { rigFromYaml } from './rig.ts';
@@ -72,13 +73,15 @@ export function validateFiles(paths: string[], options: ValidateOptions): { chec
   return { checked: files, issues: sortIssues(issues) };
 }
 
-/** A scenario checked against each rig that has all its roles (or the first rig, to name what is missing). */
+/** A scenario checked against each rig that has all it needs (or the first rig, to name what is missing). */
 function scenarioIssues(yaml: YamlFile, options: ValidateOptions): ValidationIssue[] {
   const rigs = options.rigs ?? [];
   if (rigs.length === 0) return scenarioFromYaml(yaml, options).issues;
   const declared = yaml.doc.getIn(['uses', 'devices']);
   const roles = isSeqOfStrings(declared) ? declared.items.map((i) => String(i.value)) : [];
-  const fitting = rigs.filter((rig) => roles.every((role) => rig.devices.some((d) => d.role === role)));
+  const declaredExtensions = yaml.doc.getIn(['uses', 'extensions']);
+  const extensions = isMap(declaredExtensions) ? borrowedExtensions(declaredExtensions.toJSON() as Record<string, unknown>) : [];
+  const fitting = rigsWithNeeds({ roles, extensions }, rigs);
   const issues: ValidationIssue[] = [];
   for (const rig of fitting.length ? fitting : rigs.slice(0, 1)) {
     // Variables are substituted in the document itself: each rig gets a fresh parse.

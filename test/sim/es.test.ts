@@ -100,7 +100,7 @@ for (const [productVersion, version] of [['15.5', 9], ['26.0', 10]] as const) {
       const lines = (await sim.run('log', ['show', '--last', '1m', '--predicate', 'subsystem == "com.example.execguard"'])).stdout;
       const parsed = lines.split('\n').map((l) => parseExecGuardLine(l.replace(/^.*\[com\.example\.execguard:policy\] /, ''))).filter(Boolean);
       assert.deepEqual(parsed[0], { kind: 'started', result: 'ES_NEW_CLIENT_RESULT_SUCCESS' });
-      assert.ok(parsed.some((p) => p!.kind === 'deny' && p.path === '/usr/bin/nc' && p.pid === denied['pid'] && p.rule === 'path'));
+      assert.ok(parsed.some((p) => p?.kind === 'deny' && p.path === '/usr/bin/nc' && p.pid === denied['pid'] && p.rule === 'path'));
     } finally {
       await sim.stop();
     }

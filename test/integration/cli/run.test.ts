@@ -3,14 +3,22 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { attachmentText, dextbench, readJsonReport, repoRoot } from '../../support/cli.ts';
+import { attachmentText, dextbench, readJsonReport, repoRoot, scratchDir } from '../../support/cli.ts';
 
-const shipped = readdirSync(join(repoRoot, 'scenarios/driverkit')).filter((f) => f.endsWith('.yaml'));
-const docOf = (file: string) => parse(readFileSync(join(repoRoot, 'scenarios/driverkit', file), 'utf8')) as { name: string; uses?: { devices?: string[] } };
+// Every shipped scenario, as folder/file.yaml (driverkit/, es/, ne/ …).
+const shipped = readdirSync(join(repoRoot, 'scenarios'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml')).sort();
+type ScenarioDoc = { name: string; uses?: { devices?: string[]; extensions?: Record<string, Record<string, unknown>> } };
+const docOf = (file: string) => parse(readFileSync(join(repoRoot, 'scenarios', file), 'utf8')) as ScenarioDoc;
 const nameOf = (file: string) => docOf(file).name;
-// Scenarios whose devices rigs/sim.yaml lacks (it has only echo): the default run takes them to the
-// shipped simulated rig that has them.
-const rigOf = (file: string) => ((docOf(file).uses?.devices ?? []).every((role) => role === 'echo') ? 'sim' : 'sim-two-echo');
+const simRig = parse(readFileSync(join(repoRoot, 'rigs/sim.yaml'), 'utf8')) as { devices: Record<string, unknown>; extensions: Record<string, unknown> };
+// Scenarios whose devices rigs/sim.yaml lacks (it has only echo), or an extension they take from
+// the rig without a build of their own: the default run takes them to the shipped simulated rig
+// that has them.
+const rigOf = (file: string) => {
+  const uses = docOf(file).uses ?? {};
+  const borrowed = Object.entries(uses.extensions ?? {}).filter(([, d]) => !d['dext'] && !d['app'] && !d['systemExtension']).map(([name]) => name);
+  return (uses.devices ?? []).every((role) => role in simRig.devices) && borrowed.every((name) => name in simRig.extensions) ? 'sim' : 'sim-two-echo';
+};
 
 test('npx dextbench run: every shipped scenario passes once, each on a simulated rig with its devices, with list, JUnit and JSON reports', async () => {
   const r = await dextbench(['run', '--reporter', 'list,junit,json']);
@@ -18,7 +26,7 @@ test('npx dextbench run: every shipped scenario passes once, each on a simulated
   assert.ok(shipped.length >= 6);
   assert.ok(shipped.some((f) => rigOf(f) !== 'sim'), 'a sample needs the two-echo rig');
   for (const file of shipped) {
-    assert.match(r.stdout, new RegExp(`✓ .*\\[${rigOf(file)}\\] › .*scenarios/driverkit/${escape(file)}:\\d+:1 › ${escape(nameOf(file))}`), `list line for ${file}`);
+    assert.match(r.stdout, new RegExp(`✓ .*\\[${rigOf(file)}\\] › .*scenarios/${escape(file)}:\\d+:1 › ${escape(nameOf(file))}`), `list line for ${file}`);
   }
   assert.match(r.stdout, new RegExp(`${shipped.length} passed`));
   assert.doesNotMatch(r.stdout, /skipped/);
@@ -123,4 +131,33 @@ test('several --rig: each scenario is listed for the rigs that have its devices,
   assert.ok(listed('sim-two-echo', 'echo-two-devices-io.yaml') && !listed('sim', 'echo-two-devices-io.yaml'), r.stdout);
   // No devices: both rigs can run it.
   assert.ok(listed('sim', 'echo-needs-approval.yaml') && listed('sim-two-echo', 'echo-needs-approval.yaml'), r.stdout);
+  // The ES scenarios take ExecGuard from the rig: only rigs/sim.yaml declares it.
+  const es = shipped.filter((f) => f.startsWith('es/'));
+  assert.ok(es.length >= 4);
+  for (const file of es) {
+    const on = (rig: string) => new RegExp(`\\[${rig}\\] › .*scenarios/${escape(file)}:`).test(r.stdout);
+    assert.ok(on('sim') && !on('sim-two-echo'), `${file}: ${r.stdout}`);
+  }
+});
+
+test('an extension taken from the rig picks the rig: with no --rig, a simulated project rig that declares it; none declaring it is one line naming the rigs', async () => {
+  const project = join(repoRoot, 'test/fixtures/projects/extension-rigs');
+  const output = scratchDir();
+  const r = await dextbench(['run', '--list', '--output', output, 'scenarios'], { cwd: project });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  // The project's rigs/sim.yaml has the echo device but no ExecGuard; rigs/sim-guard.yaml has both.
+  assert.match(r.stdout, /\[sim-guard\] › \S*borrows-execguard\.yaml:2:1 ›/);
+  assert.doesNotMatch(r.stdout, /\[sim\] › \S*borrows-execguard\.yaml/);
+  // A build of its own needs nothing of the rig: the default rig runs it.
+  assert.match(r.stdout, /\[sim\] › \S*brings-its-own\.yaml:2:1 ›/);
+  assert.match(r.stdout, /Total: 2 tests in 2 files/);
+
+  const typo = join(project, 'typo/misspelt-extension.yaml');
+  const rigs = ['rigs/sim-ssh.yaml', 'rigs/sim-two-echo-ssh.yaml'].flatMap((f) => ['--rig', join(repoRoot, f)]);
+  const refused = await dextbench(['run', '--list', '--output', output, ...rigs, typo]);
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  const lines = refused.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, refused.stderr);
+  assert.match(lines[0]!, /^\S*misspelt-extension\.yaml:5:16: uses\.extensions\.execgaurd: no rig declares an extension "execgaurd" \(sim-ssh: [^;]*\bexecguard\b[^;]*; sim-two-echo-ssh: echo-driver\); did you mean 'execguard'\?$/);
+  assert.equal(refused.stdout, '', 'nothing listed, nothing run');
 });
