@@ -30,6 +30,14 @@ export const FILTER_ERRORS = {
   configurationCannotBeRemoved: 4, configurationPermissionDenied: 5, configurationInternalError: 6,
 } as const;
 
+type FilterEnabledHook = (mac: Mac, bundle: string) => void;
+const enabledHooks: FilterEnabledHook[] = [];
+
+/** A model's hook, called when a save turns a provider's filter on (the NE model's startFilter). */
+export function onFilterEnabled(hook: FilterEnabledHook): void {
+  enabledHooks.push(hook);
+}
+
 /**
  * saveToPreferences with `enabled`. Enabling needs the provider's network extension activated
  * (an inference: the contract's model; real macOS may save and then fail to start the provider).
@@ -47,7 +55,9 @@ export async function saveFilter(
     await wait(waitMs);
     return { saved: false, needsApproval: true };
   }
+  const wasEnabled = filterConfiguration(mac, bundle)?.enabled === true;
   mac.state.filterConfigurations = { ...mac.state.filterConfigurations, [bundle]: { name, enabled } };
   mac.settle();
+  if (enabled && !wasEnabled) for (const hook of enabledHooks) hook(mac, bundle);
   return { saved: true };
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { LogSource } from './log.ts';
 import type { Mac } from './mac.ts';
-import { enabledFilters } from './content-filter.ts';
+import { enabledFilters, onFilterEnabled } from './content-filter.ts';
 import { extensionConfigPath } from './extension-config.ts';
 import { extensionLogSource, onExtensionStarted, runningExtension } from './extension-processes.ts';
 import { NETWORK_EXTENSION_CATEGORY } from './state.ts';
@@ -46,6 +46,12 @@ export function runningFilter(mac: Mac): RunningFilter | undefined {
 // startFilter runs when the provider's process starts (also after a crash) with its filter enabled.
 onExtensionStarted(NETWORK_EXTENSION_CATEGORY, (mac, proc) => {
   if (enabledFilters(mac).includes(proc.bundle)) logStarted(mac, { bundle: proc.bundle, source: extensionLogSource(proc) });
+});
+
+// …and when its filter is turned on while the provider already runs.
+onFilterEnabled((mac, bundle) => {
+  const proc = runningExtension(mac, bundle);
+  if (proc?.category === NETWORK_EXTENSION_CATEGORY) logStarted(mac, { bundle, source: extensionLogSource(proc) });
 });
 
 /** The rules FlowGate last loaded, per provider: a bad config keeps them, as FlowGate does. */

@@ -24,6 +24,7 @@ import measure from './measure.ts';
 import neConnect from './ne-connect.ts';
 import neDns from './ne-dns.ts';
 import neExpect from './ne-expect.ts';
+import neFilter from './ne-filter.ts';
 import plug from './plug.ts';
 import replug from './replug.ts';
 import run from './run.ts';
@@ -47,7 +48,7 @@ const all: StepDefinition[] = [
   reboot,
   usbExpect, usbIo,
   esExec, esFork, esSignal, esFile, esMount, esExpect, esForbid, esClient,
-  neConnect, neDns, neExpect,
+  neFilter, neConnect, neDns, neExpect,
 ] as StepDefinition[];
 
 export const stepRegistry: ReadonlyMap<string, StepDefinition> = new Map(all.map((s) => [s.kind, s]));

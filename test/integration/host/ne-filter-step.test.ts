@@ -1,0 +1,125 @@
+// ne.filter against the real simulated Mac: the activator's filter verbs turn FlowGate's content
+// filter on (FlowGate logs its start, flows are filtered) and off; the step that turned it on
+// registers a cleanup that turns it off again, and one that found it on leaves it on. Without the
+// com.apple.webcontent-filter approval the step fails in one line with the fix; enabling a provider
+// that is not activated names the NEFilterManagerError.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadChannelCodec } from '../../../harness/channel/index.ts';
+import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
+import type { ExtensionDecl } from '../../../harness/rig/types.ts';
+import type { Scenario } from '../../../harness/scenario/index.ts';
+import type { StepContext, TimelineEvent } from '../../../harness/steps/index.ts';
+import { failure, step } from '../../support/run-step.ts';
+import { simRig } from '../../unit/rig/rig-fixtures.ts';
+import { ROOT, simConfig, startSim, type Sim } from '../../sim/support.ts';
+
+const BUNDLE = 'com.example.flowgate';
+const FLOWGATE = join(ROOT, 'dext-fixtures/flowgate/sim/FlowGate-1.0.0.systemextension');
+const EXTENSIONS: Record<string, ExtensionDecl> = {
+  flowgate: { bundle: BUNDLE, systemExtension: FLOWGATE },
+  // Declared, never activated.
+  idle: { bundle: 'com.example.idlefilter', systemExtension: FLOWGATE },
+};
+
+function scenario(rig: RigSession): StepContext & { events: TimelineEvent[]; titles: string[]; close(): Promise<void> } {
+  const events: TimelineEvent[] = [];
+  const cleanups: { title: string; action: () => Promise<void> }[] = [];
+  return {
+    rig,
+    scenario: { file: '/x/s.yaml', name: 's', tags: [], timeoutMs: 60_000, vars: {}, uses: { devices: [], extensions: {} }, setup: [], steps: [], cleanup: [] } as unknown as Scenario,
+    extensions: EXTENSIONS,
+    timeline: { record: (e) => { events.push(e); } },
+    cleanup: { push: (title, action) => { cleanups.push({ title, action }); } },
+    results: new Map(),
+    startedAt: new Date(),
+    timeoutMs: 30_000,
+    measure: () => undefined,
+    matchedProviders: new Map(),
+    servingDexts: new Map(),
+    channels: new Map(),
+    codecFor: () => loadChannelCodec(),
+    verifyLease: async () => undefined,
+    events,
+    get titles() { return cleanups.map((c) => c.title); },
+    async close() { for (const c of cleanups.reverse()) await c.action(); },
+  };
+}
+
+async function start(webContentFilter: string[]): Promise<{ sim: Sim; rig: RigSession }> {
+  const sim = await startSim(simConfig({ developerMode: true, webContentFilter, policy: { allowedTeamIdentifiers: ['DXTBNCH001'] } }));
+  const rig = connectRig(simRig(), { sim: { binDir: sim.binDir, stateDir: sim.stateDir } });
+  const activated = await sim.run('dextbench-activator', ['activate', '--sysext', FLOWGATE, '--bundle', BUNDLE]);
+  assert.equal(activated.code, 0, activated.stdout + activated.stderr);
+  return { sim, rig };
+}
+
+async function status(sim: Sim): Promise<unknown> {
+  const r = await sim.run('dextbench-activator', ['filter', 'status', '--bundle', BUNDLE]);
+  return JSON.parse(r.stdout);
+}
+
+describe('with the webcontent-filter payload for FlowGate', () => {
+  let sim: Sim;
+  let rig: RigSession;
+  before(async () => { ({ sim, rig } = await start([BUNDLE])); });
+  after(async () => { await rig?.close(); await sim?.stop(); });
+
+  test('on: saved, FlowGate starts filtering the running provider; cleanup turns it off again', async () => {
+    const ctx = scenario(rig);
+    assert.deepEqual(await step(ctx, 'ne.filter', { extension: 'flowgate', enabled: true }), { bundle: BUNDLE, enabled: true });
+    assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: true, configured: true });
+    // The provider was already running: turning its filter on is where filtering starts.
+    const log = await sim.run('log', ['show', '--last', '1m', '--predicate', `subsystem == "${BUNDLE}"`]);
+    assert.match(log.stdout, /FlowGate started rules=0\n/);
+    const connect = await sim.run('nc', ['-z', 'allowed.example', '443']);
+    assert.equal(connect.code, 0, connect.stderr);
+    assert.match((await sim.run('log', ['show', '--last', '1m', '--predicate', `subsystem == "${BUNDLE}"`])).stdout, /verdict=allow protocol=tcp remote=192\.0\.2\.10:443 /);
+    // Off and on again within the scenario: still one cleanup.
+    await step(ctx, 'ne.filter', { extension: 'flowgate', enabled: false });
+    await step(ctx, 'ne.filter', { extension: 'flowgate', enabled: true });
+    assert.deepEqual(ctx.titles, [`turn the content filter of ${BUNDLE} off`]);
+    assert.ok(ctx.events.some((e) => e.type === 'activator' && e['event'] === 'filterSaved' && e['enabled'] === true));
+    await ctx.close();
+    assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: false, configured: true });
+  });
+
+  test('a filter the scenario found on is left on; off is saved and registers nothing', async () => {
+    const before = scenario(rig);
+    await step(before, 'ne.filter', { extension: 'flowgate', enabled: true });
+    const ctx = scenario(rig);
+    await step(ctx, 'ne.filter', { extension: 'flowgate', enabled: true });
+    assert.deepEqual(ctx.titles, []);
+    await ctx.close();
+    assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: true, configured: true });
+    const off = scenario(rig);
+    assert.deepEqual(await step(off, 'ne.filter', { extension: 'flowgate', enabled: false }), { bundle: BUNDLE, enabled: false });
+    assert.deepEqual(off.titles, []);
+    assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: false, configured: true });
+  });
+
+  test('a provider that is not activated: one line naming the NEFilterManagerError', async () => {
+    const ctx = scenario(rig);
+    const error = await failure(step(ctx, 'ne.filter', { extension: 'idle', enabled: true }));
+    assert.equal(error.message, 'ne.filter enable com.example.idlefilter failed: NEFilterErrorDomain code 1 (configurationInvalid): no activated network extension com.example.idlefilter provides the filter');
+    assert.deepEqual(ctx.titles, []);
+  });
+});
+
+describe('without approval of FlowGate\'s filter', () => {
+  let sim: Sim;
+  let rig: RigSession;
+  before(async () => { ({ sim, rig } = await start([])); });
+  after(async () => { await rig?.close(); await sim?.stop(); });
+
+  test('on: one line saying it needs approval, with the fix; nothing to clean up, the filter stays off', async () => {
+    const ctx = scenario(rig);
+    const error = await failure(step(ctx, 'ne.filter', { extension: 'flowgate', enabled: true, within: '1s' }));
+    assert.equal(error.message, 'ne.filter enable com.example.flowgate: the filter configuration needs approval ' +
+      '(saveToPreferences is waiting for the user to allow "dextbench com.example.flowgate" to filter network content (no answer within 1s)): ' +
+      'install the com.apple.webcontent-filter payload (dextbench profile --ne-filter com.example.flowgate), or click Allow at the Mac');
+    assert.deepEqual(ctx.titles, []);
+    assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: false, configured: false });
+  });
+});
