@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../common/package-root.ts';
-import { parsePlist, type PlistDict } from '../host/parsers/plist.ts';
-import type { RigDefinition } from '../rig/types.ts';
+import { endpointSecurityExtensions } from '../host/tools/endpoint-security.ts';
 import { ProvisionFailure, type ProvisionStep } from './context.ts';
 
 const SOURCE = join(packageRoot, 'dext-fixtures', 'esprobe', 'dextbench-esprobe');
@@ -18,24 +17,10 @@ export const ESPROBE_PATH_ON_MAC = '/Users/Shared/dextbench/esprobe/dextbench-es
 // One line, so a dry run shows it as one.
 const INSTALL = 'set -e; umask 022; mkdir -p "$(dirname "$1")"; cat > "$1.tmp"; chmod 0755 "$1.tmp"; mv -f "$1.tmp" "$1"';
 
-/** Whether a declared bundle is an Endpoint Security extension; unreadable bundles are not (validation names them). */
-function isEndpointSecurity(bundle: string): boolean {
-  try {
-    const info = parsePlist(readFileSync(join(bundle, 'Contents', 'Info.plist'), 'utf8')) as PlistDict;
-    return typeof info.NSEndpointSecurityMachServiceName === 'string';
-  } catch {
-    return false;
-  }
-}
-
-function esExtensions(rig: RigDefinition): string[] {
-  return Object.values(rig.extensions).filter((e) => e.systemExtension && isEndpointSecurity(e.systemExtension)).map((e) => e.bundle);
-}
-
 export const esprobe: ProvisionStep = {
   name: 'esprobe',
   async run(ctx) {
-    const users = esExtensions(ctx.rig);
+    const users = endpointSecurityExtensions(ctx.rig);
     if (!ctx.rig.esprobe && users.length === 0) return { status: 'not needed', detail: 'not needed (the rig declares no Endpoint Security extension and no esprobe)' };
     const script = readFileSync(SOURCE, 'utf8');
     const target = join(ctx.sharedDir, 'esprobe', 'dextbench-esprobe');

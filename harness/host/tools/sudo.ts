@@ -4,6 +4,7 @@
 // path when it may run, and runs nothing).
 // The one place that says what needs root: doctor checks these, provision writes their rules.
 import type { Exec } from '../exec.ts';
+import { endpointSecurityExtensions } from './endpoint-security.ts';
 import { oneLine } from './tool-error.ts';
 
 /** The drop-in dextbench owns; sudo reads /etc/sudoers.d through macOS's `#includedir`. */
@@ -16,6 +17,7 @@ export const MACOS_TOOL_PATHS: Readonly<Record<string, string>> = {
   systemextensionsctl: '/usr/bin/systemextensionsctl',
   kill: '/bin/kill',
   shutdown: '/sbin/shutdown',
+  eslogger: '/usr/bin/eslogger',
 };
 
 export interface PrivilegedCommand {
@@ -29,8 +31,18 @@ export interface PrivilegedCommand {
   why: string;
 }
 
-/** What dextbench runs as root on a rig: hub power only when the rig has uhubctl hubs. */
-export function privilegedCommands(rig: { hubs: readonly { driver: string }[] }): PrivilegedCommand[] {
+/** What a rig needs run as root depends on: its hubs, its Endpoint Security extensions or probe. */
+export interface PrivilegedRig {
+  hubs: readonly { driver: string }[];
+  extensions: Readonly<Record<string, { bundle: string; systemExtension?: string }>>;
+  esprobe?: unknown;
+}
+
+/**
+ * What dextbench runs as root on a rig: hub power only when the rig has uhubctl hubs, eslogger only
+ * when it declares an Endpoint Security extension or an ES probe (the provisioned probe's rule).
+ */
+export function privilegedCommands(rig: PrivilegedRig): PrivilegedCommand[] {
   const commands: PrivilegedCommand[] = [
     { tool: 'systemextensionsctl', args: ['developer', 'on'], example: ['developer', 'on'], why: 'sysext.developer: on' },
     { tool: 'systemextensionsctl', args: ['developer', 'off'], example: ['developer', 'off'], why: 'sysext.developer: off' },
@@ -40,6 +52,10 @@ export function privilegedCommands(rig: { hubs: readonly { driver: string }[] })
   ];
   if (rig.hubs.some((hub) => hub.driver === 'uhubctl')) {
     commands.push({ tool: 'uhubctl', example: ['-l', '1-1'], why: 'hub port power' });
+  }
+  if (rig.esprobe !== undefined || endpointSecurityExtensions(rig).length) {
+    // The ES steps' event stream: eslogger refuses to run unless root (ES_NEW_CLIENT_RESULT_ERR_NOT_PRIVILEGED).
+    commands.push({ tool: 'eslogger', example: ['exec', 'fork', 'exit'], why: 'the eslogger stream of es.expect and es.forbid' });
   }
   commands.push({ tool: 'shutdown', args: ['-r', 'now'], example: ['-r', 'now'], why: 'the reboot step' });
   return commands;

@@ -174,6 +174,36 @@ describe('dextbench provision: the ES probe', () => {
   });
 });
 
+describe('dextbench provision: eslogger for an Endpoint Security rig', () => {
+  const cwd = scratchDir('dextbench-provision-');
+
+  test('a privileged rig with an Endpoint Security extension gets /usr/bin/eslogger in the drop-in, and doctor checks it; a Network Extension alone does not', async () => {
+    const rig = rigFile(cwd, 'es-sudo', { sim: FRESH_SIM, top: 'privileged: { sudo: true }' });
+    appendFileSync(rig, `  execguard: { systemExtension: ${join(repoRoot, 'dext-fixtures/execguard/sim/ExecGuard-1.0.0.systemextension')}, bundle: com.example.execguard }\n`);
+    const dry = await dextbench(['provision', '--rig', rig, '--dry-run'], { cwd, env: PASSWORD });
+    assert.equal(dry.code, 0, dry.stderr);
+    const lines = dry.stdout.trimEnd().split('\n');
+    assert.ok(lines.includes('+ sudoers: would write /etc/sudoers.d/dextbench for the 7 commands dextbench runs as root, checked with visudo -c'), dry.stdout);
+    assert.deepEqual(lines.filter((l) => l.startsWith('      < %')).map((l) => l.slice(8)).slice(-2), [
+      '%admin ALL=(root) NOPASSWD: /usr/bin/eslogger',
+      '%admin ALL=(root) NOPASSWD: /sbin/shutdown -r now',
+    ]);
+
+    const first = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.ok(first.stdout.includes('\n+ sudoers: wrote /etc/sudoers.d/dextbench for the 7 commands dextbench runs as root (checked with visudo -c)\n'), first.stdout);
+    const doctor = await dextbench(['doctor', '--rig', rig, '--json'], { cwd });
+    const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string; detail: string }[];
+    assert.deepEqual(checks.filter((c) => c.name === 'sudo -n eslogger').map((c) => [c.status, c.detail]), [['ok', 'runs /usr/bin/eslogger exec fork exit without a password']]);
+
+    const ne = rigFile(cwd, 'ne-sudo', { sim: FRESH_SIM, top: 'privileged: { sudo: true }' });
+    appendFileSync(ne, `  flowgate: { systemExtension: ${join(repoRoot, 'dext-fixtures/flowgate/sim/FlowGate-1.0.0.systemextension')}, bundle: com.example.flowgate }\n`);
+    const neDry = await dextbench(['provision', '--rig', ne, '--dry-run'], { cwd, env: PASSWORD });
+    assert.ok(neDry.stdout.includes('+ sudoers: would write /etc/sudoers.d/dextbench for the 6 commands dextbench runs as root, checked with visudo -c'), neDry.stdout);
+    assert.ok(!neDry.stdout.includes('eslogger'), neDry.stdout);
+  });
+});
+
 describe('dextbench provision: what it cannot do', () => {
   const cwd = scratchDir('dextbench-provision-');
 

@@ -1,6 +1,7 @@
 // Doctor's checks against a fake Mac (the real tools' formats): reads only, every command idempotent,
 // a lost host skips the rest, SIP custom configurations, and one failing check never stops the others.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { TransportError, type ExecOptions } from '../../../harness/host/exec.ts';
 import { connectRig } from '../../../harness/rig/connect.ts';
@@ -77,6 +78,20 @@ test('one check per line, in order; a healthy privileged Mac has no failure; eve
   assert.ok(argvs.includes('sudo -n uhubctl -l 1-1'), 'a privileged rig reads its hub through sudo -n');
   assert.ok(argvs.includes('sudo -n -l systemextensionsctl uninstall - com.example.driver'));
   assert.ok(argvs.includes('/bin/sh -c command -v "$1" sh eslogger'));
+});
+
+test('a privileged rig with an Endpoint Security extension checks sudo -n eslogger; refused, the fix is provision; a Network Extension alone adds nothing', async () => {
+  const fixtures = join(import.meta.dirname, '../../../dext-fixtures');
+  const execguard = { bundle: 'com.example.execguard', systemExtension: join(fixtures, 'execguard/sim/ExecGuard-1.0.0.systemextension') };
+  const flowgate = { bundle: 'com.example.flowgate', systemExtension: join(fixtures, 'flowgate/sim/FlowGate-1.0.0.systemextension') };
+  const refused = { stderr: 'sudo: a password is required\n', exitCode: 1 };
+  const es = await doctor(simRig({ privileged: { sudo: true }, extensions: { execguard } }), mac({ 'sudo -n -l eslogger': refused }).exec);
+  const sudo = es.filter((c) => c.name.startsWith('sudo -n '));
+  assert.deepEqual(sudo.map((c) => c.name).slice(-2), ['sudo -n eslogger', 'sudo -n shutdown -r now']);
+  const check = byName(es, 'sudo -n eslogger');
+  assert.deepEqual([check.status, check.detail, check.fix], ['fail', 'sudo: a password is required (the eslogger stream of es.expect and es.forbid needs it)', 'dextbench provision --rig rigs/test.yaml']);
+  const ne = await doctor(simRig({ privileged: { sudo: true }, extensions: { flowgate } }), mac().exec);
+  assert.ok(!ne.some((c) => c.name === 'sudo -n eslogger'), ne.map((c) => c.name).join(', '));
 });
 
 test('a host that cannot be reached: its check fails with the transport\'s line, every later check is skipped, not run', async () => {
