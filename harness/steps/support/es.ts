@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { nestMatch, type EsEvent } from '../../es/events.ts';
 import { DEFAULT_ESPROBE_COMMAND, describeProbe, EPERM, runProbe, type ProbeAction, type ProbeResult } from '../../es/probe.ts';
 import { EsloggerStream, esloggerArgv } from '../../es/stream.ts';
+import { DeferredStepArgs } from '../../scenario/index.ts';
 import type { StepContext } from '../context.ts';
 import { StepFailure } from '../context.ts';
 import { show, subsetMismatches } from './match.ts';
@@ -25,8 +26,10 @@ export function scenarioEventNames(ctx: StepContext): string[] {
   const { setup, steps, cleanup } = ctx.scenario;
   for (const step of [...setup, ...steps, ...cleanup]) {
     if (!OBSERVING_KINDS.has(step.kind)) continue;
-    const event = (step.args as { event?: unknown } | undefined)?.event;
-    if (typeof event === 'string') names.add(event);
+    // A step with a result reference (`pid: "${ran.pid}"`) keeps its arguments as written until it runs.
+    const args = step.args instanceof DeferredStepArgs ? step.args.template : step.args;
+    const event = (args as { event?: unknown } | undefined)?.event;
+    if (typeof event === 'string' && !event.includes('${')) names.add(event);
   }
   return [...names];
 }

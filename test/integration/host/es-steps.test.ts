@@ -114,6 +114,15 @@ describe('ES steps with ExecGuard running (Full Disk Access granted, eslogger al
     await step(ctx, 'es.forbid', { event: 'exec', match: { 'target.path': '/usr/bin/nc' } });
   });
 
+  test('es.mount on a Mac that shares this machine\'s files: the image is used where it is, nothing staged; expected denied but attached is one line', async () => {
+    const image = join(ROOT, 'test/fixtures/projects/es-mount/blank.dmg');
+    const mounted = await step(ctx, 'es.mount', { image, expect: 'allowed' });
+    assert.deepEqual([mounted['action'], mounted['path'], mounted['ok']], ['mount', image, true]);
+    assert.deepEqual(ctx.events.filter((e) => e['type'] === 'stage'), []);
+    const e = await failure(step(ctx, 'es.mount', { image, expect: 'denied' }));
+    assert.equal(e.message, `mount ${image}: expected denied, but it succeeded (ok, exit 0)`);
+  });
+
   test('es.client: a crashed ExecGuard is not running, with its row still activated enabled; back after launchd relaunched it', async () => {
     const [pid] = await pgrep(mac.rig.exec, PROCESS);
     assert.ok(pid);
