@@ -1,6 +1,7 @@
 // What a step gets to work with. The engine builds it; steps only use these interfaces, so they
 // never know Playwright, the simulator, or each other.
 import type { ChannelClient, ChannelCodec } from '../channel/index.ts';
+import type { FailureClass } from '../common/failure-class.ts';
 import type { RigSession } from '../rig/connect.ts';
 import type { ExtensionDecl } from '../rig/types.ts';
 import type { Scenario } from '../scenario/index.ts';
@@ -64,10 +65,16 @@ export interface ServingDext {
   instanceId?: bigint;
 }
 
-/** A one-line failure meant for the person reading the report: no stack trace is shown for it. */
+/**
+ * A one-line failure meant for the person reading the report: no stack trace is shown for it.
+ * Its class is `product` (an expect failed, a crash, a wrong value, an io error) unless the step
+ * knows better: the Mac waiting for a person to approve is `infrastructure`, say.
+ */
 export class StepFailure extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly failureClass: FailureClass;
+  constructor(message: string, options: { failureClass?: FailureClass; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'StepFailure';
+    this.failureClass = options.failureClass ?? 'product';
   }
 }
