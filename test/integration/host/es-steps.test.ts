@@ -8,15 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadChannelCodec } from '../../../harness/channel/index.ts';
 import { pgrep } from '../../../harness/es/client.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
 import type { ExtensionDecl } from '../../../harness/rig/types.ts';
-import type { Scenario } from '../../../harness/scenario/index.ts';
-import type { StepContext, TimelineEvent } from '../../../harness/steps/index.ts';
-import { failure, step } from '../../support/run-step.ts';
+import { failure, step, testStepContext, type TestStepContext } from '../../support/run-step.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
-import { ROOT, simConfig, startSim, waitFor, type Sim } from '../../sim/support.ts';
+import { ROOT, simConfig, startSim, type Sim } from '../../sim/support.ts';
 
 const BUNDLE = 'com.example.execguard';
 const PROCESS = `${BUNDLE}.systemextension/Contents/MacOS/`;
@@ -43,27 +40,8 @@ async function activate(sim: Sim): Promise<void> {
 }
 
 /** One scenario's context: its own results map (so its own eslogger stream), cleanups run by close(). */
-function scenario(rig: RigSession): StepContext & { events: TimelineEvent[]; close(): Promise<void> } {
-  const events: TimelineEvent[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  return {
-    rig,
-    scenario: { file: '/x/s.yaml', name: 's', tags: [], timeoutMs: 60_000, vars: {}, uses: { devices: [], extensions: EXTENSIONS }, setup: [], steps: [], cleanup: [] } as unknown as Scenario,
-    extensions: EXTENSIONS,
-    timeline: { record: (e) => { events.push(e); } },
-    cleanup: { push: (_title, action) => { cleanups.push(action); } },
-    results: new Map(),
-    startedAt: new Date(),
-    timeoutMs: 30_000,
-    measure: () => undefined,
-    matchedProviders: new Map(),
-    servingDexts: new Map(),
-    channels: new Map(),
-    codecFor: () => loadChannelCodec(),
-    verifyLease: async () => undefined,
-    events,
-    async close() { for (const c of cleanups.reverse()) await c(); },
-  };
+function scenario(rig: RigSession): TestStepContext {
+  return testStepContext(rig, { extensions: EXTENSIONS });
 }
 
 describe('ES steps with ExecGuard running (Full Disk Access granted, eslogger allowed by sudoers)', () => {

@@ -5,13 +5,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadChannelCodec } from '../../../harness/channel/index.ts';
 import { sleep } from '../../../harness/common/time.ts';
 import { LocalExec } from '../../../harness/host/exec.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
-import type { Scenario } from '../../../harness/scenario/index.ts';
-import type { StepContext, TimelineEvent } from '../../../harness/steps/index.ts';
-import { failure, step } from '../../support/run-step.ts';
+import { failure, step, testStepContext, type TestStepContext } from '../../support/run-step.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 import { DEXTS, simConfig, startSim, waitFor, type Sim } from '../../sim/support.ts';
 
@@ -32,27 +29,8 @@ after(async () => {
 });
 
 /** One scenario's context, begun now: what the engine gives each step of a scenario. */
-function scenario(): StepContext & { events: TimelineEvent[]; close(): Promise<void> } {
-  const events: TimelineEvent[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  return {
-    rig,
-    scenario: { file: '/x/s.yaml', name: 's', tags: [], timeoutMs: 60_000, vars: {}, uses: { devices: ['echo'], extensions }, setup: [], steps: [], cleanup: [] } as Scenario,
-    extensions,
-    timeline: { record: (e) => { events.push(e); } },
-    cleanup: { push: (_title, action) => { cleanups.push(action); } },
-    results: new Map(),
-    startedAt: new Date(),
-    timeoutMs: 30_000,
-    measure: () => undefined,
-    matchedProviders: new Map(),
-    servingDexts: new Map(),
-    channels: new Map(),
-    codecFor: () => loadChannelCodec(),
-    verifyLease: async () => { /* these steps never check the run's lease */ },
-    events,
-    async close() { for (const c of cleanups.reverse()) await c(); },
-  };
+function scenario(): TestStepContext {
+  return testStepContext(rig, { devices: ['echo'], extensions });
 }
 
 async function pidServingEcho(): Promise<number | null> {

@@ -6,12 +6,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadChannelCodec } from '../../../harness/channel/index.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
 import type { ExtensionDecl } from '../../../harness/rig/types.ts';
-import type { Scenario } from '../../../harness/scenario/index.ts';
-import type { StepContext, TimelineEvent } from '../../../harness/steps/index.ts';
-import { failure, step } from '../../support/run-step.ts';
+import { failure, step, testStepContext, type TestStepContext } from '../../support/run-step.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 import { ROOT, simConfig, startSim, type Sim } from '../../sim/support.ts';
 
@@ -23,28 +20,8 @@ const EXTENSIONS: Record<string, ExtensionDecl> = {
   idle: { bundle: 'com.example.idlefilter', systemExtension: FLOWGATE },
 };
 
-function scenario(rig: RigSession): StepContext & { events: TimelineEvent[]; titles: string[]; close(): Promise<void> } {
-  const events: TimelineEvent[] = [];
-  const cleanups: { title: string; action: () => Promise<void> }[] = [];
-  return {
-    rig,
-    scenario: { file: '/x/s.yaml', name: 's', tags: [], timeoutMs: 60_000, vars: {}, uses: { devices: [], extensions: {} }, setup: [], steps: [], cleanup: [] } as unknown as Scenario,
-    extensions: EXTENSIONS,
-    timeline: { record: (e) => { events.push(e); } },
-    cleanup: { push: (title, action) => { cleanups.push({ title, action }); } },
-    results: new Map(),
-    startedAt: new Date(),
-    timeoutMs: 30_000,
-    measure: () => undefined,
-    matchedProviders: new Map(),
-    servingDexts: new Map(),
-    channels: new Map(),
-    codecFor: () => loadChannelCodec(),
-    verifyLease: async () => undefined,
-    events,
-    get titles() { return cleanups.map((c) => c.title); },
-    async close() { for (const c of cleanups.reverse()) await c.action(); },
-  };
+function scenario(rig: RigSession): TestStepContext {
+  return testStepContext(rig, { extensions: EXTENSIONS });
 }
 
 async function start(webContentFilter: string[]): Promise<{ sim: Sim; rig: RigSession }> {
@@ -79,7 +56,7 @@ describe('with the webcontent-filter payload for FlowGate', () => {
     // Off and on again within the scenario: still one cleanup.
     await step(ctx, 'ne.filter', { extension: 'flowgate', enabled: false });
     await step(ctx, 'ne.filter', { extension: 'flowgate', enabled: true });
-    assert.deepEqual(ctx.titles, [`turn the content filter of ${BUNDLE} off`]);
+    assert.deepEqual(ctx.cleanupTitles, [`turn the content filter of ${BUNDLE} off`]);
     assert.ok(ctx.events.some((e) => e.type === 'activator' && e['event'] === 'filterSaved' && e['enabled'] === true));
     await ctx.close();
     assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: false, configured: true });
@@ -90,12 +67,12 @@ describe('with the webcontent-filter payload for FlowGate', () => {
     await step(before, 'ne.filter', { extension: 'flowgate', enabled: true });
     const ctx = scenario(rig);
     await step(ctx, 'ne.filter', { extension: 'flowgate', enabled: true });
-    assert.deepEqual(ctx.titles, []);
+    assert.deepEqual(ctx.cleanupTitles, []);
     await ctx.close();
     assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: true, configured: true });
     const off = scenario(rig);
     assert.deepEqual(await step(off, 'ne.filter', { extension: 'flowgate', enabled: false }), { bundle: BUNDLE, enabled: false });
-    assert.deepEqual(off.titles, []);
+    assert.deepEqual(off.cleanupTitles, []);
     assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: false, configured: true });
   });
 
@@ -103,7 +80,7 @@ describe('with the webcontent-filter payload for FlowGate', () => {
     const ctx = scenario(rig);
     const error = await failure(step(ctx, 'ne.filter', { extension: 'idle', enabled: true }));
     assert.equal(error.message, 'ne.filter enable com.example.idlefilter failed: NEFilterErrorDomain code 1 (configurationInvalid): no activated network extension com.example.idlefilter provides the filter');
-    assert.deepEqual(ctx.titles, []);
+    assert.deepEqual(ctx.cleanupTitles, []);
   });
 });
 
@@ -119,7 +96,7 @@ describe('without approval of FlowGate\'s filter', () => {
     assert.equal(error.message, 'ne.filter enable com.example.flowgate: the filter configuration needs approval ' +
       '(saveToPreferences is waiting for the user to allow "dextbench com.example.flowgate" to filter network content (no answer within 1s)): ' +
       'install the com.apple.webcontent-filter payload (dextbench profile --ne-filter com.example.flowgate), or click Allow at the Mac');
-    assert.deepEqual(ctx.titles, []);
+    assert.deepEqual(ctx.cleanupTitles, []);
     assert.deepEqual(await status(sim), { event: 'filterStatus', bundle: BUNDLE, enabled: false, configured: false });
   });
 });

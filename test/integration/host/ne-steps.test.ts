@@ -5,12 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadChannelCodec } from '../../../harness/channel/index.ts';
 import { LocalExec } from '../../../harness/host/exec.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
-import type { Scenario } from '../../../harness/scenario/index.ts';
-import type { StepContext, TimelineEvent } from '../../../harness/steps/index.ts';
-import { failure, step } from '../../support/run-step.ts';
+import { failure, step, testStepContext, type TestStepContext } from '../../support/run-step.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 import { ROOT, simConfig, startSim, type Sim } from '../../sim/support.ts';
 
@@ -42,27 +39,8 @@ function deliver(rules: object[]): void {
   writeFileSync(join(configDir, `${BUNDLE}.json`), `${JSON.stringify({ rules }, null, 2)}\n`);
 }
 
-function scenario(): StepContext & { events: TimelineEvent[]; close(): Promise<void> } {
-  const events: TimelineEvent[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  return {
-    rig,
-    scenario: { file: '/x/s.yaml', name: 's', tags: [], timeoutMs: 60_000, vars: {}, uses: { devices: [], extensions: {} }, setup: [], steps: [], cleanup: [] } as unknown as Scenario,
-    extensions: {},
-    timeline: { record: (e) => { events.push(e); } },
-    cleanup: { push: (_title, action) => { cleanups.push(action); } },
-    results: new Map(),
-    startedAt: new Date(),
-    timeoutMs: 30_000,
-    measure: () => undefined,
-    matchedProviders: new Map(),
-    servingDexts: new Map(),
-    channels: new Map(),
-    codecFor: () => loadChannelCodec(),
-    verifyLease: async () => undefined,
-    events,
-    async close() { for (const c of cleanups.reverse()) await c(); },
-  };
+function scenario(): TestStepContext {
+  return testStepContext(rig);
 }
 
 async function filter(enabled: boolean): Promise<void> {

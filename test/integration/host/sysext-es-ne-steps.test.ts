@@ -6,13 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadChannelCodec } from '../../../harness/channel/index.ts';
 import { pgrep } from '../../../harness/es/client.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
 import type { ExtensionDecl } from '../../../harness/rig/types.ts';
-import type { Scenario } from '../../../harness/scenario/index.ts';
-import type { StepContext, TimelineEvent } from '../../../harness/steps/index.ts';
-import { failure, step } from '../../support/run-step.ts';
+import { failure, step, testStepContext, type TestStepContext } from '../../support/run-step.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 import { ROOT, simConfig, startSim, waitFor, type Sim } from '../../sim/support.ts';
 
@@ -38,25 +35,8 @@ after(async () => {
   await sim?.stop();
 });
 
-function context(): StepContext & { events: TimelineEvent[] } {
-  const events: TimelineEvent[] = [];
-  return {
-    rig,
-    scenario: { file: '/x/s.yaml', name: 's', tags: [], timeoutMs: 60_000, vars: {}, uses: { devices: [], extensions: EXTENSIONS }, setup: [], steps: [], cleanup: [] } as unknown as Scenario,
-    extensions: EXTENSIONS,
-    timeline: { record: (e: TimelineEvent) => { events.push(e); } },
-    cleanup: { push: () => undefined },
-    results: new Map(),
-    startedAt: new Date(),
-    timeoutMs: 30_000,
-    measure: () => undefined,
-    matchedProviders: new Map(),
-    servingDexts: new Map(),
-    channels: new Map(),
-    codecFor: () => loadChannelCodec(),
-    verifyLease: async () => undefined,
-    events,
-  } as unknown as StepContext & { events: TimelineEvent[] };
+function context(): TestStepContext {
+  return testStepContext(rig, { extensions: EXTENSIONS });
 }
 
 test('sysext.activate of an ES .systemextension writes its config first (exact bytes, big integers exact) and reaches activated enabled', async () => {
