@@ -1,27 +1,40 @@
-// `dextbench rig status|plug|unplug|cycle|reset [device] [--rig rigs/x.yaml] [--off 1s]`
+// `dextbench rig status|plug|unplug|cycle|reset [device] [--rig rigs/x.yaml] [--off 1s]`,
+// `dextbench rig check [--rig r]` and `dextbench rig state good|maintenance --why "…" [--rig r]`
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sleep } from '../common/time.ts';
+import { formatMs, sleep } from '../common/time.ts';
+import { runHealthCheck } from '../engine/health-check.ts';
+import { describeHealth, healthRecord, MANUAL_HEALTH_STATES, readHealth, writeHealth } from '../rig/health.ts';
 import { describeHolder, inspectLease } from '../rig/lease.ts';
 import { reserveRig } from '../rig/open.ts';
 import { describeObservation, observeDevice, rigDevice, serverFor, setDevicePower, waitEnumerated, waitGone } from '../rig/device-state.ts';
 import { describeHub, type RigSession } from '../rig/connect.ts';
 import { simStateDirFor, stopSimulatedMac } from '../rig/sim-launcher.ts';
-import { loadRig, parseDuration } from '../scenario/index.ts';
+import { loadRig, loadScenario, parseDuration } from '../scenario/index.ts';
+import { stepRegistry } from '../steps/index.ts';
 import { parseArgs, parseVars } from './args.ts';
 import { UsageError } from './errors.ts';
 import { openRig } from './open-rig.ts';
 import { defaultRigFile } from './paths.ts';
 
 const ENUMERATE_TIMEOUT_MS = 10_000;
-const USAGE = 'usage: dextbench rig status|plug|unplug|cycle|reset [device] [--rig rigs/x.yaml] [--off 1s]';
+const USAGE = 'usage: dextbench rig status|plug|unplug|cycle|reset [device] [--rig rigs/x.yaml] [--off 1s]\n' +
+  '       dextbench rig check [--rig rigs/x.yaml]\n' +
+  '       dextbench rig state good|maintenance --why "…" [--rig rigs/x.yaml]';
 
 export async function rigCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { valued: ['--rig', '--var', '--off'], strict: true });
+  const args = parseArgs(argv, { valued: ['--rig', '--var', '--off', '--why'], strict: true });
   const [action, role, ...extra] = args.positionals;
-  if (!action || !['status', 'plug', 'unplug', 'cycle', 'reset'].includes(action) || extra.length) throw new UsageError(USAGE);
+  if (!action || !['status', 'plug', 'unplug', 'cycle', 'reset', 'check', 'state'].includes(action) || extra.length) throw new UsageError(USAGE);
+  if (action === 'check' && role) throw new UsageError('dextbench rig check takes no device; it runs the rig\'s health check');
+  if (action === 'state' && !(MANUAL_HEALTH_STATES as readonly string[]).includes(role ?? '')) {
+    throw new UsageError(`dextbench rig state sets ${MANUAL_HEALTH_STATES.join(' or ')} by hand (bad comes from a failed dextbench rig check), got ${role ? JSON.stringify(role) : 'nothing'}`);
+  }
+  const why = args.options.get('--why')?.at(-1)?.trim();
+  if (action === 'state' && !why) throw new UsageError(`dextbench rig state ${role} needs --why "…": the reason every user of the rig is shown`);
+  if (action !== 'state' && why !== undefined) throw new UsageError('--why goes with dextbench rig state');
   if (action === 'reset' && role) throw new UsageError('dextbench rig reset takes no device; it resets the whole simulated Mac');
-  if (!['status', 'reset'].includes(action) && !role) throw new UsageError(`dextbench rig ${action} needs a device role`);
+  if (!['status', 'reset', 'check'].includes(action) && !role) throw new UsageError(`dextbench rig ${action} needs a device role`);
   const offMs = parseDuration(args.options.get('--off')?.at(-1) ?? '1s');
   const rigFile = args.options.get('--rig')?.at(-1) ?? defaultRigFile();
   const vars = parseVars(args.options.get('--var') ?? []);
@@ -29,6 +42,13 @@ export async function rigCommand(argv: string[]): Promise<number> {
   const { session, close } = await openRig(rigFile, vars, `dextbench rig ${action}`);
   try {
     if (action === 'status') return await printStatus(session, role);
+    if (action === 'check') return await checkHealth(session, vars);
+    if (action === 'state') {
+      const record = healthRecord(session.definition.name, role as 'good' | 'maintenance', { setBy: 'dextbench rig state', why: why! });
+      await writeHealth(session.exec, session.leaseDir, record);
+      console.log(`rig ${session.definition.name}: ${describeHealth(record)}`);
+      return 0;
+    }
     const device = rigDevice(session, role!);
     // Hands-on control must not pull a device out from under a running suite.
     const lease = await reserveRig(session, { owner: `dextbench rig ${action} ${role}`, waitMs: 0 });
@@ -75,6 +95,7 @@ async function printStatus(session: RigSession, only: string | undefined): Promi
   console.log(lease.held
     ? `  reserved by ${describeHolder(lease)}${lease.expired ? ' (expired: the next user takes it over)' : ''}`
     : '  not reserved');
+  console.log(`  health: ${describeHealth(await readHealth(session.exec, session.leaseDir, def.name))}`);
   const roles = only ? [only] : [...session.devices.keys()];
   for (const hub of def.hubs) {
     const ports = await session.hubs.get(hub.id)!.status();
@@ -97,4 +118,30 @@ async function printStatus(session: RigSession, only: string | undefined): Promi
   }
   if (only && !session.devices.has(only)) rigDevice(session, only);
   return 0;
+}
+
+/**
+ * Runs the rig's health check holding its lease (waiting for a run that holds it, as a run would),
+ * and says the state it left: exit 0 when good, 1 when bad.
+ */
+async function checkHealth(session: RigSession, vars: Record<string, string>): Promise<number> {
+  const def = session.definition;
+  if (!def.health) {
+    throw new UsageError(`rig "${def.name}" names no health check; add health: <scenario file> to ${def.file} (e.g. health: ../scenarios/health/echo-rig.yaml)`);
+  }
+  // A health scenario that does not fit the rig is a configuration problem, not a bad rig.
+  loadScenario(def.health, { steps: stepRegistry, vars, rigVars: def.vars, rigs: [def] });
+  const lease = await reserveRig(session, {
+    owner: 'dextbench rig check',
+    waitMs: def.reservation.waitMs,
+    onWait: (state) => console.log(`dextbench: rig ${def.name} is reserved by ${describeHolder(state)}; waiting up to ${formatMs(def.reservation.waitMs)}`),
+  });
+  try {
+    lease.keepAlive((error) => console.error(`dextbench: ${error.message}`));
+    const record = await runHealthCheck(session, { leaseToken: lease.holder.token, rootDir: process.cwd(), vars, setBy: 'dextbench rig check' });
+    console.log(`rig ${def.name}: ${describeHealth(record)}`);
+    return record.state === 'good' ? 0 : 1;
+  } finally {
+    await lease.release();
+  }
 }

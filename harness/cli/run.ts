@@ -1,10 +1,9 @@
 // `dextbench run [files|folders] [--rig rigs/x.yaml ...] [--var NAME=value] [Playwright options]`
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { writeRunConfig, engineDir, type RunConfig } from '../engine/run-config.ts';
+import type { RunConfig } from '../engine/run-config.ts';
+import { runPlaywright } from '../engine/playwright-process.ts';
 import { KNOWN_REPORTERS } from '../engine/reporters.ts';
 import { loadProjectRigs } from '../engine/project-rigs.ts';
 import type { RigDefinition } from '../rig/types.ts';
@@ -88,18 +87,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     outputDir: output ? resolve(output, 'test-results') : resolve('test-results'),
     rootDir: process.cwd(),
   };
-  const env = { ...process.env };
-  writeRunConfig(config, env);
-  const playwrightCli = createRequire(import.meta.url).resolve('@playwright/test/cli');
-  const child = spawn(process.execPath, [playwrightCli, 'test', '--config', join(engineDir, 'playwright.config.ts'), ...args.passthrough], {
-    stdio: 'inherit', env,
-  });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolveExit) => {
-    child.on('close', (code, signal) => resolveExit(code ?? (signal ? 130 : 1)));
-  });
+  return (await runPlaywright(config, args.passthrough)).code;
 }
 
 /**

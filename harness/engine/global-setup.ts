@@ -2,11 +2,14 @@
 // simulated Mac first, which then stays up until the run's last user lets go). The runner holds
 // the leases and renews them; workers come and go (a failing test restarts its worker) and check
 // before each scenario that the run still holds its rig. Rigs are reserved in name order, so two
-// runs over overlapping rigs never hold one each while waiting for the other.
-import { describeHolder, type Lease } from '../rig/lease.ts';
+// runs over overlapping rigs never hold one each while waiting for the other. With its lease held,
+// a rig's health is judged (engine/health-check.ts): bad or maintenance refuses the run, unknown is
+// checked first.
+import { checkLeaseHeld, describeHolder, type Lease } from '../rig/lease.ts';
 import { openRig, reserveRig, type OpenedRig } from '../rig/open.ts';
 import { loadRig } from '../scenario/index.ts';
 import { formatMs } from '../common/time.ts';
+import { admitRig } from './health-check.ts';
 import { heldLeaseEnvKey, readRunConfig } from './run-config.ts';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
@@ -24,6 +27,12 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       const opened = await openRig(rig, { projectDir: run.rootDir, who: `dextbench run (pid ${process.pid})` });
       const entry: (typeof held)[number] = { opened };
       held.push(entry);
+      if (run.healthCheckOf === rig.name) {
+        // The rig's health check: its caller holds the lease for it and keeps it alive.
+        const token = process.env[heldLeaseEnvKey(rig.name)] ?? '';
+        await checkLeaseHeld(opened.session.exec, opened.session.leaseDir, rig.name, token, rig.reservation.ttlMs);
+        continue;
+      }
       const lease = await reserveRig(opened.session, {
         owner: 'dextbench run',
         waitMs: rig.reservation.waitMs,
@@ -35,6 +44,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       }
       lease.keepAlive((error) => console.error(`dextbench: ${error.message}; the run's next scenarios on it fail`));
       process.env[heldLeaseEnvKey(rig.name)] = lease.holder.token;
+      await admitRig(opened.session, run, lease.holder.token);
     }
   } catch (error) {
     await releaseAll();

@@ -21,6 +21,11 @@ export interface RunConfig {
   outputDir: string;
   /** The directory scenario paths are shown relative to. */
   rootDir: string;
+  /**
+   * This run is the health check of this rig, run by the holder of its lease (engine/health-check.ts):
+   * the lease is not taken again (its token is in the environment) and the rig's health is not judged.
+   */
+  healthCheckOf?: string;
 }
 
 const ENV_KEY = 'DEXTBENCH_RUN';

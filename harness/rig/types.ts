@@ -190,4 +190,8 @@ export interface RigDefinition {
   /** The rig's lease: how long it outlives a holder that stopped renewing, how long a run waits
    *  for another holder, and the shared folder on the host (default /Users/Shared/dextbench/leases). */
   reservation: { ttlMs: number; waitMs: number; dir?: string };
+  /** Absolute path of the rig's health-check scenario (rig/health.ts). */
+  health?: string;
+  /** Rigs of one class are interchangeable: an infrastructure failure is retried on another of them. */
+  class?: string;
 }

@@ -141,6 +141,10 @@ export const rigSchema = z.strictObject({
   })).default({}),
   extensions: z.record(z.string().min(1), extensionDecl).default({}),
   vars: variables.default({}).meta({ description: 'Variables for scenarios run on this rig; ./ and ../ paths are relative to this file.' }),
+  health: z.string().min(1).optional()
+    .meta({ description: 'The rig\'s health-check scenario (relative to this rig file), e.g. ../scenarios/health/echo-rig.yaml: `dextbench rig check` runs it, and a run runs it first when the rig\'s health is unknown.' }),
+  class: name('a rig class').optional()
+    .meta({ description: 'Rigs of one class are interchangeable: a scenario that failed on infrastructure is retried on another good rig of its class when the run has one.' }),
   reservation: z.strictObject({
     ttl: duration.prefault('2m').meta({ description: 'How long the lease outlives a holder that stopped renewing it (a killed run); holders renew every ttl/3.' }),
     wait: duration.prefault('30m').meta({ description: 'How long a run waits for another holder of the rig before it fails.' }),
@@ -272,6 +276,10 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
   }
 
   const extensions = Object.fromEntries(Object.entries(doc.extensions).map(([n, decl]) => [n, withResolvedPaths(yaml.file, decl)]));
+  if (doc.health !== undefined && !existsSync(resolveFrom(yaml.file, doc.health))) {
+    issues.push(issueAt(yaml, ['health'], `health: health-check scenario ${JSON.stringify(doc.health)} not found (looked for ${resolveFrom(yaml.file, doc.health)})`,
+      'paths are relative to the rig file, e.g. ../scenarios/health/echo-rig.yaml'));
+  }
   if (issues.length) return { issues };
   const rig: RigDefinition = {
     file: yaml.file,
@@ -288,6 +296,8 @@ export function rigFromYaml(yaml: YamlFile, options: LoadRigOptions = {}): { rig
     extensions,
     vars: own,
     reservation: { ttlMs: doc.reservation.ttl, waitMs: doc.reservation.wait, ...(doc.reservation.dir ? { dir: doc.reservation.dir } : {}) },
+    ...(doc.health !== undefined ? { health: resolveFrom(yaml.file, doc.health) } : {}),
+    ...(doc.class !== undefined ? { class: doc.class } : {}),
   };
   if (doc.description !== undefined) rig.description = doc.description;
   return { rig, issues };

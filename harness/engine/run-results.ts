@@ -1,0 +1,72 @@
+// What a run's Playwright JSON report (results.json) says about each scenario on each rig: its
+// outcome, its failure class (the `dextbench.class` annotation) and where it failed. The health
+// check reads its failing step from it; infrastructure retries read which scenarios to run again.
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { isFailureClass, type FailureClass } from '../common/failure-class.ts';
+import { FAILURE_CLASS_FIELD } from './failure-class.ts';
+
+export interface ScenarioResult {
+  /** Absolute path of the scenario file. */
+  file: string;
+  /** The rig it ran on (its Playwright project). */
+  rig: string;
+  /** Playwright's outcome: expected, unexpected, flaky (passed on one of Playwright's --retries) or skipped. */
+  outcome: 'expected' | 'unexpected' | 'flaky' | 'skipped';
+  /** Attempts Playwright made (1 + its own --retries used). */
+  attempts: number;
+  /** The last attempt's status: passed, failed, timedOut, interrupted, skipped. */
+  lastStatus: string;
+  failureClass?: FailureClass;
+  /** The last attempt's failure, one line: `file:line: message` (file relative to rootDir). */
+  failure?: string;
+}
+
+interface JsonAnnotation { type: string; description?: string }
+interface JsonResult {
+  status: string;
+  retry: number;
+  error?: { message?: string; location?: { file: string; line: number; column: number } };
+  errors?: { message?: string; location?: { file: string; line: number; column: number } }[];
+  annotations?: JsonAnnotation[];
+}
+interface JsonSuite {
+  specs?: { file: string; tests: { projectName: string; status: ScenarioResult['outcome']; annotations?: JsonAnnotation[]; results: JsonResult[] }[] }[];
+  suites?: JsonSuite[];
+}
+
+/** The scenarios of results.json; undefined when the run wrote none (refused before any test). */
+export function readRunResults(resultsFile: string, rootDir: string): ScenarioResult[] | undefined {
+  if (!existsSync(resultsFile)) return undefined;
+  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as { config?: { rootDir?: string }; suites?: JsonSuite[] };
+  const specRoot = report.config?.rootDir ?? rootDir;
+  const out: ScenarioResult[] = [];
+  const visit = (suite: JsonSuite): void => {
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests) {
+        const last = test.results.at(-1);
+        const entry: ScenarioResult = {
+          file: resolve(specRoot, spec.file), rig: test.projectName, outcome: test.status,
+          attempts: test.results.length, lastStatus: last?.status ?? 'skipped',
+        };
+        const annotations = [...(last?.annotations ?? []), ...(test.annotations ?? [])];
+        const failureClass = annotations.find((a) => a.type === FAILURE_CLASS_FIELD)?.description;
+        if (isFailureClass(failureClass)) entry.failureClass = failureClass;
+        const error = last?.error ?? last?.errors?.[0];
+        if (error && last?.status !== 'passed') entry.failure = failureLine(error, rootDir);
+        out.push(entry);
+      }
+    }
+    for (const child of suite.suites ?? []) visit(child);
+  };
+  for (const suite of report.suites ?? []) visit(suite);
+  return out;
+}
+
+function failureLine(error: NonNullable<JsonResult['error']>, rootDir: string): string {
+  // Playwright colours messages for terminals.
+  const message = (error.message ?? 'failed').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim())?.trim() ?? 'failed';
+  const text = message.replace(/^Error: /, '');
+  if (!error.location) return text;
+  return `${relative(rootDir, error.location.file)}:${error.location.line}: ${text}`;
+}
