@@ -55,3 +55,41 @@ export function classifyFailure(error: unknown): FailureClass {
 export function withFailureClass<E extends Error>(error: E, failureClass: FailureClass): E & { failureClass: FailureClass } {
   return Object.assign(error, { failureClass });
 }
+
+const PREFIX = /^\[(infrastructure|configuration|product|harness)\] /;
+/** The same, after Playwright serialized the error (`Error: [product] …`). */
+const SERIALIZED_PREFIX = /^(?:\w+: )?\[(infrastructure|configuration|product|harness)\] /;
+
+/**
+ * The error a test fails with: its message begins with its class in brackets (`[product] …`), so
+ * every reporter (list, HTML, JUnit, JSON) shows it on the error's first line, and the class
+ * survives Playwright's serialization of the error. The stack keeps its frames (the YAML line).
+ */
+export function classified(error: unknown): Error & { failureClass: FailureClass } {
+  const message = error instanceof Error ? error.message : String(error);
+  const already = PREFIX.exec(message);
+  if (already && error instanceof Error) return withFailureClass(error, already[1] as FailureClass);
+  const failureClass = classifyFailure(error);
+  const labelled = `[${failureClass}] ${message}`;
+  // No `cause`: reporters would print the original error and its harness stack under it.
+  const result = new Error(labelled);
+  const stack = error instanceof Error ? error.stack : undefined;
+  result.stack = stack?.includes(message) ? stack.replace(message, labelled) : `Error: ${labelled}`;
+  return withFailureClass(result, failureClass);
+}
+
+/** A Playwright timeout while the `rig` fixture connects and reserves: the rig did not answer. */
+const RIG_FIXTURE_TIMEOUT = /^(?:\w+: )?Fixture "rig" timeout of \d+ms exceeded during setup|exceeded while setting up "rig"/;
+
+/**
+ * The class of a failed test from the errors Playwright recorded for it (serialized, so read from
+ * the message): the first error's. An error without a class never went through `classified`: a
+ * Playwright timeout around our own deadlines, or an exception outside our handlers, our bug.
+ */
+export function classOfTestErrors(errors: readonly { message?: string }[]): FailureClass {
+  const first = errors[0]?.message ?? '';
+  const labelled = SERIALIZED_PREFIX.exec(first);
+  if (labelled) return labelled[1] as FailureClass;
+  if (RIG_FIXTURE_TIMEOUT.test(first)) return 'infrastructure';
+  return 'harness';
+}

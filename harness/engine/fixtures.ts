@@ -6,6 +6,7 @@ import { loadChannelCodec, type ChannelCodec } from '../channel/index.ts';
 import type { RigSession } from '../rig/connect.ts';
 import { openRig } from '../rig/open.ts';
 import { loadRig } from '../scenario/index.ts';
+import { classified, classOfTestErrors, FAILURE_CLASS_FIELD } from './failure-class.ts';
 import { readRunConfig, verifyRunLease } from './run-config.ts';
 import { Scene } from './scene.ts';
 
@@ -20,6 +21,7 @@ interface WorkerFixtures extends RigOptions {
 
 interface TestFixtures {
   scene: Scene;
+  failureClass: void;
 }
 
 // Loading .proto files is the slow part of a codec: once per worker for each device proto.
@@ -39,13 +41,18 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   rig: [async ({ rigFile }, use, workerInfo) => {
     const run = readRunConfig();
-    const definition = loadRig(rigFile, { vars: run.vars });
-    // Attached for as long as this worker runs, so a simulated Mac outlives a Ctrl-C'd runner
-    // until this worker's cleanup is done.
-    const opened = await openRig(definition, { projectDir: run.rootDir, who: `dextbench run worker ${workerInfo.workerIndex} (pid ${process.pid})` });
+    // Failing to get the rig fails the tests that need it, each with the failure's class.
+    const opened = await classifying(() => {
+      const definition = loadRig(rigFile, { vars: run.vars });
+      // Attached for as long as this worker runs, so a simulated Mac outlives a Ctrl-C'd runner
+      // until this worker's cleanup is done.
+      return openRig(definition, { projectDir: run.rootDir, who: `dextbench run worker ${workerInfo.workerIndex} (pid ${process.pid})` });
+    });
     try {
-      await verifyRunLease(opened.session);
-      await opened.session.safeState();
+      await classifying(async () => {
+        await verifyRunLease(opened.session);
+        await opened.session.safeState();
+      });
       await use(opened.session);
     } finally {
       await opened.session.safeState().catch(() => { /* reported by the next user of the rig */ });
@@ -54,15 +61,32 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   }, { scope: 'worker', timeout: 120_000 }],
 
   scene: async ({ rig }, use, testInfo) => {
-    await verifyRunLease(rig);
+    await classifying(() => verifyRunLease(rig));
     // The log streams start once the test has loaded its scenario (scene.followLog).
     const scene = new Scene(rig, testInfo, readRunConfig().rootDir, codecFor);
     try {
       await use(scene);
     } finally {
-      await scene.finish();
+      await classifying(() => scene.finish());
     }
   },
+
+  // Set up before the rig and torn down after everything else, so it sees every error the test
+  // failed with (the rig's, the steps', cleanup's) and annotates the test with the first one's class.
+  failureClass: [async ({}, use, testInfo) => {
+    await use();
+    if (testInfo.status === testInfo.expectedStatus || testInfo.status === 'skipped' || testInfo.status === 'interrupted') return;
+    testInfo.annotations.push({ type: FAILURE_CLASS_FIELD, description: classOfTestErrors(testInfo.errors) });
+  }, { auto: true }],
 });
+
+/** Runs `work`; what it throws is classified (`[class] …`). */
+async function classifying<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw classified(error);
+  }
+}
 
 export { expect } from '@playwright/test';

@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import type { RigDefinition } from '../rig/types.ts';
 import { extensionsOnRig, loadRig, loadScenario } from '../scenario/index.ts';
 import { stepRegistry as stepSchemas } from '../steps/index.ts';
+import { classified, classifyFailure, withFailureClass } from './failure-class.ts';
 import { test } from './fixtures.ts';
 import { scenarioLogScope } from './log-targets.ts';
 import { readRunConfig, rigTag } from './run-config.ts';
@@ -40,9 +41,11 @@ for (const file of run.scenarioFiles) {
       try {
         return loadScenario(file, { steps: stepSchemas, vars: run.vars, rigVars: rig.definition.vars, ...(rigs ? { rigs } : {}) });
       } catch (error) {
-        const e = new Error((error as Error).message);
+        // A bad scenario (or a role this rig lacks, configuration too): its issues are already
+        // file:line:col lines, so no stack.
+        const e = withFailureClass(new Error((error as Error).message), classifyFailure(error));
         e.stack = e.message;
-        throw e;
+        throw classified(e);
       }
     };
     // A role this rig lacks fails, naming the role and the rig's roles: a typo never passes.
@@ -71,19 +74,19 @@ for (const file of run.scenarioFiles) {
 
     const expected = scenario.expectFailure;
     if (!expected) {
-      if (failure) throw failure;
+      if (failure) throw classified(failure);
       return;
     }
     const describeExpected = 'regex' in expected ? String(expected.regex) : JSON.stringify(expected.text);
     const lastStep = scenario.steps.at(-1) ?? scenario.setup.at(-1)!;
     if (!failure) {
-      throw atScenarioLine(`expected the scenario to fail with ${describeExpected}, but every step passed`, lastStep);
+      throw classified(withFailureClass(atScenarioLine(`expected the scenario to fail with ${describeExpected}, but every step passed`, lastStep), 'product'));
     }
     const matched = 'regex' in expected ? expected.regex.test(failure.message) : failure.message.includes(expected.text);
     if (!matched) {
-      const e = new Error(`failed, but not with the expected message ${describeExpected}: ${failure.message}`);
+      const e = withFailureClass(new Error(`failed, but not with the expected message ${describeExpected}: ${failure.message}`), classifyFailure(failure));
       e.stack = failure.stack?.replace(failure.message, e.message);
-      throw e;
+      throw classified(e);
     }
     testInfo.annotations.push({ type: 'expected failure', description: failure.message });
     scene.timeline.record({ type: 'expected-failure', message: failure.message });

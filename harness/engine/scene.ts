@@ -9,6 +9,7 @@ import type { SourceLocation } from '../scenario/index.ts';
 import type { Measurement, ServingDext } from '../steps/index.ts';
 import { saveArtifact, saveFailureArtifacts, whereIs } from './artifacts.ts';
 import { CleanupStackImpl, type CleanupFailure } from './cleanup.ts';
+import { classifyFailure, classOfTestErrors, withFailureClass } from './failure-class.ts';
 import { TimelineRecorder } from './timeline.ts';
 
 export class Scene {
@@ -92,7 +93,9 @@ export class Scene {
     await Promise.all([this.log?.stop(), this.timelineLog?.stop()]);
     this.stopRecording();
     const status = failures.length && testInfo.status === 'passed' ? 'failed' : testInfo.status;
-    this.timeline.record({ type: 'scenario-end', status, cleanupFailures: failures.length });
+    const failureClass = status === testInfo.expectedStatus ? undefined
+      : testInfo.errors.length ? classOfTestErrors(testInfo.errors) : failures[0] && classifyFailure(failures[0].error);
+    this.timeline.record({ type: 'scenario-end', status, cleanupFailures: failures.length, ...(failureClass ? { class: failureClass } : {}) });
     await saveArtifact(testInfo, 'timeline.jsonl', this.timeline.toJsonLines(), 'application/x-ndjson');
     if (this.log) await saveArtifact(testInfo, 'unified-log.ndjson', joinLines(this.log.lines()), 'application/x-ndjson');
     if (this.measurements.length) await saveArtifact(testInfo, 'measurements.json', JSON.stringify(this.measurements, null, 2), 'application/json');
@@ -100,7 +103,10 @@ export class Scene {
   }
 }
 
-/** One error for all cleanup failures; its only stack frame is the first one's YAML step. */
+/**
+ * One error for all cleanup failures; its only stack frame is the first one's YAML step, and its
+ * class the first one's.
+ */
 function cleanupError(failures: CleanupFailure[], rootDir: string): Error {
   const lines = failures.map((f) => {
     const message = f.error instanceof Error ? f.error.message : String(f.error);
@@ -109,7 +115,7 @@ function cleanupError(failures: CleanupFailure[], rootDir: string): Error {
   const error = new Error(`cleanup failed: ${lines.join('; ')}`);
   const at: SourceLocation | undefined = failures.find((f) => f.location)?.location;
   error.stack = at ? `Error: ${error.message}\n    at ${at.file}:${at.line}:${at.column}` : `Error: ${error.message}`;
-  return error;
+  return withFailureClass(error, classifyFailure(failures[0]!.error));
 }
 
 function joinLines(lines: string[]): string {

@@ -10,6 +10,7 @@ import type { RigSession } from '../rig/connect.ts';
 import type { ExtensionDecl } from '../rig/types.ts';
 import { interpolateResults, type Scenario, type ScenarioStep } from '../scenario/index.ts';
 import { stepRegistry, type StepContext } from '../steps/index.ts';
+import { classifyFailure, withFailureClass } from './failure-class.ts';
 import { verifyRunLease } from './run-config.ts';
 import type { Scene } from './scene.ts';
 
@@ -28,14 +29,15 @@ export interface ScenarioRun {
 
 export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRun): Promise<void> {
   const definition = stepRegistry.get(step.kind);
-  if (!definition) throw new Error(`unknown step kind ${step.kind}`);
+  if (!definition) throw withFailureClass(atScenarioLine(`unknown step kind ${step.kind}`, step), 'configuration');
   const where = `${relative(run.rootDir, step.location.file)}:${step.location.line}`;
   const name = step.title ?? `${step.kind} ${summarizeArgs(step.args)}`.trim();
   const stepTimeoutMs = step.timeoutMs ?? definition.defaultTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   const scenarioLeftMs = run.deadline === undefined ? Infinity : run.deadline - performance.now();
   const scenarioTimeout = `scenario timeout of ${formatMs(run.scenario.timeoutMs)}`;
   const named = `step ${step.title ? JSON.stringify(step.title) : step.kind} at ${where}`;
-  if (scenarioLeftMs <= 0) throw atScenarioLine(`${scenarioTimeout} exceeded before ${named} began`, step);
+  // What a scenario waits for not happening within its time is the product's failure.
+  if (scenarioLeftMs <= 0) throw withFailureClass(atScenarioLine(`${scenarioTimeout} exceeded before ${named} began`, step), 'product');
   const limitMs = Math.min(stepTimeoutMs, scenarioLeftMs);
   const { scene } = run;
   await test.step(`${name} — ${where}`, async () => {
@@ -64,17 +66,18 @@ export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRu
     if (!(await settlesWithin(work, limitMs))) {
       const byScenario = scenarioLeftMs < stepTimeoutMs;
       close('timedOut', { timeoutMs: Math.round(limitMs), by: byScenario ? 'scenario' : 'step' });
-      throw atScenarioLine(byScenario
+      throw withFailureClass(atScenarioLine(byScenario
         ? `${scenarioTimeout} exceeded while ${named} was running`
-        : `${named} did not finish within its timeout of ${formatMs(stepTimeoutMs)}`, step);
+        : `${named} did not finish within its timeout of ${formatMs(stepTimeoutMs)}`, step), 'product');
     }
     try {
       await work;
       close('passed');
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      close('failed', { error: message });
-      throw atScenarioLine(message, step);
+      const failureClass = classifyFailure(error);
+      close('failed', { error: message, class: failureClass });
+      throw withFailureClass(atScenarioLine(message, step), failureClass);
     }
   });
 }

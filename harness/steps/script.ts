@@ -59,10 +59,11 @@ async function loadScript(file: string, shown: string): Promise<Script> {
   try {
     module = await import(pathToFileURL(file).href) as Record<string, unknown>;
   } catch (error) {
-    throw new StepFailure(`${atScriptLine(error, file, shown)}: the script does not load: ${describe(error)}`);
+    // A script that does not load or has no entry point is a bad scenario, not a product failure.
+    throw new StepFailure(`${atScriptLine(error, file, shown)}: the script does not load: ${describe(error)}`, { failureClass: 'configuration' });
   }
   const script = module['default'] ?? module['run'];
-  if (typeof script !== 'function') throw new StepFailure(`${shown} exports no default or run function (write ${SHAPE})`);
+  if (typeof script !== 'function') throw new StepFailure(`${shown} exports no default or run function (write ${SHAPE})`, { failureClass: 'configuration' });
   return script as Script;
 }
 

@@ -28,7 +28,8 @@ export default defineStep({
     if (outcome.result === 'needsUserApproval') {
       const { list } = await ctx.rig.tools.sysext.list();
       const row = list.extensions.find((r) => r.bundleId === decl.bundle && r.state === WAITING_FOR_USER);
-      throw new StepFailure(approvalHint(decl.bundle, row, teamFor(ctx, decl)));
+      // Nothing the extension did wrong: the Mac needs a person (or a profile) before it runs anything.
+      throw new StepFailure(approvalHint(decl.bundle, row, teamFor(ctx, decl)), { failureClass: 'infrastructure' });
     }
     if (args.expect && outcome.result !== args.expect) {
       throw new StepFailure(`activation of ${decl.bundle} finished ${outcome.result}, expected ${args.expect}`);
@@ -36,12 +37,17 @@ export default defineStep({
     const submitted = outcome.events.find((e) => e.event === 'submitted');
     const version = typeof submitted?.version === 'string' ? submitted.version : decl.version;
     if (outcome.result === 'willCompleteAfterReboot') return { bundle: decl.bundle, version, result: outcome.result };
+    let waitsForApproval = false;
     const row = await ctx.rig.tools.sysext.waitForState({
       bundleId: decl.bundle, version, state: 'activated enabled', timeoutMs: withinMs,
       failFast: (rows) => {
         const waiting = rows.find((r) => r.state === WAITING_FOR_USER);
+        waitsForApproval = waiting !== undefined;
         return waiting ? approvalHint(decl.bundle, waiting, teamFor(ctx, decl)) : undefined;
       },
+    }).catch((error: unknown) => {
+      // Waiting for approval is the rig's; an extension that never activates is the product's.
+      throw new StepFailure((error as Error).message, { failureClass: waitsForApproval ? 'infrastructure' : 'product', cause: error });
     });
     return { bundle: decl.bundle, version: `${row.shortVersion}/${row.bundleVersion}`, result: outcome.result, teamId: row.teamId };
   },

@@ -25,6 +25,7 @@ export default defineStep({
   defaultTimeoutMs: 60_000,
   async run(args, ctx) {
     const bundleId = args.bundle ?? resolveExtension(ctx, args.extension!).bundle;
+    let waitsForApproval = false;
     const row = await ctx.rig.tools.sysext.waitForState({
       bundleId, version: args.version, state: args.state, timeoutMs: args.within ?? ctx.timeoutMs,
       // Waiting for approval never ends by itself on an unattended rig: say so at once.
@@ -32,10 +33,12 @@ export default defineStep({
         if (args.state === WAITING_FOR_USER) return undefined;
         const waiting = rows.find((r) => r.state === WAITING_FOR_USER &&
           (!args.version || args.version === r.shortVersion || args.version === `${r.shortVersion}/${r.bundleVersion}`));
+        waitsForApproval = waiting !== undefined;
         return waiting ? approvalHint(bundleId, waiting, undefined) : undefined;
       },
     }).catch((error: unknown) => {
-      throw new StepFailure(error instanceof Error ? error.message : String(error));
+      // Waiting for approval is the rig's (it needs a person or a profile), not the extension's.
+      throw new StepFailure(error instanceof Error ? error.message : String(error), { failureClass: waitsForApproval ? 'infrastructure' : 'product' });
     });
     return row;
   },
