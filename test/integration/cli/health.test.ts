@@ -1,0 +1,115 @@
+// Rig health through the real CLI on simulated Macs: `rig check` runs the rig's health scenario and
+// sets good or bad (bad saying the failing step's line), a run refuses a bad or maintenance rig with
+// one line, `rig state` sets it by hand, and a run checks an unknown rig first. Each test works in a
+// scratch project of its own, with its own simulated Macs.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
+import { simRigFile } from '../../support/sim-rig-file.ts';
+
+const healthScenario = join(repoRoot, 'scenarios/health/echo-rig.yaml');
+const plugLine = readFileSync(healthScenario, 'utf8').split('\n').findIndex((l) => /^\s+- plug: echo$/.test(l)) + 1;
+const SIM = `sip: disabled
+developerMode: false
+approvedExtensions: { DXTBNCH001: [com.example.echo.driver] }`;
+const TOP = `health: ${healthScenario}\nclass: echo-sim`;
+
+/** A rig of class echo-sim naming the shipped health check; `broken`: its echo device never enumerates on its port. */
+function rig(cwd: string, name: string, broken = false): string {
+  return simRigFile(cwd, name, { sim: broken ? `${SIM}\ntiming: { enumerateMs: 600000 }` : SIM, top: TOP });
+}
+
+/** A scenario that needs no device: it runs whenever the rig is admitted. */
+function noDeviceScenario(cwd: string): string {
+  const file = join(cwd, 'no-device.yaml');
+  writeFileSync(file, 'name: needs no device\nsteps:\n  - wait: 10ms\n');
+  return file;
+}
+
+const healthFile = (cwd: string, name: string) => join(cwd, '.dextbench/sim', name, 'fs/Users/Shared/dextbench/leases', `${name}.health`);
+const readRecord = (cwd: string, name: string) => JSON.parse(readFileSync(healthFile(cwd, name), 'utf8'));
+
+test('rig check on a working rig: the health scenario runs holding the lease and sets good; rig status shows it', async () => {
+  const cwd = scratchDir();
+  const file = rig(cwd, 'h-good');
+  const check = await dextbench(['rig', 'check', '--rig', file], { cwd });
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /✓ .*echo-rig\.yaml.* › echo rig health check/);
+  assert.match(check.stdout, /^rig h-good: good, set by dextbench rig check \(\S+@\S+\) at \S+: health check \S*echo-rig\.yaml passed \(check run check-h-good-\S+\)$/m);
+  const record = readRecord(cwd, 'h-good');
+  assert.equal(record.state, 'good');
+  assert.equal(record.setBy, 'dextbench rig check');
+  assert.ok(existsSync(join(cwd, '.dextbench/health/h-good', record.runId, 'results.json')), 'the check keeps its report under its run id');
+  const status = await dextbench(['rig', 'status', '--rig', file], { cwd });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^ {2}not reserved\n {2}health: good, set by dextbench rig check /m);
+  // A good rig runs without another check.
+  const run = await dextbench(['run', '--rig', file, noDeviceScenario(cwd)], { cwd });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.doesNotMatch(run.stdout, /health check/);
+  assert.equal(readRecord(cwd, 'h-good').runId, record.runId);
+});
+
+test('a rig whose hub port does not bring the device up: check sets bad with the failing step\'s line, the next run refuses in one line; maintenance, then good by hand', async () => {
+  const cwd = scratchDir();
+  const file = rig(cwd, 'h-broken', true);
+  const scenario = noDeviceScenario(cwd);
+  const check = await dextbench(['rig', 'check', '--rig', file], { cwd });
+  assert.equal(check.code, 1, check.stdout + check.stderr);
+  const record = readRecord(cwd, 'h-broken');
+  assert.equal(record.state, 'bad');
+  assert.match(record.why, new RegExp(`echo-rig\\.yaml:${plugLine}: .*echo .*did not enumerate within`));
+  assert.match(check.stdout, new RegExp(`^rig h-broken: bad, set by dextbench rig check .*echo-rig\\.yaml:${plugLine}: `, 'm'));
+
+  const refused = await dextbench(['run', '--rig', file, scenario], { cwd });
+  assert.equal(refused.code, 1);
+  const out = refused.stdout + refused.stderr;
+  const line = out.split('\n').find((l) => l.includes('rig "h-broken" is bad'));
+  assert.ok(line, out);
+  assert.equal(line, `Error: rig "h-broken" is bad (set by dextbench rig check, ${record.user}@${record.host}, at ${record.at}): ${record.why}; ` +
+    'once it is fixed: dextbench rig check --rig h-broken.yaml (or dextbench rig state good --why "…" --rig h-broken.yaml)');
+  assert.doesNotMatch(out, /needs no device|passed/, 'nothing ran');
+
+  const maintenance = await dextbench(['rig', 'state', 'maintenance', '--why', 'swapping the hub', '--rig', file], { cwd });
+  assert.equal(maintenance.code, 0, maintenance.stderr);
+  assert.match(maintenance.stdout, /^rig h-broken: maintenance, set by dextbench rig state \(\S+\) at \S+: swapping the hub$/m);
+  const inMaintenance = await dextbench(['run', '--rig', file, scenario], { cwd });
+  assert.equal(inMaintenance.code, 1);
+  assert.match(inMaintenance.stdout + inMaintenance.stderr,
+    /^Error: rig "h-broken" is in maintenance \(set by dextbench rig state, \S+, at \S+\): swapping the hub; to put it back in service: dextbench rig state good --why "…" --rig h-broken\.yaml$/m);
+
+  const good = await dextbench(['rig', 'state', 'good', '--why', 'hub swapped', '--rig', file], { cwd });
+  assert.equal(good.code, 0, good.stderr);
+  const run = await dextbench(['run', '--rig', file, scenario], { cwd });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /1 passed/);
+  assert.deepEqual([readRecord(cwd, 'h-broken').state, readRecord(cwd, 'h-broken').why], ['good', 'hub swapped']);
+});
+
+test('a run on a rig never checked runs its health check first, holding the lease, then the scenarios', async () => {
+  const cwd = scratchDir();
+  const file = rig(cwd, 'h-unknown');
+  const run = await dextbench(['run', '--rig', file, noDeviceScenario(cwd)], { cwd });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /dextbench: rig h-unknown's health is unknown \(never checked\): running its health check \S*echo-rig\.yaml/);
+  assert.match(run.stdout, /dextbench: rig h-unknown: health check passed; the rig is good/);
+  assert.ok(run.stdout.indexOf('health check passed') < run.stdout.indexOf('needs no device'), 'the check ran before the scenario');
+  const record = readRecord(cwd, 'h-unknown');
+  assert.deepEqual([record.state, record.setBy], ['good', 'dextbench run']);
+});
+
+test('rig state takes good or maintenance with a reason; rig check needs a rig that names a check', async () => {
+  const cwd = scratchDir();
+  const bad = await dextbench(['rig', 'state', 'bad', '--why', 'x'], { cwd });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /rig state sets good or maintenance by hand \(bad comes from a failed dextbench rig check\), got "bad"/);
+  const noWhy = await dextbench(['rig', 'state', 'maintenance'], { cwd });
+  assert.equal(noWhy.code, 2);
+  assert.match(noWhy.stderr, /needs --why "…"/);
+  const plain = simRigFile(cwd, 'h-plain', { sim: SIM });
+  const noCheck = await dextbench(['rig', 'check', '--rig', plain], { cwd });
+  assert.equal(noCheck.code, 2);
+  assert.match(noCheck.stderr, /rig "h-plain" names no health check; add health: <scenario file> to /);
+});
