@@ -18,7 +18,6 @@ import { RigConnectError } from '../rig/connect.ts';
 import { SimLaunchError } from '../rig/sim-launcher.ts';
 import { StageError } from '../rig/stage.ts';
 import { ValidationError } from '../scenario/index.ts';
-import { StepFailure } from '../steps/context.ts';
 import { UsbError } from '../usb/errors.ts';
 
 export { FAILURE_CLASSES, isFailureClass, type FailureClass };
@@ -33,7 +32,6 @@ export const FAILURE_CLASS_FIELD = 'dextbench.class';
 export function classifyFailure(error: unknown): FailureClass {
   const carried = (error as { failureClass?: unknown } | null)?.failureClass;
   if (isFailureClass(carried)) return carried;
-  if (error instanceof StepFailure) return 'product';
   // A bad rig or scenario: fixed by editing a file.
   if (error instanceof ValidationError || error instanceof PatternError || error instanceof ChannelCodecError) return 'configuration';
   if (error instanceof Error && 'issues' in error && Array.isArray(error.issues)) return 'configuration';
@@ -73,10 +71,14 @@ export function classified(error: unknown): Error & { failureClass: FailureClass
   const labelled = `[${failureClass}] ${message}`;
   // No `cause`: reporters would print the original error and its harness stack under it.
   const result = new Error(labelled);
-  const stack = error instanceof Error ? error.stack : undefined;
-  result.stack = stack?.includes(message) ? stack.replace(message, labelled) : `Error: ${labelled}`;
+  const frames = (error instanceof Error ? error.stack ?? '' : '').split('\n').filter((l) => /^\s+at /.test(l));
+  // Only our own bugs need our frames; any other failure is shown at its scenario line, if it has one.
+  const shown = failureClass === 'harness' ? frames : frames.filter((l) => YAML_FRAME.test(l));
+  result.stack = [`Error: ${labelled}`, ...shown].join('\n');
   return withFailureClass(result, failureClass);
 }
+
+const YAML_FRAME = /\.ya?ml:\d+:\d+\)?$/;
 
 /** A Playwright timeout while the `rig` fixture connects and reserves: the rig did not answer. */
 const RIG_FIXTURE_TIMEOUT = /^(?:\w+: )?Fixture "rig" timeout of \d+ms exceeded during setup|exceeded while setting up "rig"/;

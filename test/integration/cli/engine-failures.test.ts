@@ -30,14 +30,14 @@ test('a device role the rig lacks fails the run before any rig is touched, namin
 test('a failing cleanup step and a scenario timeout: each at its YAML line, with artifacts in test-results/ and an honest timeline', async () => {
   const r = await dextbench(['run', '--reporter', 'list,json,junit', join(projects, 'cleanup-fails'), join(projects, 'timeout')]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /Error: cleanup failed: run \(\S*cleanup-fails\.yaml:10\): sh -c 'echo hub port stuck >&2; exit 3' exited 3, expected 0: hub port stuck/);
+  assert.match(r.stdout, /Error: \[product\] cleanup failed: run \(\S*cleanup-fails\.yaml:10\): sh -c 'echo hub port stuck >&2; exit 3' exited 3, expected 0: hub port stuck/);
   assert.match(r.stdout, /at \S*cleanup-fails\.yaml:10:5/);
-  assert.match(r.stdout, /Error: scenario timeout of 1s exceeded while step wait at \S*timeout\.yaml:8 was running/);
+  assert.match(r.stdout, /Error: \[product\] scenario timeout of 1s exceeded while step wait at \S*timeout\.yaml:8 was running/);
   assert.match(r.stdout, /at \S*timeout\.yaml:8:5/);
   assert.doesNotMatch(r.stdout, /harness\/engine\//, 'no harness frames');
   assert.doesNotMatch(r.stdout, /Test timeout of/);
   const junit = readFileSync(join(r.cwd, 'dextbench-report/junit.xml'), 'utf8');
-  assert.match(junit, /message="scenario timeout of 1s exceeded while step wait at \S*timeout\.yaml:8 was running"/);
+  assert.match(junit, /message="\[product\] scenario timeout of 1s exceeded while step wait at \S*timeout\.yaml:8 was running"/);
 
   const tests = readJsonReport(r.cwd);
   for (const [file, last] of [['cleanup-fails.yaml', 'run'], ['timeout.yaml', 'unplug']] as const) {

@@ -23,10 +23,10 @@ test('script steps: result, a throw at its line, a failed command, a deadline th
     return { status: t.status, error: t.results[0]!.errors[0]?.message?.split('\n')[0] ?? '' };
   };
   assert.deepEqual(outcome('passes.yaml'), { status: 'expected', error: '' });
-  const at = (script: string) => `Error: \\S*test/fixtures/projects/script/scripts/${script.replace('.', '\\.')}`;
+  const at = (script: string, failureClass = 'product') => `Error: \\[${failureClass}\\] \\S*test/fixtures/projects/script/scripts/${script.replace('.', '\\.')}`;
   assert.match(outcome('throws.yaml').error, new RegExp(`^${at('throws.mjs')}:4: the firmware did not answer$`));
   assert.match(outcome('command-fails.yaml').error, new RegExp(`^${at('command-fails.mjs')}:4: a command on the Mac exited with 3: no such register$`));
-  assert.match(outcome('exports-nothing.yaml').error, new RegExp(`^${at('exports-nothing.mjs')} exports no default or run function \\(write export default async function`));
+  assert.match(outcome('exports-nothing.yaml').error, new RegExp(`^${at('exports-nothing.mjs', 'configuration')} exports no default or run function \\(write export default async function`));
   assert.match(outcome('times-out.yaml').error, new RegExp(`^${at('slow.mjs')} did not finish within 500ms; its commands on the Mac were stopped$`));
   // Each failure is reported at the script step's YAML line.
   assert.match(r.stdout, /at \S*script\/throws\.yaml:3:5/);
