@@ -9,13 +9,19 @@ const USAGE = `usage: dextbench <command> [options]
   run [files|folders] [--rig rigs/x.yaml ...] [--var NAME=value ...] [--output dir] [Playwright options]
         run scenarios (default: scenarios/ on rigs/sim.yaml, the simulated Mac); --output gives
         the run its own folder for reports and test-results (default ./dextbench-report and
-        ./test-results); Playwright's
+        ./test-results); a bad or maintenance rig is refused, an unknown one health-checked first;
+        --infra-retries N (default 2) reruns infrastructure failures on another good rig of the
+        same class: (else the same rig once its health check passed); Playwright's
         --grep, --repeat-each, --retries, --reporter list,html,junit,json,blob, --shard,
         --last-failed, --workers ... pass through
   validate [files|folders] [--rig r] [--var NAME=value]
         check scenarios, rigs and device profiles (default: scenarios/ rigs/ devices/)
   rig status|plug|unplug|cycle|reset [device] [--rig r] [--off 1s]
         hands-on control of a rig's devices; reset forgets a simulated Mac's state
+  rig check [--rig r]
+        run the rig's health check (its health: scenario), holding its lease: good or bad
+  rig state good|maintenance --why "…" [--rig r]
+        set the rig's health by hand; every user of the Mac sees it (rig status)
   sysext list [--json] [--rig r]
         the rig host's system extensions
   doctor [--rig r] [--json]

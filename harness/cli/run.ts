@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { RunConfig } from '../engine/run-config.ts';
+import { retryInfrastructureFailures } from '../engine/infra-retries.ts';
 import { runPlaywright } from '../engine/playwright-process.ts';
 import { KNOWN_REPORTERS } from '../engine/reporters.ts';
 import { loadProjectRigs } from '../engine/project-rigs.ts';
@@ -19,7 +20,10 @@ const PLAYWRIGHT_VALUED = [
 ];
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { valued: ['--rig', '--var', '--reporter', '--output'], passthroughValued: PLAYWRIGHT_VALUED });
+  const args = parseArgs(argv, { valued: ['--rig', '--var', '--reporter', '--output', '--infra-retries'], passthroughValued: PLAYWRIGHT_VALUED });
+  const infraRetriesText = args.options.get('--infra-retries')?.at(-1) ?? '2';
+  if (!/^\d+$/.test(infraRetriesText)) throw new UsageError(`--infra-retries takes a count (0 or more), got ${JSON.stringify(infraRetriesText)}`);
+  const infraRetries = Number(infraRetriesText);
   if (args.passthrough.includes('--config') || args.passthrough.some((a) => a.startsWith('--config='))) {
     throw new UsageError('--config is set by dextbench; choose rigs with --rig and scenarios by path');
   }
@@ -82,12 +86,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   // reports in it, per-test folders in its test-results/. Default: ./dextbench-report and ./test-results.
   const output = args.options.get('--output')?.at(-1);
   const config: RunConfig = {
-    rigFiles, scenarioFiles, runsOn, vars, reporters,
+    // Infrastructure failures are found in the JSON report, so the run always writes one.
+    rigFiles, scenarioFiles, runsOn, vars, reporters: reporters.includes('json') ? reporters : [...reporters, 'json'],
     reportDir: output ? resolve(output) : resolve('dextbench-report'),
     outputDir: output ? resolve(output, 'test-results') : resolve('test-results'),
     rootDir: process.cwd(),
   };
-  return (await runPlaywright(config, args.passthrough)).code;
+  const exit = await runPlaywright(config, args.passthrough);
+  const code = exit.interrupted ? exit.code : await retryInfrastructureFailures(config, rigs, args.passthrough, exit.code, infraRetries);
+  return code;
 }
 
 /**

@@ -1,0 +1,156 @@
+// After a run: what failed on infrastructure (the `dextbench.class` annotation) is the rig's fault,
+// not the driver's. Each rig that had one is health-checked again (LAVA puts such a device back
+// through its health check, shared/reference/nightly-ops.md §1), and its failed scenarios run again,
+// at most `retries` times: on another good rig of the same `class:` when the run has one, else on
+// the same rig once its check passed. Product, configuration and harness failures are never retried
+// here; Playwright's own --retries are its business, reported as such.
+import { join, relative } from 'node:path';
+import { describeHealth, healthRecord, readHealth, writeHealth, type HealthRecord } from '../rig/health.ts';
+import { openRig, reserveRig } from '../rig/open.ts';
+import type { RigDefinition } from '../rig/types.ts';
+import { runHealthCheck } from './health-check.ts';
+import { runPlaywright } from './playwright-process.ts';
+import { readRunResults, type ScenarioResult } from './run-results.ts';
+import type { RunConfig } from './run-config.ts';
+
+/** Options that must not narrow or repeat a retry the way they did the run. */
+const NOT_FOR_RETRIES = new Set(['--shard', '--last-failed', '--repeat-each']);
+
+interface OpenFailure { file: string; rig: string; failure: string }
+
+/**
+ * Reads the finished run's results.json, checks and retries its infrastructure failures, and
+ * returns the run's exit code: 0 when every failure was infrastructure that a retry then passed.
+ */
+export async function retryInfrastructureFailures(
+  config: RunConfig, rigs: RigDefinition[], passthrough: string[], runExitCode: number, retries: number,
+): Promise<number> {
+  const results = readRunResults(join(config.reportDir, 'results.json'), config.rootDir);
+  if (!results) return runExitCode;
+  const show = (file: string) => relative(config.rootDir, file) || file;
+  for (const r of results.filter((r) => r.outcome === 'flaky')) {
+    console.log(`dextbench: ${show(r.file)} on rig ${r.rig} passed on Playwright's own retry (--retries; attempt ${r.attempts} of the run): flaky`);
+  }
+  const failed = results.filter((r) => r.outcome === 'unexpected');
+  let others = failed.filter((r) => r.failureClass !== 'infrastructure').length;
+  let open: OpenFailure[] = failed.filter((r) => r.failureClass === 'infrastructure')
+    .map((r) => ({ file: r.file, rig: r.rig, failure: r.failure ?? 'failed' }));
+  if (!open.length) return runExitCode;
+  const byName = new Map(rigs.map((r) => [r.name, r]));
+  const passthroughForRetries = withoutOptions(passthrough, NOT_FOR_RETRIES);
+
+  for (let attempt = 1; open.length; attempt++) {
+    const health = new Map<string, HealthRecord>();
+    for (const name of new Set(open.map((o) => o.rig))) {
+      const first = open.find((o) => o.rig === name)!;
+      health.set(name, await recheckRig(byName.get(name)!, config, `infrastructure failure in ${show(first.file)}: ${first.failure}`));
+    }
+    if (attempt > retries) break;
+    const plan: (OpenFailure & { to: string })[] = [];
+    const stay: OpenFailure[] = [];
+    for (const failure of open) {
+      const to = await retryRig(byName.get(failure.rig)!, rigs, health, config);
+      if (to) plan.push({ ...failure, to });
+      else {
+        console.log(`dextbench: ${show(failure.file)} is not retried: rig ${failure.rig} is ${health.get(failure.rig)!.state}` +
+          ` and the run has no other good rig of its class${byName.get(failure.rig)!.class ? ` (${byName.get(failure.rig)!.class})` : ' (the rig names no class:)'}`);
+        stay.push(failure);
+      }
+    }
+    if (!plan.length) break;
+    for (const p of plan) {
+      console.log(`dextbench: infrastructure retry ${attempt}/${retries}: ${show(p.file)} on rig ${p.to} (failed on rig ${p.rig}: ${p.failure})`);
+    }
+    const retryDir = `infra-retry-${attempt}`;
+    const retryConfig: RunConfig = {
+      ...config,
+      rigFiles: [...new Set(plan.map((p) => byName.get(p.to)!.file))],
+      scenarioFiles: [...new Set(plan.map((p) => p.file))],
+      runsOn: Object.fromEntries([...new Set(plan.map((p) => p.file))].map((file) => [file, [...new Set(plan.filter((p) => p.file === file).map((p) => p.to))]])),
+      reportDir: join(config.reportDir, retryDir),
+      outputDir: join(config.outputDir, retryDir),
+    };
+    const exit = await runPlaywright(retryConfig, passthroughForRetries);
+    if (exit.interrupted) return exit.code;
+    const again = readRunResults(join(retryConfig.reportDir, 'results.json'), config.rootDir) ?? [];
+    const next: OpenFailure[] = [];
+    for (const p of plan) {
+      const r: ScenarioResult | undefined = again.find((a) => a.file === p.file && a.rig === p.to);
+      if (r && (r.outcome === 'expected' || r.outcome === 'flaky')) {
+        console.log(`dextbench: ${show(p.file)} passed on rig ${p.to} on infrastructure retry ${attempt} (reports in ${show(retryConfig.reportDir)})`);
+      } else if (r?.failureClass === 'infrastructure') {
+        next.push({ file: p.file, rig: p.to, failure: r.failure ?? 'failed' });
+      } else {
+        console.log(`dextbench: ${show(p.file)} failed again on rig ${p.to} on infrastructure retry ${attempt}${r?.failureClass ? ` (${r.failureClass})` : ''}: ${r?.failure ?? `the retry did not run it (exit ${exit.code})`}`);
+        others++;
+      }
+    }
+    open = next;
+    others += stay.length;
+  }
+  return others || open.length ? 1 : 0;
+}
+
+/**
+ * The rig's health after an infrastructure failure: its health check, holding its lease, when it
+ * names one; otherwise unknown, saying why (LAVA's device goes to Unknown).
+ */
+async function recheckRig(rig: RigDefinition, config: RunConfig, why: string): Promise<HealthRecord> {
+  const opened = await openRig(rig, { projectDir: config.rootDir, who: `dextbench run (pid ${process.pid}), health check after an infrastructure failure` });
+  try {
+    const session = opened.session;
+    let record: HealthRecord;
+    if (!rig.health) {
+      record = healthRecord(rig.name, 'unknown', { setBy: 'dextbench run', why });
+      await writeHealth(session.exec, session.leaseDir, record);
+    } else {
+      console.log(`dextbench: rig ${rig.name} had an infrastructure failure: running its health check ${relative(config.rootDir, rig.health)}`);
+      const lease = await reserveRig(session, { owner: 'dextbench run (health check)', waitMs: rig.reservation.waitMs });
+      try {
+        lease.keepAlive((error) => console.error(`dextbench: ${error.message}`));
+        record = await runHealthCheck(session, { leaseToken: lease.holder.token, rootDir: config.rootDir, vars: config.vars, setBy: 'dextbench run' });
+      } finally {
+        await lease.release();
+      }
+    }
+    console.log(`dextbench: rig ${rig.name}: ${describeHealth(record)}`);
+    return record;
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Another good rig of the failed rig's class in this run, else the same rig when it is good again. */
+async function retryRig(failedOn: RigDefinition, rigs: RigDefinition[], health: Map<string, HealthRecord>, config: RunConfig): Promise<string | undefined> {
+  if (failedOn.class) {
+    for (const other of rigs.filter((r) => r.class === failedOn.class && r.name !== failedOn.name)) {
+      let record = health.get(other.name);
+      if (!record) {
+        const opened = await openRig(other, { projectDir: config.rootDir, who: `dextbench run (pid ${process.pid})` });
+        try {
+          record = await readHealth(opened.session.exec, opened.session.leaseDir, other.name);
+        } finally {
+          await opened.close();
+        }
+        health.set(other.name, record);
+      }
+      if (record.state === 'good') return other.name;
+    }
+  }
+  return health.get(failedOn.name)?.state === 'good' ? failedOn.name : undefined;
+}
+
+function withoutOptions(argv: string[], names: Set<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = arg.split('=')[0]!;
+    if (!names.has(name)) {
+      out.push(arg);
+      continue;
+    }
+    // `--shard 1/3` carries its value in the next word; `--last-failed` has none.
+    if (!arg.includes('=') && name !== '--last-failed') i++;
+  }
+  return out;
+}
