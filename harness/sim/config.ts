@@ -90,6 +90,11 @@ export const simConfigSchema = z.object({
   tcc: z.object({ fullDiskAccess: z.array(z.string()).default(['eslogger']) }).default({ fullDiskAccess: ['eslogger'] }),
   /** Filter providers approved by a com.apple.webcontent-filter payload (enabling them asks nobody). */
   webContentFilter: z.array(z.string()).default([]),
+  /**
+   * The Mac is enrolled in user-approved MDM and `profiles install` stands in for the MDM server
+   * pushing the profile (the sim has no MDM server): payloads only MDM may deliver install too.
+   */
+  profilesInstallAsMdm: z.boolean().default(false),
   /** The network the NE model and the curl/nc/dig shims see (contract §6). */
   network: z.object({
     hosts: z.record(z.string(), z.string()).default(DEFAULT_HOSTS),

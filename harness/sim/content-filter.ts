@@ -1,12 +1,14 @@
 // NE content filter configurations as NEFilterManager keeps them: one per filter provider bundle,
 // saved by the activator's `filter enable|disable` (tools/activator.ts). Saving a configuration the
 // Mac has not approved yet shows the "would like to filter network content" prompt, which nobody
-// answers on a rig: approved are the providers of the sim config's `webContentFilter` (what a
-// com.apple.webcontent-filter payload gives) and any configuration saved before.
+// answers on a rig: approved are the providers of the sim config's `webContentFilter` or of an
+// installed com.apple.webcontent-filter payload (profile-grants.ts), and any configuration saved
+// before. Removing the profile that approved a filter removes its configuration (revokeFilters).
 //
 // For the NE model: filterConfiguration / enabledFilters are what it reads (plus
 // runningExtension from extension-processes.ts to know whether the provider runs).
 import type { Mac } from './mac.ts';
+import { contentFilterApproved } from './profile-grants.ts';
 import { NETWORK_EXTENSION_CATEGORY, type FilterConfiguration } from './state.ts';
 
 /** The saved filter configuration of a provider, if any. */
@@ -50,7 +52,7 @@ export async function saveFilter(
   if (enabled && !mac.state.extensions.some((r) => r.bundle === bundle && r.category === NETWORK_EXTENSION_CATEGORY && r.state === 'activated enabled')) {
     return { saved: false, error: 'configurationInvalid', message: `no activated network extension ${bundle} provides the filter` };
   }
-  const approved = filterConfiguration(mac, bundle) !== undefined || mac.config.webContentFilter.includes(bundle);
+  const approved = filterConfiguration(mac, bundle) !== undefined || contentFilterApproved(mac, bundle);
   if (!approved) {
     await wait(waitMs);
     return { saved: false, needsApproval: true };
@@ -60,4 +62,16 @@ export async function saveFilter(
   mac.settle();
   if (enabled && !wasEnabled) for (const hook of enabledHooks) hook(mac, bundle);
   return { saved: true };
+}
+
+/**
+ * A profile was removed: a filter no profile or config approves any more loses its configuration,
+ * so it is off and the next save asks again. Inference: macOS removes the filter configuration a
+ * removed webcontent-filter profile installed; the reference does not say what happens to one the
+ * app saved itself under that approval.
+ */
+export function revokeFilters(mac: Mac, providers: readonly string[]): void {
+  const configurations = { ...mac.state.filterConfigurations };
+  for (const provider of providers) if (!contentFilterApproved(mac, provider)) delete configurations[provider];
+  mac.state.filterConfigurations = configurations;
 }

@@ -1,7 +1,8 @@
 // Endpoint Security on the simulated Mac: the NOTIFY events its processes raise (the eslogger shim
 // subscribes to them), and the ES clients its ES system extensions run. A client models ExecGuard
 // (contract §5/§6): es_new_client succeeds only with Full Disk Access for the extension's bundle
-// (sim config tcc.fullDiskAccess, as an MDM TCC payload grants it); its AUTH_EXEC policy is the
+// (sim config tcc.fullDiskAccess, or an installed TCC payload: profile-grants.ts), asked at each
+// start, so a grant or a revocation counts from the client's next start; its AUTH_EXEC policy is the
 // extension's delivered config (§2), re-read on every decision; it logs its lines in the unified
 // log. While no client runs (crashed, between versions, not activated) every AUTH is allowed, as
 // on macOS.
@@ -9,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readExtensionConfig } from './extension-config.ts';
 import { extensionLogSource, extensionProcesses, onExtensionStarted } from './extension-processes.ts';
 import type { Mac } from './mac.ts';
+import { hasFullDiskAccess } from './profile-grants.ts';
 import { ENDPOINT_SECURITY_CATEGORY, type ExtensionProcess } from './state.ts';
 
 /** What an es_process_t says about a process. */
@@ -110,9 +112,9 @@ function logPolicy(mac: Mac, proc: ExtensionProcess, message: string, type?: 'Er
   mac.log.append(extensionLogSource(proc), message, { subsystem: proc.bundle, category: 'policy', ...(type ? { type } : {}) });
 }
 
-/** es_new_client as the extension calls it at start: it needs Full Disk Access (sim config tcc). */
+/** es_new_client as the extension calls it at start: it needs Full Disk Access (config or profile). */
 function newClient(mac: Mac, proc: ExtensionProcess, log: boolean): Client {
-  const permitted = mac.config.tcc.fullDiskAccess.includes(proc.bundle);
+  const permitted = hasFullDiskAccess(mac, proc.bundle);
   if (log && permitted) logPolicy(mac, proc, `${nameOf(mac, proc)} started: es_new_client ES_NEW_CLIENT_RESULT_SUCCESS`);
   if (log && !permitted) logPolicy(mac, proc, `${nameOf(mac, proc)} failed: es_new_client ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED`, 'Error');
   const client: Client = { proc, started: permitted, cache: new Set(), configKey: '' };

@@ -114,7 +114,24 @@ export interface InstalledProfile {
   displayName: string;
   organization: string;
   installedAtMs: number;
-  payloads: Array<{ type: string; identifier: string; uuid: string; displayName: string }>;
+  /** Installed by `profiles install` standing in for an MDM push (config profilesInstallAsMdm). */
+  viaMdm?: boolean;
+  payloads: InstalledPayload[];
+}
+
+/** One payload, with what it grants as macOS reads its keys (reference §B.4); see profile-grants.ts. */
+export interface InstalledPayload {
+  type: string;
+  identifier: string;
+  uuid: string;
+  displayName: string;
+  /** com.apple.TCC.configuration-profile-policy: Identifiers allowed SystemPolicyAllFiles. */
+  fullDiskAccess?: string[];
+  /** com.apple.webcontent-filter (FilterType Plugin): FilterDataProviderBundleIdentifier. */
+  filterDataProvider?: string;
+  /** com.apple.system-extension-policy: AllowedTeamIdentifiers and AllowedSystemExtensions. */
+  allowedTeamIdentifiers?: string[];
+  allowedSystemExtensions?: Record<string, string[]>;
 }
 
 export function initialState(config: SimConfig): SimState {
@@ -205,7 +222,12 @@ const stateSchema = z.object({
   homebrew: z.object({ uhubctl: z.boolean() }).optional(),
   profiles: z.array(z.object({
     identifier: z.string(), uuid: z.string(), displayName: z.string(), organization: z.string(), installedAtMs: z.number(),
-    payloads: z.array(z.object({ type: z.string(), identifier: z.string(), uuid: z.string(), displayName: z.string() })),
+    viaMdm: z.boolean().optional(),
+    payloads: z.array(z.object({
+      type: z.string(), identifier: z.string(), uuid: z.string(), displayName: z.string(),
+      fullDiskAccess: z.array(z.string()).optional(), filterDataProvider: z.string().optional(),
+      allowedTeamIdentifiers: z.array(z.string()).optional(), allowedSystemExtensions: z.record(z.string(), z.array(z.string())).optional(),
+    })),
   })).optional(),
   extensionProcesses: z.array(z.object({
     pid: z.number().int(), bundle: z.string(), shortVersion: z.string(), bundleVersion: z.string(), category: z.string(),

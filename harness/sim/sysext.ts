@@ -6,6 +6,7 @@ import { stopAllExtensionProcesses } from './extension-processes.ts';
 import { KERNELMANAGERD, SYSEXTD } from './log.ts';
 import type { Mac } from './mac.ts';
 import { cdhashOf, stopDextsOf } from './matching.ts';
+import { systemExtensionAllowed } from './profile-grants.ts';
 import { DRIVER_CATEGORY, type ExtensionRow, type ExtensionState } from './state.ts';
 import { detachDevice } from './usb.ts';
 
@@ -32,9 +33,9 @@ function stateChange(mac: Mac, row: { teamId: string; bundle: string; shortVersi
     { subsystem: 'com.apple.sx', category: 'StateChanges' });
 }
 
+/** Allowed by the simulated MDM's policy (config) or an installed system-extension-policy payload. */
 export function isPreApproved(mac: Mac, teamId: string, bundle: string): boolean {
-  const { allowedTeamIdentifiers, allowedSystemExtensions } = mac.config.policy;
-  return allowedTeamIdentifiers.includes(teamId) || (allowedSystemExtensions[teamId] ?? []).includes(bundle);
+  return systemExtensionAllowed(mac, teamId, bundle);
 }
 
 function setState(row: ExtensionRow, state: ExtensionState): void {

@@ -66,10 +66,10 @@ describe('profiles on the simulated Mac', () => {
   const request = { team: TEAM, dexts: [], es: [], neFilters: [], removable: false };
   const payloadTypes = (stdout: string) => [...stdout.matchAll(/payload\[\d+\] type += (\S+)/g)].map((m) => m[1]);
 
-  test('show lists the system-extension policy the config models, as MDM installed it', async () => {
+  test('show lists the grants the config models (system-extension policy, Full Disk Access for eslogger), as MDM installed them', async () => {
     const shown = await sim.run('profiles', ['show', '-type', 'configuration']);
     assert.equal(shown.code, 0, shown.stderr);
-    assert.deepEqual(payloadTypes(shown.stdout), ['com.apple.system-extension-policy']);
+    assert.deepEqual(payloadTypes(shown.stdout), ['com.apple.system-extension-policy', 'com.apple.TCC.configuration-profile-policy']);
     assert.match(shown.stdout, /attribute: removalDisallowed: TRUE\n/);
     assert.match(shown.stdout, /\nThere are 1 configuration profiles installed\n$/);
   });
@@ -88,7 +88,7 @@ describe('profiles on the simulated Mac', () => {
     // Installed twice, it replaces itself (same PayloadIdentifier).
     assert.equal((await sim.run('profiles', ['install', '-type', 'configuration', '-path', filter])).code, 0);
     const shown = await sim.run('profiles', ['show', '-type', 'configuration']);
-    assert.deepEqual(payloadTypes(shown.stdout), ['com.apple.system-extension-policy', 'com.apple.webcontent-filter']);
+    assert.deepEqual(payloadTypes(shown.stdout), ['com.apple.system-extension-policy', 'com.apple.TCC.configuration-profile-policy', 'com.apple.webcontent-filter']);
     assert.match(shown.stdout, /_computerlevel\[2\] attribute: profileIdentifier: dextbench\.rig\.ABCDE12345\n/);
     assert.match(shown.stdout, /\nThere are 2 configuration profiles installed\n$/);
   });

@@ -7,6 +7,7 @@
 // that message's text is unconfirmed.
 import { subscribeEs } from '../es.ts';
 import { esloggerLine, EVENT_TYPES, LATER_EVENTS, type Sequence } from '../es-json.ts';
+import { hasFullDiskAccess } from '../profile-grants.ts';
 import { sleepOrAbort, type Tool } from './context.ts';
 
 const USAGE = 'Usage: eslogger [--oslog] [--format format] [--oslog-subsystem subsystem] [--oslog-category category] event [...]\n       eslogger --list-events\n';
@@ -40,7 +41,7 @@ export const eslogger: Tool = async ({ mac, argv, out, err, signal, asRoot }) =>
   const unknown = names.find((n) => !known.has(n));
   if (unknown !== undefined) { err(`eslogger: unknown event: ${unknown}\n`); return 1; }
   if (!asRoot) { err('eslogger: failed to create ES client: ES_NEW_CLIENT_RESULT_ERR_NOT_PRIVILEGED\n'); return 1; }
-  if (!mac.config.tcc.fullDiskAccess.includes('eslogger')) { err('eslogger: failed to create ES client: ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED\n'); return 1; }
+  if (!hasFullDiskAccess(mac, 'eslogger')) { err('eslogger: failed to create ES client: ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED\n'); return 1; }
 
   const version = Number(mac.config.macos.productVersion.split('.')[0]) >= 26 ? 10 : 9;
   const wanted = new Set(names.filter((n) => RAISED.has(n)));
