@@ -15,7 +15,7 @@ export default defineStep({
   async run(args, ctx) {
     const run = ctx.results.get(args.name);
     if (!(run instanceof IoRun)) {
-      throw new StepFailure(`io.await: "${args.name}" is not a background io (start one with io: { …, background: true } and as: ${args.name})`);
+      throw new StepFailure(`io.await: "${args.name}" is not a background io (start one with io: { …, background: true } and as: ${args.name})`, { failureClass: 'configuration' });
     }
     const timeoutMs = args.within ?? ctx.timeoutMs;
     let timer: NodeJS.Timeout | undefined;

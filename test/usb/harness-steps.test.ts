@@ -18,6 +18,7 @@ async function failure(kind: string, args: unknown, definition: RigDefinition): 
   const step = stepRegistry.get(kind)!;
   const error = await step.run(step.schema.parse(args), context(definition)).then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof StepFailure, `expected a StepFailure, got ${String(error)}`);
+  assert.equal(error.failureClass, 'configuration', 'a scenario on a rig without a local bus is a configuration failure');
   return error.message;
 }
 

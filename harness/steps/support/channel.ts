@@ -18,7 +18,7 @@ export async function channelFor(ctx: StepContext, role: string): Promise<Channe
 export async function openChannel(ctx: StepContext, role: string, timeoutMs: number): Promise<ChannelClient> {
   const device = rigDevice(ctx.rig, role);
   const userClass = device.profile.driver?.userClass;
-  if (!userClass) throw new StepFailure(`device ${role}: its profile has no driver.userClass to open a channel to`);
+  if (!userClass) throw new StepFailure(`device ${role}: its profile has no driver.userClass to open a channel to`, { failureClass: 'configuration' });
   const client = await openBridge(ctx.rig.exec, {
     match: { IOUserClass: userClass },
     registryId: await serviceToOpen(ctx, device, userClass),

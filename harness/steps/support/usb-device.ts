@@ -4,7 +4,7 @@
 import { rigDevice } from '../../rig/device-state.ts';
 import { hubLocationOf } from '../../rig/usb-location.ts';
 import type { RigDefinition, RigDevice } from '../../rig/types.ts';
-import { UsbError, type UsbFilter } from '../../usb/index.ts';
+import { UsbAccessDenied, UsbError, UsbUnavailable, type UsbFilter } from '../../usb/index.ts';
 import type { StepContext } from '../context.ts';
 import { StepFailure } from '../context.ts';
 
@@ -13,10 +13,10 @@ export function localUsbDevice(ctx: StepContext, kind: string, role: string): Ri
   const host = ctx.rig.definition.host;
   const ssh = host.kind === 'ssh' ? host.ssh : host.kind === 'sim' ? host.ssh : undefined;
   if (ssh) {
-    throw new StepFailure(`${kind}: rig "${ctx.rig.definition.name}" reaches its Mac over ssh (${ssh.ssh}), so ${role} is on the Mac's USB bus, not this machine's; usb.* steps drive the bus of the machine dextbench runs on (run dextbench on the Mac, host: local)`);
+    throw new StepFailure(`${kind}: rig "${ctx.rig.definition.name}" reaches its Mac over ssh (${ssh.ssh}), so ${role} is on the Mac's USB bus, not this machine's; usb.* steps drive the bus of the machine dextbench runs on (run dextbench on the Mac, host: local)`, { failureClass: 'configuration' });
   }
   if (host.kind === 'sim') {
-    throw new StepFailure(`${kind}: rig "${ctx.rig.definition.name}" is the simulated Mac, whose devices are on no USB bus; usb.* steps need host: local with ${role} on this machine's USB bus`);
+    throw new StepFailure(`${kind}: rig "${ctx.rig.definition.name}" is the simulated Mac, whose devices are on no USB bus; usb.* steps need host: local with ${role} on this machine's USB bus`, { failureClass: 'configuration' });
   }
   return rigDevice(ctx.rig, role);
 }
@@ -32,7 +32,13 @@ export function usbFilterOf(rig: RigDefinition, device: RigDevice): UsbFilter {
   return location !== undefined ? { vendorId, productId, location: `${location}.${device.port.port}` } : { vendorId, productId };
 }
 
-/** A harness/usb error as the step's one line; anything else passes unchanged. */
+/**
+ * A harness/usb error as the step's one line; anything else passes unchanged. A bus this machine
+ * cannot use is the rig's failure; a device that stalls, times out, fails a transfer, goes away or
+ * is not there is the product's (an io error).
+ */
 export function asStepFailure(kind: string, role: string, error: unknown): unknown {
-  return error instanceof UsbError ? new StepFailure(`${kind} ${role}: ${error.message}`) : error;
+  if (!(error instanceof UsbError)) return error;
+  const rigs = error instanceof UsbUnavailable || error instanceof UsbAccessDenied;
+  return new StepFailure(`${kind} ${role}: ${error.message}`, { failureClass: rigs ? 'infrastructure' : 'product' });
 }

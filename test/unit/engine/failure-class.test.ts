@@ -22,7 +22,8 @@ import { SimLaunchError } from '../../../harness/rig/sim-launcher.ts';
 import { StageError } from '../../../harness/rig/stage.ts';
 import { ValidationError } from '../../../harness/scenario/index.ts';
 import { StepFailure } from '../../../harness/steps/index.ts';
-import { UsbDeviceGone, UsbError, UsbStall } from '../../../harness/usb/errors.ts';
+import { asStepFailure } from '../../../harness/steps/support/usb-device.ts';
+import { UsbAccessDenied, UsbDeviceGone, UsbError, UsbStall, UsbUnavailable } from '../../../harness/usb/errors.ts';
 
 const failedCommand: ExecResult = {
   argv: ['uhubctl', '-l', '1-1', '-p', '2', '-a', 'on'], exitCode: 1, signal: null, durationMs: 12, timedOut: false,
@@ -122,4 +123,14 @@ test('the class of a failed test, from the errors Playwright serialized', () => 
   assert.equal(classOfTestErrors([{ message: 'Test timeout of 90000ms exceeded.' }]), 'harness');
   assert.equal(classOfTestErrors([{ message: 'TypeError: x is not a function' }]), 'harness');
   assert.equal(classOfTestErrors([{}]), 'harness');
+});
+
+test('usb.* steps: a bus this machine cannot use is the rig\'s failure, a device that misbehaves the product\'s', () => {
+  const classOf = (error: UsbError) => classifyFailure(asStepFailure('usb.io', 'echo', error));
+  assert.equal(classOf(new UsbUnavailable('getDevices error: /sys/bus/usb/devices/ not found')), 'infrastructure');
+  assert.equal(classOf(new UsbAccessDenied('open error: permission denied')), 'infrastructure');
+  assert.equal(classOf(new UsbStall('bulk IN 0x81 stalled')), 'product');
+  assert.equal(classOf(new UsbDeviceGone('transferOut error: Disconnected')), 'product');
+  const other = new TypeError('not a usb error');
+  assert.equal(asStepFailure('usb.io', 'echo', other), other, 'anything else passes unchanged');
 });
