@@ -113,3 +113,37 @@ test('rig state takes good or maintenance with a reason; rig check needs a rig t
   assert.equal(noCheck.code, 2);
   assert.match(noCheck.stderr, /rig "h-plain" names no health check; add health: <scenario file> to /);
 });
+
+test('two rigs of one class, an infrastructure failure on one: that rig is checked again (bad) and the scenario passes on the other; a product failure is never retried', async () => {
+  const cwd = scratchDir();
+  // Rig i-a's channel bridge is missing: every call step there fails on infrastructure.
+  const a = simRigFile(cwd, 'i-a', { sim: SIM, top: `${TOP}\nbridge: { command: [dextbench-bridge-gone] }` });
+  const b = rig(cwd, 'i-b');
+  for (const file of [a, b]) {
+    const set = await dextbench(['rig', 'state', 'good', '--why', 'racked', '--rig', file], { cwd });
+    assert.equal(set.code, 0, set.stderr);
+  }
+  const ping = join(repoRoot, 'scenarios/driverkit/echo-channel-ping-info.yaml');
+  const callLine = readFileSync(healthScenario, 'utf8').split('\n').findIndex((l) => /^\s+- call: /.test(l)) + 1;
+  const echoDext = ['--var', `ECHO_DEXT=${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}`];
+  const run = await dextbench(['run', '--rig', a, '--rig', b, ...echoDext, ping], { cwd });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /dextbench: rig i-a had an infrastructure failure: running its health check \S*echo-rig\.yaml/);
+  assert.match(run.stdout, /^dextbench: infrastructure retry 1\/2: \S*echo-channel-ping-info\.yaml on rig i-b \(failed on rig i-a: \S*echo-channel-ping-info\.yaml:15: \[infrastructure\] bridge command not found: dextbench-bridge-gone/m);
+  assert.match(run.stdout, /^dextbench: \S*echo-channel-ping-info\.yaml passed on rig i-b on infrastructure retry 1 \(reports in dextbench-report\/infra-retry-1\)$/m);
+  const record = readRecord(cwd, 'i-a');
+  assert.deepEqual([record.state, record.setBy], ['bad', 'dextbench run']);
+  assert.match(record.why, new RegExp(`echo-rig\\.yaml:${callLine}: \\[infrastructure\\] bridge command not found`));
+  assert.equal(readRecord(cwd, 'i-b').state, 'good');
+  const retried = JSON.parse(readFileSync(join(cwd, 'dextbench-report/infra-retry-1/results.json'), 'utf8'));
+  assert.deepEqual([retried.stats.expected, retried.stats.unexpected], [1, 0]);
+
+  // A product failure (a key the echo dext's Ping does not answer) fails the run and is not retried.
+  const product = join(cwd, 'ping-wrong-key.yaml');
+  writeFileSync(product, readFileSync(ping, 'utf8').replace('name: the echo dext answers', 'name: wrong key, the echo dext answers')
+    .replace('  - call: { device: echo, method: Ping }', '  - call: { device: echo, method: Ping, expect: { noSuchKey: 1 } }'));
+  const second = await dextbench(['run', '--rig', b, ...echoDext, product], { cwd });
+  assert.equal(second.code, 1, second.stdout + second.stderr);
+  assert.match(second.stdout, /\[product\]/);
+  assert.doesNotMatch(second.stdout, /infrastructure retry|running its health check/);
+});
