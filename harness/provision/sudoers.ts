@@ -10,9 +10,9 @@ import { findHomebrew } from './homebrew.ts';
 export const sudoers: ProvisionStep = {
   name: 'sudoers',
   async run(ctx) {
-    if (!ctx.rig.privileged.sudo) return { status: 'not needed', detail: 'not needed (privileged: { sudo: false }: dextbench runs nothing as root on this rig)' };
     const commands = privilegedCommands(ctx.rig);
-    const count = `${commands.length} commands dextbench runs as root`;
+    if (commands.length === 0) return { status: 'not needed', detail: 'not needed (privileged: { sudo: false }: dextbench runs nothing as root on this rig)' };
+    const count = `${commands.length} command${commands.length === 1 ? '' : 's'} dextbench runs as root`;
     const refused = await refusedCommands(ctx, commands);
     if (refused.length === 0) return { status: 'ready', detail: `already allows the ${count} (${SUDOERS_DROP_IN})` };
 

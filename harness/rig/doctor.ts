@@ -240,11 +240,13 @@ async function toolCheck(ctx: Context, tool: string): Promise<Outcome> {
   return { status: 'fail', detail: `not on the PATH (macOS has it at ${APPLE_TOOLS[tool]})`, fix: onPath };
 }
 
+// eslogger is checked on every rig with an ES extension: the ES steps run it through sudo -n (sudo.ts).
 function sudoChecks(rig: RigDefinition): Check[] {
-  if (!rig.privileged.sudo) {
+  const commands = privilegedCommands(rig);
+  if (commands.length === 0) {
     return [{ name: 'sudo', see: 'sudo -n -l', run: async () => ({ status: 'ok', detail: 'not used (privileged: { sudo: false })' }) }];
   }
-  return privilegedCommands(rig).map((command): Check => {
+  return commands.map((command): Check => {
     const shown = [command.tool, ...(command.args ?? [])].join(' ');
     return {
       name: `sudo -n ${shown}`,

@@ -1,7 +1,10 @@
-// sudo on the Mac: the commands dextbench runs as root on a privileged rig (`privileged: {sudo: true}`,
-// always as `sudo -n`, which never prompts), the sudoers drop-in that lets them run without a
-// password, and asking sudo whether a command would (`sudo -n -l <command>` prints the command's full
-// path when it may run, and runs nothing).
+// sudo on the Mac: the commands dextbench runs as root (always as `sudo -n`, which never prompts),
+// the sudoers drop-in that lets them run without a password, and asking sudo whether a command would
+// (`sudo -n -l <command>` prints the command's full path when it may run, and runs nothing).
+// `privileged: { sudo: true }` opts into root for what also works, less well, without it (developer
+// mode, uninstall, signalling dexts, restarting); eslogger has no such mode (not root:
+// ES_NEW_CLIENT_RESULT_ERR_NOT_PRIVILEGED), so the ES steps run it through sudo on every rig that
+// declares an Endpoint Security extension or probe, and it is listed whatever `privileged` says.
 // The one place that says what needs root: doctor checks these, provision writes their rules.
 import type { Exec } from '../exec.ts';
 import { endpointSecurityExtensions } from './endpoint-security.ts';
@@ -31,18 +34,25 @@ export interface PrivilegedCommand {
   why: string;
 }
 
-/** What a rig needs run as root depends on: its hubs, its Endpoint Security extensions or probe. */
+/** What a rig needs run as root depends on: privileged, its hubs, its Endpoint Security extensions or probe. */
 export interface PrivilegedRig {
+  privileged: { sudo: boolean };
   hubs: readonly { driver: string }[];
   extensions: Readonly<Record<string, { bundle: string; systemExtension?: string }>>;
   esprobe?: unknown;
 }
 
 /**
- * What dextbench runs as root on a rig: hub power only when the rig has uhubctl hubs, eslogger only
- * when it declares an Endpoint Security extension or an ES probe (the provisioned probe's rule).
+ * What dextbench runs as root on a rig: on a privileged rig the lifecycle, fault and reboot commands,
+ * and hub power when it has uhubctl hubs; on every rig, eslogger when it declares an Endpoint
+ * Security extension or an ES probe (the provisioned probe's rule). Empty: sudo is not used.
  */
 export function privilegedCommands(rig: PrivilegedRig): PrivilegedCommand[] {
+  const eslogger: PrivilegedCommand[] = rig.esprobe !== undefined || endpointSecurityExtensions(rig).length
+    // The ES steps' event stream: eslogger refuses to run unless root (ES_NEW_CLIENT_RESULT_ERR_NOT_PRIVILEGED).
+    ? [{ tool: 'eslogger', example: ['exec', 'fork', 'exit'], why: 'the eslogger stream of es.expect and es.forbid' }]
+    : [];
+  if (!rig.privileged.sudo) return eslogger;
   const commands: PrivilegedCommand[] = [
     { tool: 'systemextensionsctl', args: ['developer', 'on'], example: ['developer', 'on'], why: 'sysext.developer: on' },
     { tool: 'systemextensionsctl', args: ['developer', 'off'], example: ['developer', 'off'], why: 'sysext.developer: off' },
@@ -53,10 +63,7 @@ export function privilegedCommands(rig: PrivilegedRig): PrivilegedCommand[] {
   if (rig.hubs.some((hub) => hub.driver === 'uhubctl')) {
     commands.push({ tool: 'uhubctl', example: ['-l', '1-1'], why: 'hub port power' });
   }
-  if (rig.esprobe !== undefined || endpointSecurityExtensions(rig).length) {
-    // The ES steps' event stream: eslogger refuses to run unless root (ES_NEW_CLIENT_RESULT_ERR_NOT_PRIVILEGED).
-    commands.push({ tool: 'eslogger', example: ['exec', 'fork', 'exit'], why: 'the eslogger stream of es.expect and es.forbid' });
-  }
+  commands.push(...eslogger);
   commands.push({ tool: 'shutdown', args: ['-r', 'now'], example: ['-r', 'now'], why: 'the reboot step' });
   return commands;
 }

@@ -18,7 +18,7 @@ test('doctor on rigs/sim.yaml: one line per check, in order, the exit code count
   const text = await dextbench(['doctor'], { cwd });
   assert.equal(text.stderr, '');
   const lines = checkLines(text);
-  assert.deepEqual(lines.map((l) => l.name), [...SIM_CHECKS, 'sudo', 'hub hub1', 'device echo', 'extension echo-driver', 'extension execguard', 'extension flowgate', 'lease']);
+  assert.deepEqual(lines.map((l) => l.name), [...SIM_CHECKS, 'sudo -n eslogger', 'hub hub1', 'device echo', 'extension echo-driver', 'extension execguard', 'extension flowgate', 'lease']);
   assert.equal(text.code, 0);
   // A fresh simulated Mac: developer mode off, the device's port off (it has eslogger).
   assert.deepEqual(lines.filter((l) => l.mark !== '✓').map((l) => [l.mark, l.name]), [['!', 'developer mode'], ['!', 'device echo']]);

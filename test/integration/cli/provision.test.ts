@@ -158,17 +158,17 @@ describe('dextbench provision: the ES probe', () => {
     ]);
     assert.ok(!existsSync(installed), 'a dry run copies nothing');
 
-    const first = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
+    const first = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
     assert.equal(first.code, 0, first.stderr);
     assert.ok(first.stdout.includes('\n+ esprobe: installed /Users/Shared/dextbench/esprobe/dextbench-esprobe\n'), first.stdout);
     assert.deepEqual(readFileSync(installed), readFileSync(source));
     assert.equal(statSync(installed).mode & 0o777, 0o755);
 
-    const second = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
+    const second = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
     assert.ok(second.stdout.includes('\n✓ esprobe: already installed (/Users/Shared/dextbench/esprobe/dextbench-esprobe)\n'), second.stdout);
 
     writeFileSync(installed, '#!/usr/bin/perl\n# an older probe\n');
-    const third = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
+    const third = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
     assert.ok(third.stdout.includes('\n+ esprobe: updated /Users/Shared/dextbench/esprobe/dextbench-esprobe\n'), third.stdout);
     assert.deepEqual(readFileSync(installed), readFileSync(source));
   });
@@ -201,6 +201,17 @@ describe('dextbench provision: eslogger for an Endpoint Security rig', () => {
     const neDry = await dextbench(['provision', '--rig', ne, '--dry-run'], { cwd, env: PASSWORD });
     assert.ok(neDry.stdout.includes('+ sudoers: would write /etc/sudoers.d/dextbench for the 6 commands dextbench runs as root, checked with visudo -c'), neDry.stdout);
     assert.ok(!neDry.stdout.includes('eslogger'), neDry.stdout);
+  });
+
+  test('privileged: { sudo: false } with an Endpoint Security extension: the drop-in holds eslogger alone (the ES steps run sudo -n eslogger), and doctor agrees', async () => {
+    const rig = rigFile(cwd, 'es-nosudo', { sim: FRESH_SIM, top: 'privileged: { sudo: false }' });
+    appendFileSync(rig, `  execguard: { systemExtension: ${join(repoRoot, 'dext-fixtures/execguard/sim/ExecGuard-1.0.0.systemextension')}, bundle: com.example.execguard }\n`);
+    const first = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.ok(first.stdout.includes('\n+ sudoers: wrote /etc/sudoers.d/dextbench for the 1 command dextbench runs as root (checked with visudo -c)\n'), first.stdout);
+    const doctor = await dextbench(['doctor', '--rig', rig, '--json'], { cwd });
+    const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string; detail: string }[];
+    assert.deepEqual(checks.filter((c) => c.name.startsWith('sudo')).map((c) => [c.name, c.status, c.detail]), [['sudo -n eslogger', 'ok', 'runs /usr/bin/eslogger exec fork exit without a password']]);
   });
 });
 

@@ -17,7 +17,7 @@ describe('doctor over ssh', { skip }, () => {
     assert.equal(result.stderr, '');
     const lines = checkLines(result);
     assert.match(result.stdout, /^doctor: rig sim-ssh \(.*rigs\/sim-ssh\.yaml\) on simulated Mac "sim-ssh" over ssh 127\.0\.0\.1$/m);
-    assert.deepEqual(lines.map((l) => l.name), [...SIM_CHECKS, 'sudo', 'hub hub1', 'device echo', 'extension echo-driver', 'extension execguard', 'extension flowgate', 'lease']);
+    assert.deepEqual(lines.map((l) => l.name), [...SIM_CHECKS, 'sudo -n eslogger', 'hub hub1', 'device echo', 'extension echo-driver', 'extension execguard', 'extension flowgate', 'lease']);
     assert.equal(result.code, 0);
     assert.deepEqual(lines.find((l) => l.name === 'host reachable'), { mark: '✓', name: 'host reachable', detail: 'simulated Mac "sim-ssh" over ssh 127.0.0.1' });
     assert.deepEqual(lines.filter((l) => l.mark !== '✓').map((l) => l.name), ['developer mode', 'device echo']);

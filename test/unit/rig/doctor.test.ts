@@ -94,6 +94,15 @@ test('a privileged rig with an Endpoint Security extension checks sudo -n eslogg
   assert.ok(!ne.some((c) => c.name === 'sudo -n eslogger'), ne.map((c) => c.name).join(', '));
 });
 
+test('privileged: { sudo: false } with an Endpoint Security extension still checks sudo -n eslogger (the ES steps run it so), and only that', async () => {
+  const fixtures = join(import.meta.dirname, '../../../dext-fixtures');
+  const execguard = { bundle: 'com.example.execguard', systemExtension: join(fixtures, 'execguard/sim/ExecGuard-1.0.0.systemextension') };
+  const checks = await doctor(simRig({ privileged: { sudo: false }, extensions: { execguard } }), mac({ 'sudo -n -l eslogger': { stderr: 'sudo: a password is required\n', exitCode: 1 } }).exec);
+  assert.deepEqual(checks.filter((c) => c.name.startsWith('sudo')).map((c) => [c.name, c.status, c.fix]), [['sudo -n eslogger', 'fail', 'dextbench provision --rig rigs/test.yaml']]);
+  const plain = await doctor(simRig({ privileged: { sudo: false } }), mac().exec);
+  assert.deepEqual(plain.filter((c) => c.name.startsWith('sudo')).map((c) => [c.name, c.detail]), [['sudo', 'not used (privileged: { sudo: false })']]);
+});
+
 test('a host that cannot be reached: its check fails with the transport\'s line, every later check is skipped, not run', async () => {
   const rig = simRig({ host: { kind: 'ssh', ssh: { ssh: 'ci@mac-mini-3' } } });
   const { exec, seen } = mac({ true: () => { throw new TransportError('unreachable', 'ssh ci@mac-mini-3: host unreachable (No route to host); check that it is on and reachable'); } });
