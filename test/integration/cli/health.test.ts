@@ -3,10 +3,11 @@
 // one line, `rig state` sets it by hand, and a run checks an unknown rig first. Each test works in a
 // scratch project of its own, with its own simulated Macs.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
+import { bin, dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
 import { simRigFile } from '../../support/sim-rig-file.ts';
 
 const healthScenario = join(repoRoot, 'scenarios/health/echo-rig.yaml');
@@ -146,4 +147,28 @@ test('two rigs of one class, an infrastructure failure on one: that rig is check
   assert.equal(second.code, 1, second.stdout + second.stderr);
   assert.match(second.stdout, /\[product\]/);
   assert.doesNotMatch(second.stdout, /infrastructure retry|running its health check/);
+});
+
+test('a health check cancelled with Ctrl-C sets the rig bad, saying it was cancelled', async () => {
+  const cwd = scratchDir();
+  const file = rig(cwd, 'h-cancel', true);
+  // As a terminal starts it: a process group of its own, which Ctrl-C hits whole.
+  const child = spawn(process.execPath, [bin, 'rig', 'check', '--rig', file], { cwd, env: { ...process.env, CI: '' }, detached: true });
+  let out = '';
+  child.stdout.on('data', (c) => { out += c; });
+  child.stderr.on('data', (c) => { out += c; });
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!/Running 1 test/.test(out)) {
+    assert.ok(Date.now() < deadline, `the check did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // Inside the plug step, which waits for a device that never enumerates.
+  await new Promise((r) => setTimeout(r, 3000));
+  process.kill(-child.pid!, 'SIGINT');
+  assert.equal(await done, 1, out);
+  const record = readRecord(cwd, 'h-cancel');
+  assert.equal(record.state, 'bad');
+  assert.match(record.why, /^health check \S*echo-rig\.yaml was cancelled/);
+  assert.match(out, /^rig h-cancel: bad, set by dextbench rig check .*was cancelled/m);
 });
