@@ -71,14 +71,28 @@ export function classified(error: unknown): Error & { failureClass: FailureClass
   const labelled = `[${failureClass}] ${message}`;
   // No `cause`: reporters would print the original error and its harness stack under it.
   const result = new Error(labelled);
-  const frames = (error instanceof Error ? error.stack ?? '' : '').split('\n').filter((l) => /^\s+at /.test(l));
   // Only our own bugs need our frames; any other failure is shown at its scenario line, if it has one.
-  const shown = failureClass === 'harness' ? frames : frames.filter((l) => YAML_FRAME.test(l));
+  const shown = failureClass === 'harness' ? stackFrames(error) : stackFrames(error).filter((l) => YAML_FRAME.test(l));
   result.stack = [`Error: ${labelled}`, ...shown].join('\n');
   return withFailureClass(result, failureClass);
 }
 
 const YAML_FRAME = /\.ya?ml:\d+:\d+\)?$/;
+
+function stackFrames(error: unknown): string[] {
+  return (error instanceof Error ? error.stack ?? '' : '').split('\n').filter((l) => /^\s+at /.test(l));
+}
+
+/** A step's error as one line: our own bug keeps its error's name (`TypeError: …`). */
+export function failureMessage(error: unknown, failureClass: FailureClass): string {
+  if (!(error instanceof Error)) return String(error);
+  return failureClass === 'harness' && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
+}
+
+/** The frames of our own bug, where in the harness it happened; none for any other class. */
+export function ownFrames(error: unknown, failureClass: FailureClass): string[] {
+  return failureClass === 'harness' ? stackFrames(error) : [];
+}
 
 /** A Playwright timeout while the `rig` fixture connects and reserves: the rig did not answer. */
 const RIG_FIXTURE_TIMEOUT = /^(?:\w+: )?Fixture "rig" timeout of \d+ms exceeded during setup|exceeded while setting up "rig"/;

@@ -1,5 +1,6 @@
 // `--reporter html,junit,json,blob` becomes reporters with their report files under the report dir,
-// and measurements embedded as JUnit properties.
+// and annotations embedded as JUnit properties: measurements, and a failed test's class
+// (`<property name="dextbench.class" value="product">`, see failure-class.ts).
 import { join } from 'node:path';
 import type { ReporterDescription } from '@playwright/test';
 

@@ -10,7 +10,7 @@ import type { RigSession } from '../rig/connect.ts';
 import type { ExtensionDecl } from '../rig/types.ts';
 import { interpolateResults, type Scenario, type ScenarioStep } from '../scenario/index.ts';
 import { stepRegistry, type StepContext } from '../steps/index.ts';
-import { classifyFailure, withFailureClass } from './failure-class.ts';
+import { classifyFailure, failureMessage, ownFrames, withFailureClass } from './failure-class.ts';
 import { verifyRunLease } from './run-config.ts';
 import type { Scene } from './scene.ts';
 
@@ -74,10 +74,13 @@ export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRu
       await work;
       close('passed');
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
       const failureClass = classifyFailure(error);
+      const message = failureMessage(error, failureClass);
       close('failed', { error: message, class: failureClass });
-      throw withFailureClass(atScenarioLine(message, step), failureClass);
+      // Our own bug keeps, below the YAML line, where it happened.
+      const located = atScenarioLine(message, step);
+      located.stack += ownFrames(error, failureClass).map((l) => `\n${l}`).join('');
+      throw withFailureClass(located, failureClass);
     }
   });
 }

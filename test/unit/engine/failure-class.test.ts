@@ -9,7 +9,7 @@ import { DeadlineError } from '../../../harness/common/time.ts';
 import { FunctionFsError } from '../../../harness/emulate/functionfs.ts';
 import { GadgetError } from '../../../harness/emulate/gadget.ts';
 import {
-  classified, classifyFailure, classOfTestErrors, FAILURE_CLASS_FIELD, FAILURE_CLASSES, isFailureClass, withFailureClass,
+  classified, classifyFailure, classOfTestErrors, FAILURE_CLASS_FIELD, FAILURE_CLASSES, failureMessage, isFailureClass, ownFrames, withFailureClass,
 } from '../../../harness/engine/failure-class.ts';
 import { ExecError, TransportError, type ExecResult } from '../../../harness/host/exec.ts';
 import { ToolError } from '../../../harness/host/tools/tool-error.ts';
@@ -133,4 +133,15 @@ test('usb.* steps: a bus this machine cannot use is the rig\'s failure, a device
   assert.equal(classOf(new UsbDeviceGone('transferOut error: Disconnected')), 'product');
   const other = new TypeError('not a usb error');
   assert.equal(asStepFailure('usb.io', 'echo', other), other, 'anything else passes unchanged');
+});
+
+test('a step\'s failure in one line: our own bug keeps its error\'s name and its frames, nothing else does', () => {
+  const bug = new TypeError('Cannot read properties of undefined (reading \'pid\')');
+  assert.equal(failureMessage(bug, 'harness'), 'TypeError: Cannot read properties of undefined (reading \'pid\')');
+  assert.match(ownFrames(bug, 'harness')[0]!, /^ {4}at .*failure-class\.test\.ts:\d+:\d+/);
+  const expectFailed = new StepFailure('echo was not matched');
+  assert.equal(failureMessage(expectFailed, 'product'), 'echo was not matched');
+  assert.deepEqual(ownFrames(expectFailed, 'product'), []);
+  assert.equal(failureMessage(new Error('plain'), 'harness'), 'plain');
+  assert.equal(failureMessage(42, 'harness'), '42');
 });
