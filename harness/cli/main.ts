@@ -14,6 +14,14 @@ const USAGE = `usage: dextbench <command> [options]
         same class: (else the same rig once its health check passed); Playwright's
         --grep, --repeat-each, --retries, --reporter list,html,junit,json,blob, --shard,
         --last-failed, --workers ... pass through
+  history [--scenario name] [--rig r] [--json] [--history postgres://…|folder|off]
+        per scenario × rig: pass rate over the last 30 runs, flake score, last failure; per
+        measurement its series and a regression flag (every run is appended when it ends; default
+        store .dextbench/history, or DEXTBENCH_HISTORY)
+  history import <results.json|blob folder>
+        add a CI run's report to the history
+  history quarantine [<scenario> --owner who --until YYYY-MM-DD [--why "…"] | <scenario> --remove]
+        a quarantined scenario still runs and is reported, but its failure does not fail the run
   validate [files|folders] [--rig r] [--var NAME=value]
         check scenarios, rigs and device profiles (default: scenarios/ rigs/ devices/)
   rig status|plug|unplug|cycle|reset [device] [--rig r] [--off 1s]
@@ -43,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'doctor': return await (await import('./doctor.ts')).doctorCommand(rest);
       case 'provision': return await (await import('./provision.ts')).provisionCommand(rest);
       case 'profile': return await (await import('./profile.ts')).profileCommand(rest);
+      case 'history': return await (await import('./history.ts')).historyCommand(rest);
       case '--version': case '-v':
         console.log(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
         return 0;

@@ -13,6 +13,9 @@ import { stepRegistry } from '../steps/index.ts';
 import { parseArgs, parseVars } from './args.ts';
 import { FileIssues, UsageError } from './errors.ts';
 import { defaultPath, defaultRigFile, expandYamlPaths } from './paths.ts';
+import { describeQuarantine } from '../history/quarantine.ts';
+import { historyTarget } from '../history/store.ts';
+import { exitIgnoringQuarantined, quarantinedNow, recordRun } from './run-history.ts';
 
 const PLAYWRIGHT_VALUED = [
   '--grep', '-g', '--grep-invert', '--repeat-each', '--retries', '--shard', '--workers', '-j',
@@ -20,7 +23,7 @@ const PLAYWRIGHT_VALUED = [
 ];
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { valued: ['--rig', '--var', '--reporter', '--output', '--infra-retries'], passthroughValued: PLAYWRIGHT_VALUED });
+  const args = parseArgs(argv, { valued: ['--rig', '--var', '--reporter', '--output', '--infra-retries', '--history'], passthroughValued: PLAYWRIGHT_VALUED });
   const infraRetriesText = args.options.get('--infra-retries')?.at(-1) ?? '2';
   if (!/^\d+$/.test(infraRetriesText)) throw new UsageError(`--infra-retries takes a count (0 or more), got ${JSON.stringify(infraRetriesText)}`);
   const infraRetries = Number(infraRetriesText);
@@ -92,9 +95,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     outputDir: output ? resolve(output, 'test-results') : resolve('test-results'),
     rootDir: process.cwd(),
   };
+  // The history (default .dextbench/history, or --history / DEXTBENCH_HISTORY): quarantined
+  // scenarios still run, reported as such, and the run is appended when it ends.
+  const history = historyTarget(args.options.get('--history')?.at(-1), process.env, process.cwd());
+  const quarantined = history.kind === 'off' ? [] : await quarantinedNow(history);
+  if (quarantined.length) config.quarantined = Object.fromEntries(quarantined.map((q) => [q.scenario, describeQuarantine(q)]));
   const exit = await runPlaywright(config, args.passthrough);
   const code = exit.interrupted ? exit.code : await retryInfrastructureFailures(config, rigs, args.passthrough, exit.code, infraRetries);
-  return code;
+  if (history.kind !== 'off' && !args.passthrough.includes('--list')) await recordRun(history, config);
+  return exit.interrupted ? code : exitIgnoringQuarantined(code, config, quarantined);
 }
 
 /**

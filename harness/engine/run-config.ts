@@ -26,6 +26,8 @@ export interface RunConfig {
    * the lease is not taken again (its token is in the environment) and the rig's health is not judged.
    */
   healthCheckOf?: string;
+  /** Quarantined scenarios, by name: `quarantined by X until Y (why)` (harness/history). */
+  quarantined?: Record<string, string>;
 }
 
 const ENV_KEY = 'DEXTBENCH_RUN';

@@ -36,7 +36,10 @@ for (const file of run.scenarioFiles) {
   // greps its rig's tag, see playwright.config.ts).
   if (rigs.length > 1) tags.push(...(run.runsOn[file] ?? rigs.map((r) => r.name)).map(rigTag));
 
-  testAt(file, nameLine, title, { tag: tags }, async ({ rig, scene }, testInfo) => {
+  // A quarantined scenario runs as any other; the report says whose it is and until when.
+  const quarantined = run.quarantined?.[title];
+  const annotation = quarantined ? [{ type: 'dextbench.quarantined', description: quarantined }] : [];
+  testAt(file, nameLine, title, { tag: tags, annotation }, async ({ rig, scene }, testInfo) => {
     const load = (rigs?: RigDefinition[]) => {
       try {
         return loadScenario(file, { steps: stepSchemas, vars: run.vars, rigVars: rig.definition.vars, ...(rigs ? { rigs } : {}) });

@@ -1,0 +1,102 @@
+// What `dextbench run` does with the history: before the run, which scenarios are quarantined (the
+// report says so beside them); after it, the run appended (its results.json, and the reports of its
+// infrastructure retries as later attempts) and the exit code with quarantined failures left out.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { activeQuarantine, describeQuarantine, localDay, type QuarantineEntry } from '../history/quarantine.ts';
+import { appendRun } from '../history/record.ts';
+import { readReport, type RunRecord } from '../history/report.ts';
+import { openHistory, type HistoryTarget } from '../history/store.ts';
+import type { RunConfig } from '../engine/run-config.ts';
+
+type StoreTarget = Exclude<HistoryTarget, { kind: 'off' }>;
+
+export async function quarantinedNow(target: StoreTarget): Promise<QuarantineEntry[]> {
+  const store = await openHistory(target);
+  try {
+    return await activeQuarantine(store, localDay());
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Appends the run; a history that cannot be written is one loud line, and the run's exit code
+ * stays what its scenarios made it.
+ */
+export async function recordRun(target: StoreTarget, config: RunConfig): Promise<void> {
+  const run = runRecord(config);
+  if (!run) return;
+  try {
+    const store = await openHistory(target);
+    try {
+      const id = await appendRun(store, run);
+      console.log(`dextbench: run ${id} added to the history (${store.where}): dextbench history shows pass rates and trends`);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    console.error(`dextbench: the run was not added to the history: ${(error as Error).message}`);
+  }
+}
+
+function reports(config: RunConfig): string[] {
+  const main = join(config.reportDir, 'results.json');
+  if (!existsSync(main)) return [];
+  const retries = readdirSync(config.reportDir).map((d) => /^infra-retry-(\d+)$/.exec(d)).filter((m) => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => join(config.reportDir, m[0], 'results.json')).filter(existsSync);
+  return [main, ...retries];
+}
+
+/** The run as one record: an infrastructure retry's attempts follow the run's own on that rig. */
+function runRecord(config: RunConfig): RunRecord | undefined {
+  const [main, ...retries] = reports(config).map(readReport);
+  if (!main) return undefined;
+  const attempts = new Map<string, number>();
+  const key = (r: { scenario: string; rig: string; repeat: number }) => `${r.scenario}\u0000${r.rig}\u0000${r.repeat}`;
+  for (const r of main.results) attempts.set(key(r), Math.max(attempts.get(key(r)) ?? -1, r.attempt));
+  for (const retry of retries) {
+    const next = new Map<string, number>();
+    for (const r of retry.results) {
+      const attempt = (attempts.get(key(r)) ?? -1) + 1 + r.attempt;
+      next.set(key(r), Math.max(next.get(key(r)) ?? -1, attempt));
+      main.results.push({ ...r, attempt });
+    }
+    for (const [k, v] of next) attempts.set(k, v);
+    main.measurements.push(...retry.measurements);
+    if (retry.ended > main.ended) main.ended = retry.ended;
+  }
+  const rigs = new Set(main.results.map((r) => r.rig));
+  const commit = gitCommit(config.rootDir);
+  return { ...main, rig: [...rigs].sort().join(', '), source: join(config.reportDir, 'results.json'), ...(commit ? { commit } : {}) };
+}
+
+function gitCommit(dir: string): string | undefined {
+  if (process.env['GITHUB_SHA']) return process.env['GITHUB_SHA'];
+  const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * Exit code 1 stands unless every scenario that failed is quarantined or passed on an
+ * infrastructure retry; each quarantined failure is named with its owner and date.
+ */
+export function exitIgnoringQuarantined(code: number, config: RunConfig, quarantined: QuarantineEntry[]): number {
+  if (code !== 1 || quarantined.length === 0) return code;
+  const [main, ...retries] = reports(config).map(readReport);
+  if (!main) return code;
+  const byName = new Map(quarantined.map((q) => [q.scenario, q]));
+  const last = new Map<string, RunRecord['results'][number]>();
+  for (const r of main.results) last.set(`${r.scenario}\u0000${r.rig}\u0000${r.repeat}`, r);
+  const failed = [...last.values()].filter((r) => r.status !== 'passed' && r.status !== 'skipped');
+  if (!failed.length) return code;
+  const passedOnRetry = new Set(retries.flatMap((retry) => retry.results.filter((r) => r.status === 'passed').map((r) => r.scenario)));
+  let counted = 0;
+  for (const r of failed) {
+    const entry = byName.get(r.scenario);
+    if (entry) console.log(`dextbench: "${r.scenario}" failed on rig ${r.rig}, but it is ${describeQuarantine(entry)}: the run does not fail for it`);
+    else if (!passedOnRetry.has(r.scenario)) counted++;
+  }
+  return counted ? code : 0;
+}
