@@ -8,6 +8,7 @@ import { findExtensionRows, type SystemExtensionRow, type SystemExtensionsList, 
 import { commandPath } from '../host/tools/command-path.ts';
 import { sipStatus, type SipStatus } from '../host/tools/csrutil.ts';
 import { developerDir, swiftVersion } from '../host/tools/developer-tools.ts';
+import { extensionKind } from '../host/tools/endpoint-security.ts';
 import { ioreg } from '../host/tools/ioreg.ts';
 import { privilegedCommands, sudoAllows } from '../host/tools/sudo.ts';
 import { macosVersion } from '../host/tools/sw_vers.ts';
@@ -326,7 +327,7 @@ async function extensionCheck(ctx: Context, decl: ExtensionDecl): Promise<Outcom
     const team = decl.team ?? (waiting.teamId !== '-' ? waiting.teamId : undefined) ?? 'TEAMID';
     return {
       status: 'warn', detail: `${describeRow(waiting)}: approve it in System Settings, or pre-approve it with an MDM profile`,
-      fix: `dextbench profile --team ${team} --dext ${decl.bundle} --removable -o ${decl.bundle}.mobileconfig (then deliver it through MDM)`,
+      fix: `dextbench profile --team ${team} --${extensionKind(decl)} ${decl.bundle} --removable -o ${decl.bundle}.mobileconfig (then deliver it through MDM)`,
     };
   }
   if (rows.every((r) => r.state.startsWith('terminated'))) {

@@ -226,3 +226,21 @@ test('hubs, devices, extensions and the lease: reported as found, never changed'
   assert.deepEqual([byName(hubless, 'hub hub1').status, byName(hubless, 'hub hub1').fix], ['fail', 'brew install uhubctl']);
   assert.equal(byName(hubless, 'device echo').status, 'warn');
 });
+
+test('an ES client or content filter waiting for approval: the profile fix names it by its kind', async () => {
+  const root = join(import.meta.dirname, '../../..');
+  const extensions = {
+    execguard: { bundle: 'com.example.execguard', systemExtension: join(root, 'dext-fixtures/execguard/sim/ExecGuard-1.0.0.systemextension') },
+    flowgate: { bundle: 'com.example.flowgate', systemExtension: join(root, 'dext-fixtures/flowgate/sim/FlowGate-1.0.0.systemextension') },
+  };
+  const waiting = lines('2 extension(s)',
+    '--- com.apple.system_extension.endpoint_security', 'enabled\tactive\tteamID\tbundleID (version)\tname\t[state]',
+    '\t*\tDXTBNCH001\tcom.example.execguard (1.0.0/1)\tExecGuard\t[activated waiting for user]',
+    '--- com.apple.system_extension.network_extension', 'enabled\tactive\tteamID\tbundleID (version)\tname\t[state]',
+    '\t*\tDXTBNCH001\tcom.example.flowgate (1.0.0/1)\tFlowGate\t[activated waiting for user]');
+  const checks = await doctor(simRig({ extensions }), mac({ 'systemextensionsctl list': { stdout: waiting } }).exec);
+  assert.deepEqual(['extension execguard', 'extension flowgate'].map((name) => byName(checks, name).fix), [
+    'dextbench profile --team DXTBNCH001 --es com.example.execguard --removable -o com.example.execguard.mobileconfig (then deliver it through MDM)',
+    'dextbench profile --team DXTBNCH001 --ne-filter com.example.flowgate --removable -o com.example.flowgate.mobileconfig (then deliver it through MDM)',
+  ]);
+});
