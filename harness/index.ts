@@ -16,3 +16,5 @@ export { gadgetPlan, createGadget, removeGadget, bind as bindGadget, unbind as u
 export type { GadgetPlan, GadgetPortDriver } from './emulate/index.ts';
 export { mountFunctionFs, unmountFunctionFs, serveFunctionFs, endServerProcess, FunctionFsError } from './emulate/index.ts';
 export type { FunctionDescriptors, FunctionFsHandler, FunctionFsServer, FunctionFsServerOptions } from './emulate/index.ts';
+export { classifyFailure, FAILURE_CLASSES, FAILURE_CLASS_FIELD } from './engine/failure-class.ts';
+export type { FailureClass } from './engine/failure-class.ts';

@@ -43,3 +43,13 @@ test('hub drivers, the gadget emulator and harness/usb are importable from plain
   const expectedUsb = existsSync('/sys/bus/usb/devices') ? 'found' : 'no USB on this host';
   assert.deepEqual(JSON.parse(r.stdout), { idVendor: '0x1d6b', refused: true, noUsb: expectedUsb });
 });
+
+test('failure classes from plain Node: a hub error is infrastructure, a TypeError our own bug', () => {
+  const script = `
+    import { classifyFailure, HubError, ExecError, FAILURE_CLASS_FIELD, FAILURE_CLASSES } from 'dextbench';
+    console.log(JSON.stringify({ hub: classifyFailure(new HubError('port 9')), bug: classifyFailure(new TypeError('x')), field: FAILURE_CLASS_FIELD, classes: FAILURE_CLASSES }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { hub: 'infrastructure', bug: 'harness', field: 'dextbench.class', classes: ['infrastructure', 'configuration', 'product', 'harness'] });
+});
