@@ -71,6 +71,7 @@ export function simConfigFor(rig: RigDefinition): Record<string, unknown> {
     // its samples run unattended; a rig that lists grants gets exactly those.
     tcc: sim.tcc ?? { fullDiskAccess: ['eslogger', ...systemExtensions] },
     webContentFilter: sim.webContentFilter ?? systemExtensions,
+    ...(sim.profilesInstallAsMdm !== undefined ? { profilesInstallAsMdm: sim.profilesInstallAsMdm } : {}),
     network: {
       hosts: sim.network?.hosts ?? DEFAULT_NETWORK.hosts,
       listening: sim.network?.listening ?? DEFAULT_NETWORK.listening,

@@ -106,6 +106,8 @@ export interface SimSettings {
   tcc?: { fullDiskAccess: string[] };
   /** Filter provider bundle ids a com.apple.webcontent-filter payload approves. */
   webContentFilter?: string[];
+  /** `profiles install` stands in for the MDM push: MDM-only payloads install too (default false). */
+  profilesInstallAsMdm?: boolean;
   /** The simulated network: name → IPv4, listening sockets ("ip:port/tcp|udp"), the DNS server's address. */
   network?: { hosts?: Record<string, string>; listening?: string[]; dnsServer?: string };
 }

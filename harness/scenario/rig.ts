@@ -64,6 +64,8 @@ const simSchema = z.strictObject({
     .meta({ description: 'Privacy grants; default: Full Disk Access for eslogger and every systemExtension: of this rig (so its ES clients start).' }),
   webContentFilter: z.array(bundleId).optional()
     .meta({ description: 'Filter providers a com.apple.webcontent-filter payload approves (no prompt); default: every systemExtension: of this rig.' }),
+  profilesInstallAsMdm: z.boolean().optional()
+    .meta({ description: 'The Mac is enrolled in user-approved MDM and `profiles install` stands in for the MDM push, so MDM-only payloads (system-extension-policy, TCC) install too; default false.' }),
   network: z.strictObject({
     hosts: z.record(z.string().min(1), ipv4).optional().meta({ description: 'Names the simulated DNS server resolves: name → IPv4 address.' }),
     listening: z.array(listeningSocket).optional().meta({ description: 'Sockets something answers on: "ip:port/tcp" or "ip:port/udp".' }),
@@ -341,6 +343,7 @@ function simSettings(sim: z.output<typeof simSchema>): SimSettings {
   // Absent: the defaults of simConfigFor (the rig's own system extensions granted, contract §6).
   if (sim.tcc !== undefined) settings.tcc = sim.tcc;
   if (sim.webContentFilter !== undefined) settings.webContentFilter = sim.webContentFilter;
+  if (sim.profilesInstallAsMdm !== undefined) settings.profilesInstallAsMdm = sim.profilesInstallAsMdm;
   if (sim.network !== undefined) settings.network = sim.network;
   if (sim.timing) settings.timing = sim.timing;
   settings.dextServer = sim.dextServer;

@@ -6,6 +6,9 @@ import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } fro
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
+import { LocalExec } from '../../../harness/host/exec.ts';
+import { attachSimulatedMac, simStateDirFor } from '../../../harness/rig/sim-launcher.ts';
+import { loadRig } from '../../../harness/scenario/index.ts';
 import { bin, dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
 import { lane } from '../../support/lane.ts';
 import { FRESH_MAC as FRESH_SIM, simRigFile as rigFile } from '../../support/sim-rig-file.ts';
@@ -215,6 +218,73 @@ describe('dextbench provision: eslogger for an Endpoint Security rig', () => {
   });
 });
 
+describe('dextbench provision and doctor: the payloads an ES client and a content filter need', () => {
+  const cwd = scratchDir('dextbench-provision-');
+  const EXECGUARD = join(repoRoot, 'dext-fixtures/execguard/sim/ExecGuard-1.0.0.systemextension');
+  const FLOWGATE = join(repoRoot, 'dext-fixtures/flowgate/sim/FlowGate-1.0.0.systemextension');
+  const MDM_COMMAND = 'dextbench profile --team DXTBNCH001 --dext com.example.echo.driver --es com.example.execguard --ne-filter com.example.flowgate --removable -o rig.mobileconfig';
+  const FILTER_COMMAND = 'dextbench profile --team DXTBNCH001 --ne-filter com.example.flowgate --manual-only -o content-filter.mobileconfig';
+
+  test('nothing granted by the sim config: the TCC and content filter payloads are missing, each with its command; installed, they read as installed; doctor names ES/NE by their kind', async () => {
+    // The simulated MDM approves the echo dext only and grants no Full Disk Access and no filter;
+    // profiles install stands in for the MDM push (profilesInstallAsMdm).
+    const rig = rigFile(cwd, 'es-ne', { sim: 'sip: disabled\ndeveloperMode: true\napprovedExtensions: { DXTBNCH001: [com.example.echo.driver] }\n' +
+      'tcc: { fullDiskAccess: [] }\nwebContentFilter: []\nprofilesInstallAsMdm: true' });
+    appendFileSync(rig, `  execguard: { systemExtension: ${EXECGUARD}, bundle: com.example.execguard }\n  flowgate: { systemExtension: ${FLOWGATE}, bundle: com.example.flowgate }\n`);
+    const profileLines = async () => {
+      const run = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      return run.stdout.split('\n').filter((l) => /^. (content filter|MDM profiles): /.test(l));
+    };
+    assert.deepEqual(await profileLines(), [
+      '! content filter: no com.apple.webcontent-filter profile: enabling the filter com.example.flowgate waits for a person to allow its configuration → ' +
+        `${FILTER_COMMAND}, copy it to the Mac, then sudo profiles install -type configuration -path content-filter.mobileconfig (or double-click it and approve it in System Settings)`,
+      '! MDM profiles: no com.apple.TCC.configuration-profile-policy profile: the ES client com.example.execguard gets ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED from es_new_client (no Full Disk Access) → ' +
+        `deliver a com.apple.TCC.configuration-profile-policy payload through MDM (it cannot be installed by hand); ${MDM_COMMAND} writes one`,
+    ]);
+
+    const sim = await attachSimulatedMac(loadRig(rig), { stateDir: simStateDirFor(cwd, 'es-ne'), repoRoot, who: 'provision test' });
+    try {
+      const mac = new LocalExec({ pathPrefix: [sim.binDir] });
+      const onMac = async (argv: string[]) => {
+        const r = await mac.run(argv, { nothrow: true, timeoutMs: 20_000 });
+        assert.equal(r.exitCode, 0, `${argv.join(' ')}: ${r.stdout}${r.stderr}`);
+      };
+      // The fixes' own commands, run as given: the content filter's profile first (installable by hand).
+      const written = await dextbench(FILTER_COMMAND.split(' ').slice(1), { cwd });
+      assert.equal(written.code, 0, written.stderr);
+      await onMac(['profiles', 'install', '-type', 'configuration', '-path', join(cwd, 'content-filter.mobileconfig')]);
+      assert.deepEqual(await profileLines(), [
+        '✓ content filter: already installed: com.apple.webcontent-filter',
+        '! MDM profiles: no com.apple.TCC.configuration-profile-policy profile: the ES client com.example.execguard gets ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED from es_new_client (no Full Disk Access) → ' +
+          `deliver a com.apple.TCC.configuration-profile-policy payload through MDM (it cannot be installed by hand); ${MDM_COMMAND} writes one`,
+      ]);
+      const full = await dextbench(MDM_COMMAND.split(' ').slice(1), { cwd });
+      assert.equal(full.code, 0, full.stderr);
+      await onMac(['profiles', 'install', '-type', 'configuration', '-path', join(cwd, 'rig.mobileconfig')]);
+      const ready = ['✓ content filter: already installed: com.apple.webcontent-filter', '✓ MDM profiles: already installed: com.apple.system-extension-policy, com.apple.TCC.configuration-profile-policy'];
+      assert.deepEqual(await profileLines(), ready);
+      assert.deepEqual(await profileLines(), ready, 'a second run reads the same');
+
+      // An ES client and a filter no policy allowed yet (a rig with only the config's grants):
+      // doctor's approval fix writes a profile for each by its kind.
+      await onMac(['profiles', 'remove', '-identifier', 'dextbench.rig.DXTBNCH001']);
+      for (const [path, bundle] of [[EXECGUARD, 'com.example.execguard'], [FLOWGATE, 'com.example.flowgate']] as const) {
+        const activated = await mac.run(['dextbench-activator', 'activate', '--sysext', path, '--bundle', bundle], { nothrow: true, timeoutMs: 20_000 });
+        assert.match(activated.stdout, /"event":"needsUserApproval"/, activated.stdout + activated.stderr);
+      }
+      const doctor = await dextbench(['doctor', '--rig', rig, '--json'], { cwd });
+      const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string; fix: string | null }[];
+      assert.deepEqual(checks.filter((c) => c.name === 'extension execguard' || c.name === 'extension flowgate').map((c) => [c.name, c.status, c.fix]), [
+        ['extension execguard', 'warn', 'dextbench profile --team DXTBNCH001 --es com.example.execguard --removable -o com.example.execguard.mobileconfig (then deliver it through MDM)'],
+        ['extension flowgate', 'warn', 'dextbench profile --team DXTBNCH001 --ne-filter com.example.flowgate --removable -o com.example.flowgate.mobileconfig (then deliver it through MDM)'],
+      ]);
+    } finally {
+      await sim.detach();
+    }
+  });
+});
+
 describe('dextbench provision: what it cannot do', () => {
   const cwd = scratchDir('dextbench-provision-');
 
@@ -277,7 +347,7 @@ describe('dextbench provision: what it cannot do', () => {
 
   test('what only MDM or Recovery can do is a warning that says how, and the run still completes', async () => {
     const rig = rigFile(cwd, 'locked', { sim: 'sip: enabled\ndeveloperMode: false' });
-    const run = await dextbench(['provision', '--rig', rig], { cwd, env: NO_PASSWORD });
+    const run = await dextbench(['provision', '--rig', rig], { cwd, env: PASSWORD });
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(run.stdout.trimEnd().split('\n').slice(1), [
       '✓ command line tools: already installed (/Library/Developer/CommandLineTools)',
