@@ -56,6 +56,11 @@ export const NEEDS = {
   busyboxStatic: { what: 'busybox', anyOf: ['/bin/busybox'], debian: ['busybox-static'] },
   // node-usb's hotplug events come from udevd's netlink group, in the guest too.
   udevd: { what: 'systemd-udevd', anyOf: ['/lib/systemd/systemd-udevd', '/usr/lib/systemd/systemd-udevd'], debian: ['udev'] },
+  // Debian keeps the server's tools off PATH, under the major version (test/support/postgres.ts finds them).
+  initdb: { what: 'initdb', anyOf: ['/usr/lib/postgresql/*/bin/initdb'], debian: ['postgresql'] },
+  pgCtl: { what: 'pg_ctl', anyOf: ['/usr/lib/postgresql/*/bin/pg_ctl'], debian: ['postgresql'] },
+  // The server refuses to run as root: as root, test/support/postgres.ts runs it as nobody.
+  runuser: { what: 'runuser', anyOf: ['runuser', '/usr/sbin/runuser', '/sbin/runuser'], debian: ['util-linux'] },
 } satisfies Record<string, Need>;
 
 /** libdextbench and dext-fixtures/bridge built with make: the C channel, and the simulated Mac's C dext server. */
@@ -66,6 +71,9 @@ export const SSH_LANE: Need[] = [NEEDS.sshd, NEEDS.ssh, NEEDS.sshKeygen, NEEDS.p
 
 /** A QEMU guest with a real Linux USB stack (dummy_hcd, configfs gadgets) running the host's node: test/support/qemu/. */
 export const QEMU_LANE: Need[] = [NEEDS.qemu, NEEDS.linuxKernel, NEEDS.busyboxStatic, NEEDS.udevd];
+
+/** A PostgreSQL server started per test file in a temp folder (test/support/postgres.ts), for the history's server store. */
+export const POSTGRES_LANE: Need[] = [NEEDS.initdb, NEEDS.pgCtl, ...(process.getuid?.() === 0 ? [NEEDS.runuser] : [])];
 
 /** Exactly what .ci/run sets. */
 export function underCi(env: NodeJS.ProcessEnv = process.env): boolean {
