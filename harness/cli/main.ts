@@ -13,7 +13,11 @@ const USAGE = `usage: dextbench <command> [options]
         --infra-retries N (default 2) reruns infrastructure failures on another good rig of the
         same class: (else the same rig once its health check passed); Playwright's
         --grep, --repeat-each, --retries, --reporter list,html,junit,json,blob, --shard,
-        --last-failed, --workers ... pass through
+        --last-failed, --workers ... pass through; --hold [--hold-for 4h]: a failing scenario's
+        rig is kept as the failure left it (no cleanup), held for you (see rig release)
+  repro <bundle> [--rig r] [--repeat-until-fail N] [--hold [--hold-for 4h]] [--output dir]
+        rerun a failed scenario from its repro bundle (test-results/…/repro), saying where the
+        rig differs from the bundle's manifest (default output ./dextbench-repro)
   history [--scenario name] [--rig r] [--json] [--history postgres://…|folder|off]
         per scenario × rig: pass rate over the last 30 runs, flake score, last failure; per
         measurement its series and a regression flag (every run is appended when it ends; default
@@ -30,6 +34,8 @@ const USAGE = `usage: dextbench <command> [options]
         run the rig's health check (its health: scenario), holding its lease: good or bad
   rig state good|maintenance --why "…" [--rig r]
         set the rig's health by hand; every user of the Mac sees it (rig status)
+  rig release [--rig r]
+        end a --hold: free the rig and switch its device ports off
   sysext list [--json] [--rig r]
         the rig host's system extensions
   doctor [--rig r] [--json]
@@ -51,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'doctor': return await (await import('./doctor.ts')).doctorCommand(rest);
       case 'provision': return await (await import('./provision.ts')).provisionCommand(rest);
       case 'profile': return await (await import('./profile.ts')).profileCommand(rest);
+      case 'repro': return await (await import('./repro.ts')).reproCommand(rest);
       case 'history': return await (await import('./history.ts')).historyCommand(rest);
       case '--version': case '-v':
         console.log(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);

@@ -1,5 +1,6 @@
 // `dextbench rig status|plug|unplug|cycle|reset [device] [--rig rigs/x.yaml] [--off 1s]`,
-// `dextbench rig check [--rig r]` and `dextbench rig state good|maintenance --why "…" [--rig r]`
+// `dextbench rig check [--rig r]` and `dextbench rig state good|maintenance --why "…" [--rig r]`,
+// `dextbench rig release [--rig r]` (ends a --hold)
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatMs, sleep } from '../common/time.ts';
@@ -14,18 +15,20 @@ import { loadRig, loadScenario, parseDuration } from '../scenario/index.ts';
 import { stepRegistry } from '../steps/index.ts';
 import { parseArgs, parseVars } from './args.ts';
 import { UsageError } from './errors.ts';
+import { holdOn, releaseRigHold } from './hold.ts';
 import { openRig } from './open-rig.ts';
 import { defaultRigFile } from './paths.ts';
 
 const ENUMERATE_TIMEOUT_MS = 10_000;
 const USAGE = 'usage: dextbench rig status|plug|unplug|cycle|reset [device] [--rig rigs/x.yaml] [--off 1s]\n' +
   '       dextbench rig check [--rig rigs/x.yaml]\n' +
-  '       dextbench rig state good|maintenance --why "…" [--rig rigs/x.yaml]';
+  '       dextbench rig state good|maintenance --why "…" [--rig rigs/x.yaml]\n' +
+  '       dextbench rig release [--rig rigs/x.yaml]';
 
 export async function rigCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { valued: ['--rig', '--var', '--off', '--why'], strict: true });
   const [action, role, ...extra] = args.positionals;
-  if (!action || !['status', 'plug', 'unplug', 'cycle', 'reset', 'check', 'state'].includes(action) || extra.length) throw new UsageError(USAGE);
+  if (!action || !['status', 'plug', 'unplug', 'cycle', 'reset', 'check', 'state', 'release'].includes(action) || extra.length) throw new UsageError(USAGE);
   if (action === 'check' && role) throw new UsageError('dextbench rig check takes no device; it runs the rig\'s health check');
   if (action === 'state' && !(MANUAL_HEALTH_STATES as readonly string[]).includes(role ?? '')) {
     throw new UsageError(`dextbench rig state sets ${MANUAL_HEALTH_STATES.join(' or ')} by hand (bad comes from a failed dextbench rig check), got ${role ? JSON.stringify(role) : 'nothing'}`);
@@ -34,7 +37,8 @@ export async function rigCommand(argv: string[]): Promise<number> {
   if (action === 'state' && !why) throw new UsageError(`dextbench rig state ${role} needs --why "…": the reason every user of the rig is shown`);
   if (action !== 'state' && why !== undefined) throw new UsageError('--why goes with dextbench rig state');
   if (action === 'reset' && role) throw new UsageError('dextbench rig reset takes no device; it resets the whole simulated Mac');
-  if (!['status', 'reset', 'check'].includes(action) && !role) throw new UsageError(`dextbench rig ${action} needs a device role`);
+  if (action === 'release' && role) throw new UsageError('dextbench rig release takes no device; it ends the hold on the whole rig');
+  if (!['status', 'reset', 'check', 'release'].includes(action) && !role) throw new UsageError(`dextbench rig ${action} needs a device role`);
   const offMs = parseDuration(args.options.get('--off')?.at(-1) ?? '1s');
   const rigFile = args.options.get('--rig')?.at(-1) ?? defaultRigFile();
   const vars = parseVars(args.options.get('--var') ?? []);
@@ -43,6 +47,10 @@ export async function rigCommand(argv: string[]): Promise<number> {
   try {
     if (action === 'status') return await printStatus(session, role);
     if (action === 'check') return await checkHealth(session, vars);
+    if (action === 'release') {
+      await releaseRigHold(session);
+      return 0;
+    }
     if (action === 'state') {
       const record = healthRecord(session.definition.name, role as 'good' | 'maintenance', { setBy: 'dextbench rig state', why: why! });
       await writeHealth(session.exec, session.leaseDir, record);
@@ -50,8 +58,11 @@ export async function rigCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const device = rigDevice(session, role!);
-    // Hands-on control must not pull a device out from under a running suite.
-    const lease = await reserveRig(session, { owner: `dextbench rig ${action} ${role}`, waitMs: 0 });
+    // Hands-on control must not pull a device out from under a running suite; a hold is kept for
+    // exactly this, so under a hold it acts without a lease of its own.
+    const hold = await holdOn(session);
+    if (hold) console.log(`rig ${session.definition.name}: acting under the hold of ${describeHolder(hold)}`);
+    const lease = hold ? undefined : await reserveRig(session, { owner: `dextbench rig ${action} ${role}`, waitMs: 0 });
     try {
       const started = performance.now();
       if (action === 'unplug' || action === 'cycle') {
@@ -66,7 +77,7 @@ export async function rigCommand(argv: string[]): Promise<number> {
         console.log(`${role}: plugged, ${describeObservation(o)} after ${Math.round(performance.now() - started)} ms`);
       }
     } finally {
-      await lease.release();
+      await lease?.release();
     }
     return 0;
   } finally {

@@ -12,10 +12,11 @@ import { borrowedExtensions, loadRig, loadScenario, rigsWithNeeds, type RigNeeds
 import { stepRegistry } from '../steps/index.ts';
 import { parseArgs, parseVars } from './args.ts';
 import { FileIssues, UsageError } from './errors.ts';
-import { defaultPath, defaultRigFile, expandYamlPaths } from './paths.ts';
+import { attendHolds, holdForMs, readHoldNotes } from './hold.ts';
 import { describeQuarantine } from '../history/quarantine.ts';
 import { historyTarget } from '../history/store.ts';
 import { exitIgnoringQuarantined, quarantinedNow, recordRun } from './run-history.ts';
+import { defaultPath, defaultRigFile, expandYamlPaths } from './paths.ts';
 
 const PLAYWRIGHT_VALUED = [
   '--grep', '-g', '--grep-invert', '--repeat-each', '--retries', '--shard', '--workers', '-j',
@@ -23,7 +24,9 @@ const PLAYWRIGHT_VALUED = [
 ];
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { valued: ['--rig', '--var', '--reporter', '--output', '--infra-retries', '--history'], passthroughValued: PLAYWRIGHT_VALUED });
+  const args = parseArgs(argv, { valued: ['--rig', '--var', '--reporter', '--output', '--hold-for', '--infra-retries', '--history'], flags: ['--hold'], passthroughValued: PLAYWRIGHT_VALUED });
+  if (args.options.has('--hold-for') && !args.flags.has('--hold')) throw new UsageError('--hold-for goes with --hold');
+  const hold = args.flags.has('--hold') ? { forMs: holdForMs(args.options.get('--hold-for')?.at(-1)) } : undefined;
   const infraRetriesText = args.options.get('--infra-retries')?.at(-1) ?? '2';
   if (!/^\d+$/.test(infraRetriesText)) throw new UsageError(`--infra-retries takes a count (0 or more), got ${JSON.stringify(infraRetriesText)}`);
   const infraRetries = Number(infraRetriesText);
@@ -94,6 +97,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     reportDir: output ? resolve(output) : resolve('dextbench-report'),
     outputDir: output ? resolve(output, 'test-results') : resolve('test-results'),
     rootDir: process.cwd(),
+    ...(hold ? { hold } : {}),
   };
   // The history (default .dextbench/history, or --history / DEXTBENCH_HISTORY): quarantined
   // scenarios still run, reported as such, and the run is appended when it ends.
@@ -103,6 +107,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const exit = await runPlaywright(config, args.passthrough);
   const code = exit.interrupted ? exit.code : await retryInfrastructureFailures(config, rigs, args.passthrough, exit.code, infraRetries);
   if (history.kind !== 'off' && !args.passthrough.includes('--list')) await recordRun(history, config);
+  if (hold) await attendHolds(readHoldNotes(config.outputDir), vars);
   return exit.interrupted ? code : exitIgnoringQuarantined(code, config, quarantined);
 }
 

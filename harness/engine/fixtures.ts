@@ -7,6 +7,8 @@ import type { RigSession } from '../rig/connect.ts';
 import { openRig } from '../rig/open.ts';
 import { loadRig } from '../scenario/index.ts';
 import { classified, classOfTestErrors, FAILURE_CLASS_FIELD } from './failure-class.ts';
+import { describeHolder } from '../rig/lease.ts';
+import { runHoldOn } from './hold.ts';
 import { readRunConfig, verifyRunLease } from './run-config.ts';
 import { Scene } from './scene.ts';
 
@@ -50,17 +52,22 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     });
     try {
       await classifying(async () => {
+        // A rig this run holds after a failure (--hold) is left alone: its tests skip (scene).
+        if (await runHoldOn(opened.session)) return;
         await verifyRunLease(opened.session);
         await opened.session.safeState();
       });
       await use(opened.session);
     } finally {
-      await opened.session.safeState().catch(() => { /* reported by the next user of the rig */ });
+      // A rig this run holds after a failure (--hold) stays as the failure left it.
+      if (!(await runHoldOn(opened.session))) await opened.session.safeState().catch(() => { /* reported by the next user of the rig */ });
       await opened.close();
     }
   }, { scope: 'worker', timeout: 120_000 }],
 
   scene: async ({ rig }, use, testInfo) => {
+    const held = await runHoldOn(rig);
+    testInfo.skip(held !== undefined, `not run: rig ${rig.definition.name} is held by ${held ? describeHolder(held) : ''}`);
     await classifying(() => verifyRunLease(rig));
     // The log streams start once the test has loaded its scenario (scene.followLog).
     const scene = new Scene(rig, testInfo, readRunConfig().rootDir, codecFor);

@@ -2,7 +2,7 @@
 // Playwright loads the config and specs in processes of its own).
 import { resolve } from 'node:path';
 import type { RigSession } from '../rig/connect.ts';
-import { checkLeaseHeld } from '../rig/lease.ts';
+import { describeHolder, LeaseError, ourLeaseHolder } from '../rig/lease.ts';
 
 export interface RunConfig {
   /** Absolute paths of the rig files; each becomes a Playwright project. */
@@ -26,6 +26,8 @@ export interface RunConfig {
    * the lease is not taken again (its token is in the environment) and the rig's health is not judged.
    */
   healthCheckOf?: string;
+  /** --hold: a failing scenario's rig is kept as the failure left it, for `forMs` (--hold-for); see hold.ts. */
+  hold?: { forMs: number };
   /** Quarantined scenarios, by name: `quarantined by X until Y (why)` (harness/history). */
   quarantined?: Record<string, string>;
 }
@@ -49,11 +51,15 @@ export function heldLeaseEnvKey(rigName: string): string {
   return `DEXTBENCH_LEASE_${Buffer.from(rigName).toString('hex')}`;
 }
 
-/** The rig's lease that the runner took (global-setup.ts) must still be this run's. */
+/**
+ * The rig's lease that the runner took (global-setup.ts) must still be this run's, and not a hold:
+ * once a failure is held (hold.ts), the run's other scenarios leave that rig as it is.
+ */
 export async function verifyRunLease(rig: RigSession): Promise<void> {
   const token = process.env[heldLeaseEnvKey(rig.definition.name)];
   if (!token) throw new Error(`rig "${rig.definition.name}" was not reserved by this run (run scenarios with dextbench run)`);
-  await checkLeaseHeld(rig.exec, rig.leaseDir, rig.definition.name, token, rig.definition.reservation.ttlMs);
+  const holder = await ourLeaseHolder(rig.exec, rig.leaseDir, rig.definition.name, token, rig.definition.reservation.ttlMs);
+  if (holder.hold) throw new LeaseError(`rig "${rig.definition.name}" is held by ${describeHolder(holder)}: this run's other scenarios on it do not run`);
 }
 
 /** The tag that marks a scenario for a rig's project when a run has several rigs. */

@@ -60,6 +60,7 @@ for (const file of run.scenarioFiles) {
       scenario, rig, scene, rootDir: run.rootDir,
       extensions: extensionsOnRig(rig.definition.extensions, scenario.uses.extensions),
     };
+    scene.ranScenario({ scenario, extensions: context.extensions });
     // Registered first, so they run after anything steps register, and in the order written.
     // Cleanup is not held to the scenario's timeout: it must run also after that ran out.
     for (const step of [...scenario.cleanup].reverse()) {

@@ -1,6 +1,8 @@
 // One scenario's run on a rig: its timeline, cleanup stack, step results, measurements and the
 // unified log. `finish` always runs (fixture teardown): failure artifacts, cleanup, safe state,
-// then the timeline and the log into the test's folder and the report.
+// then the timeline and the log into the test's folder and the report, and on failure the repro
+// bundle. Under --hold a failure skips cleanup and safe state and holds the rig (hold.ts).
+import { relative } from 'node:path';
 import type { TestInfo } from '@playwright/test';
 import type { ChannelClient, ChannelCodec } from '../channel/index.ts';
 import { dextPredicate, extensionLogPredicate, UnifiedLogStream, type LogScope } from '../host/tools/log.ts';
@@ -9,6 +11,9 @@ import type { SourceLocation } from '../scenario/index.ts';
 import type { Measurement, ServingDext } from '../steps/index.ts';
 import { saveArtifact, saveFailureArtifacts, whereIs } from './artifacts.ts';
 import { CleanupStackImpl, type CleanupFailure } from './cleanup.ts';
+import { holdRunLease, writeHoldNote } from './hold.ts';
+import { BUNDLE_DIR, saveReproBundle, type BundleSource } from './repro-bundle.ts';
+import { readRunConfig } from './run-config.ts';
 import { classifyFailure, classOfTestErrors, withFailureClass } from './failure-class.ts';
 import { TimelineRecorder } from './timeline.ts';
 
@@ -31,6 +36,8 @@ export class Scene {
   private noLogBecause = 'the scenario failed before its log was followed (see the error)';
   private readonly measurements: Measurement[] = [];
   private readonly stopRecording: () => void;
+  /** What the repro bundle needs; set once the test has loaded its scenario. */
+  private bundleSource?: BundleSource;
 
   constructor(
     private readonly rig: RigSession,
@@ -74,12 +81,19 @@ export class Scene {
     }));
   }
 
+  /** The scenario as loaded for this rig, and the extensions it activates: a failure's repro bundle records them. */
+  ranScenario(source: Omit<BundleSource, 'runVars' | 'rootDir'>): void {
+    this.bundleSource = { ...source, runVars: readRunConfig().vars, rootDir: this.rootDir };
+  }
+
   /** The teardown: throws when cleanup failed, located at the YAML step whose cleanup it was. */
   async finish(): Promise<void> {
     const { testInfo, rig } = this;
     // The rig as the failure left it, before cleanup changes it.
     let artifactsSaved = testInfo.status !== testInfo.expectedStatus;
     if (artifactsSaved) await saveFailureArtifacts(rig, this.log ?? this.noLogBecause, testInfo);
+    const hold = readRunConfig().hold;
+    if (artifactsSaved && hold && await this.hold(hold.forMs)) return;
     const failures = await this.cleanup.runAll();
     // A test that passed but whose cleanup failed: the rig as the failing cleanup left it.
     if (failures.length && !artifactsSaved) {
@@ -99,7 +113,48 @@ export class Scene {
     await saveArtifact(testInfo, 'timeline.jsonl', this.timeline.toJsonLines(), 'application/x-ndjson');
     if (this.log) await saveArtifact(testInfo, 'unified-log.ndjson', joinLines(this.log.lines()), 'application/x-ndjson');
     if (this.measurements.length) await saveArtifact(testInfo, 'measurements.json', JSON.stringify(this.measurements, null, 2), 'application/json');
+    if (artifactsSaved) await this.saveBundle();
     if (failures.length > 0) throw cleanupError(failures, this.rootDir);
+  }
+
+  /**
+   * --hold after a failure: no cleanup, no safe state; the run's lease becomes a hold. Only the
+   * harness's own ends are let go (log streams, channels). False when the hold could not be taken
+   * (the lease was lost): then cleanup runs as usual.
+   */
+  private async hold(forMs: number): Promise<boolean> {
+    const { testInfo, rig } = this;
+    const scenario = this.bundleSource?.scenario.name ?? testInfo.title;
+    const bundle = relative(this.rootDir, testInfo.outputPath(BUNDLE_DIR));
+    let until: string;
+    try {
+      until = (await holdRunLease(rig, { forMs, scenario, bundle })).hold!.until;
+    } catch (error) {
+      this.timeline.record({ type: 'warning', message: `--hold: the rig could not be held (${(error as Error).message}); cleanup runs` });
+      return false;
+    }
+    this.timeline.record({ type: 'hold', until, cleanup: 'skipped' });
+    testInfo.annotations.push({ type: 'dextbench.hold', description: `rig ${rig.definition.name} held as this failure left it until ${until} (cleanup did not run)` });
+    await Promise.all([...this.channels.values()].map((c) => c.close().catch(() => undefined)));
+    await Promise.all([this.log?.stop(), this.timelineLog?.stop()]);
+    this.stopRecording();
+    this.timeline.record({ type: 'scenario-end', status: testInfo.status, held: true, class: classOfTestErrors(testInfo.errors) });
+    await saveArtifact(testInfo, 'timeline.jsonl', this.timeline.toJsonLines(), 'application/x-ndjson');
+    if (this.log) await saveArtifact(testInfo, 'unified-log.ndjson', joinLines(this.log.lines()), 'application/x-ndjson');
+    if (this.measurements.length) await saveArtifact(testInfo, 'measurements.json', JSON.stringify(this.measurements, null, 2), 'application/json');
+    await this.saveBundle({ until });
+    writeHoldNote(readRunConfig().outputDir, {
+      rig: rig.definition.name, rigFile: rig.definition.file, until, scenario, bundle,
+      devices: this.bundleSource?.scenario.uses.devices ?? [...rig.devices.keys()],
+    });
+    return true;
+  }
+
+  private async saveBundle(held?: { until: string }): Promise<void> {
+    if (!this.bundleSource) return;
+    await saveReproBundle(this.rig, this.bundleSource, this.testInfo, held).catch((error: unknown) => {
+      this.timeline.record({ type: 'warning', message: `the repro bundle could not be written: ${(error as Error).message}` });
+    });
   }
 }
 

@@ -10,6 +10,9 @@
 // A cooperative lock between dextbench processes, not a security boundary: the folders are 0777
 // so any user's dextbench can take over an expired lease and clean it up.
 // Only POSIX tools through Exec (sh, mkdir, mv, rm, cat, date, stat), so a Linux host runs the same.
+// A hold (`--hold`) is the same lease turned into a reservation for a person after a failure:
+// owner.json gains `hold` and its TTL becomes the hold's length; nobody renews it, so it expires
+// (and is taken over like any expired lease) when the hold ends, unless `rig release` frees it first.
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { formatMs, sleep } from '../common/time.ts';
@@ -28,6 +31,17 @@ export interface LeaseHolder {
   token: string;
   acquiredAt: string;
   ttlMs: number;
+  /** Set when the lease became a hold: the rig is kept as a failure left it. */
+  hold?: LeaseHold;
+}
+
+export interface LeaseHold {
+  /** ISO time at which the hold ends by itself. */
+  until: string;
+  /** The failed scenario whose state the rig keeps. */
+  scenario: string;
+  /** The repro bundle of that failure, as the holder's run wrote it. */
+  bundle?: string;
 }
 
 export interface Lease {
@@ -104,7 +118,10 @@ export function leaseDirFor(baseDir: string, rigName: string): string {
 /** Who holds a lease, as other users are told: from its owner.json, or what is known without it. */
 export function describeHolder(who: LeaseHolder | LeaseState | 'unreadable' | undefined): string {
   if (who !== undefined && who !== 'unreadable') {
-    if ('token' in who) return `${who.owner} (${who.user}@${who.host}, pid ${who.pid}) since ${who.acquiredAt}`;
+    if ('token' in who) {
+      const since = `${who.owner} (${who.user}@${who.host}, pid ${who.pid}) since ${who.acquiredAt}`;
+      return who.hold ? `${since}, holding it as the failure of "${who.hold.scenario}" left it until ${who.hold.until}` : since;
+    }
     if (who.held && who.holder) return describeHolder(who.holder);
     if (who.held && who.ownerFile === 'not written yet') return 'a holder that is just taking it (no owner.json yet)';
   }
@@ -143,8 +160,13 @@ export async function inspectLease(exec: Exec, baseDir: string, rigName: string,
  * plugging devices under someone else.
  */
 export async function checkLeaseHeld(exec: Exec, baseDir: string, rigName: string, token: string, ttlMs: number): Promise<void> {
+  await ourLeaseHolder(exec, baseDir, rigName, token, ttlMs);
+}
+
+/** What owner.json of `token`'s lease says now (a hold, say); a LeaseError when it is not `token`'s. */
+export async function ourLeaseHolder(exec: Exec, baseDir: string, rigName: string, token: string, ttlMs: number): Promise<LeaseHolder> {
   const state = await inspectLease(exec, baseDir, rigName, ttlMs);
-  if (state.held && state.holder?.token === token) return;
+  if (state.held && state.holder?.token === token) return state.holder;
   throw new LeaseError(`the reservation of rig "${rigName}" was lost${state.held ? ` to ${describeHolder(state)}` : ''}: ` +
     'it expired and was taken over, or was removed');
 }
@@ -161,10 +183,7 @@ export async function acquireLease(exec: Exec, rigName: string, options: LeaseOp
   const made = await run(exec, ['mkdir', '-p', '-m', '0777', base]);
   if (!made.ok) throw new LeaseError(`could not create the shared lease folder ${base} on ${exec.where}: ${why(made)}; create it once for every user: sudo mkdir -p -m 0777 ${base}`);
 
-  const write = async (holder: LeaseHolder): Promise<void> => {
-    const result = await run(exec, ['sh', '-c', WRITE_OWNER, 'sh', ownerFile, `${holder.token}.tmp`], JSON.stringify(holder) + '\n');
-    if (!result.ok) throw new LeaseError(`could not write the lease ${ownerFile} on ${exec.where}: ${why(result)}`);
-  };
+  const write = (holder: LeaseHolder): Promise<void> => writeOwner(exec, ownerFile, holder);
 
   /** Moves an expired lease aside and removes it, under a takeover lock re-checked inside. */
   const takeOver = async (seen: LeaseState & { held: true }): Promise<boolean> => {
@@ -207,6 +226,8 @@ export async function acquireLease(exec: Exec, rigName: string, options: LeaseOp
     }
     let seen = await inspectLease(exec, base, rigName, options.ttlMs);
     if (!seen.held) continue;
+    // A hold lasts hours and ends by a person: waiting for it would only stall this run.
+    if (seen.holder?.hold && !seen.expired) throw new LeaseError(`rig "${rigName}" is held by ${describeHolder(seen)}; \`dextbench rig release\` frees it earlier`);
     if (seen.expired) {
       if (await takeOver(seen)) continue;
       // Another user took it over first: tell who holds it now.
@@ -230,12 +251,16 @@ export async function acquireLease(exec: Exec, rigName: string, options: LeaseOp
   function leaseFor(holder: LeaseHolder): Lease {
     let released = false;
     let timer: NodeJS.Timeout | undefined;
-    const check = async (): Promise<void> => {
+    const check = async (): Promise<LeaseHolder> => {
       if (released) throw new LeaseError(`the reservation of rig "${rigName}" was released`);
-      await checkLeaseHeld(exec, base, rigName, holder.token, options.ttlMs);
+      return ourLeaseHolder(exec, base, rigName, holder.token, options.ttlMs);
     };
     const renew = async (): Promise<void> => {
-      await check();
+      // A hold is not renewed: it ends when its own TTL runs out.
+      if ((await check()).hold) {
+        clearInterval(timer);
+        return;
+      }
       await write(holder);
     };
     return {
@@ -246,8 +271,8 @@ export async function acquireLease(exec: Exec, rigName: string, options: LeaseOp
         clearInterval(timer);
         const state = await inspectLease(exec, base, rigName, options.ttlMs);
         released = true;
-        // Taken over after it expired: the folder is someone else's now.
-        if (!state.held || state.holder?.token !== holder.token) return;
+        // Taken over after it expired: the folder is someone else's now. A hold outlives its run.
+        if (!state.held || state.holder?.token !== holder.token || state.holder.hold) return;
         const removed = await run(exec, ['rm', '-rf', dir]);
         if (!removed.ok) throw new LeaseError(`could not release the lease ${dir} on ${exec.where}: ${why(removed)}`);
       },
@@ -270,6 +295,42 @@ export async function acquireLease(exec: Exec, rigName: string, options: LeaseOp
       },
     };
   }
+}
+
+/**
+ * Turns the lease `token` holds into a hold for `forMs`: nobody renews it, and it expires then.
+ * Fails with a LeaseError when the lease is not `token`'s any more.
+ */
+export async function holdLease(exec: Exec, baseDir: string, rigName: string, token: string, ttlMs: number, hold: { forMs: number; scenario: string; bundle?: string }): Promise<LeaseHolder> {
+  const holder = await ourLeaseHolder(exec, baseDir, rigName, token, ttlMs);
+  const held: LeaseHolder = {
+    ...holder, ttlMs: hold.forMs,
+    hold: { until: new Date(Date.now() + hold.forMs).toISOString(), scenario: hold.scenario, ...(hold.bundle ? { bundle: hold.bundle } : {}) },
+  };
+  await writeOwner(exec, `${leaseDirFor(baseDir, rigName)}/owner.json`, held);
+  return held;
+}
+
+/**
+ * Ends a hold on the rig (anyone may: holds are cooperative, like the lease). A lease that is
+ * not a hold, a running suite's, is refused: its owner releases it. Returns the hold released,
+ * or undefined when the rig was not held.
+ */
+export async function releaseHold(exec: Exec, baseDir: string, rigName: string, ttlMs: number): Promise<LeaseHolder | undefined> {
+  const state = await inspectLease(exec, baseDir, rigName, ttlMs);
+  if (!state.held) return undefined;
+  if (!state.holder?.hold && !state.expired) {
+    throw new LeaseError(`rig "${rigName}" is reserved by ${describeHolder(state)}, which is not a hold; rig release frees only holds (that holder releases its own lease when it ends)`);
+  }
+  const dir = leaseDirFor(baseDir, rigName);
+  const removed = await run(exec, ['rm', '-rf', dir]);
+  if (!removed.ok) throw new LeaseError(`could not release the lease ${dir} on ${exec.where}: ${why(removed)}`);
+  return state.holder;
+}
+
+async function writeOwner(exec: Exec, ownerFile: string, holder: LeaseHolder): Promise<void> {
+  const result = await run(exec, ['sh', '-c', WRITE_OWNER, 'sh', ownerFile, `${holder.token}.tmp`], JSON.stringify(holder) + '\n');
+  if (!result.ok) throw new LeaseError(`could not write the lease ${ownerFile} on ${exec.where}: ${why(result)}`);
 }
 
 function parseHolder(text: string): LeaseHolder | undefined {
