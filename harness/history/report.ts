@@ -135,7 +135,9 @@ function measurementsOf(result: JsonResult): Measured[] {
   return out;
 }
 
-/** Playwright's message, uncoloured, its first non-empty line. */
+/** Playwright's message, uncoloured, its first non-empty line, without the `[class] ` the engine puts first (kept in its own column). */
 function firstLine(message: string): string {
-  return (message.replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '').trim().replace(/^Error: /, '');
+  const line = (message.replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '').trim().replace(/^Error: /, '');
+  const classed = /^\[([a-z]+)\] /.exec(line);
+  return classed && isFailureClass(classed[1]) ? line.slice(classed[0].length) : line;
 }

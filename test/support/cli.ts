@@ -18,10 +18,14 @@ export function scratchDir(prefix = 'dextbench-cli-'): string {
   return tempDir(prefix);
 }
 
+/**
+ * Every `dextbench run` appends to a history in its folder (a PGlite store: seconds, tens of MB), so
+ * the CLI tests keep none (DEXTBENCH_HISTORY=off) unless they pass DEXTBENCH_HISTORY themselves.
+ */
 export function dextbench(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   const cwd = options.cwd ?? scratchDir();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: '', ...options.env } });
+    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: '', DEXTBENCH_HISTORY: 'off', ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => { stdout += c; });

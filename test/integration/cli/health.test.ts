@@ -153,7 +153,7 @@ test('a health check cancelled with Ctrl-C sets the rig bad, saying it was cance
   const cwd = scratchDir();
   const file = rig(cwd, 'h-cancel', true);
   // As a terminal starts it: a process group of its own, which Ctrl-C hits whole.
-  const child = spawn(process.execPath, [bin, 'rig', 'check', '--rig', file], { cwd, env: { ...process.env, CI: '' }, detached: true });
+  const child = spawn(process.execPath, [bin, 'rig', 'check', '--rig', file], { cwd, env: { ...process.env, CI: '', DEXTBENCH_HISTORY: 'off' }, detached: true });
   let out = '';
   child.stdout.on('data', (c) => { out += c; });
   child.stderr.on('data', (c) => { out += c; });

@@ -16,7 +16,7 @@ interface Running { child: ChildProcess; out: () => string; done: Promise<number
 
 /** `dextbench …` as a terminal starts it: a process group of its own, which a Ctrl-C or kill -9 hits whole. */
 function start(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: '', ...env }, detached: true });
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: '', DEXTBENCH_HISTORY: 'off', ...env }, detached: true });
   let out = '';
   child.stdout!.on('data', (c) => { out += c; });
   child.stderr!.on('data', (c) => { out += c; });

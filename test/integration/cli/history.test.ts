@@ -1,0 +1,129 @@
+// The run history through the real CLI on the simulated Mac: every `dextbench run` appends to it,
+// `dextbench history` summarizes it, `history import` adds a results.json, and a quarantined
+// scenario still runs and is reported but does not fail the run. These tests keep a history
+// (DEXTBENCH_HISTORY unset: the default .dextbench/history in the run's folder); the other CLI
+// tests run with DEXTBENCH_HISTORY=off (test/support/cli.ts).
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { localDay } from '../../../harness/history/quarantine.ts';
+import { dextbench, readJsonReport, repoRoot, scratchDir } from '../../support/cli.ts';
+import { lane, POSTGRES_LANE } from '../../support/lane.ts';
+import { writePlaywrightReport } from '../../support/playwright-report.ts';
+import { startPostgres, type PostgresServer } from '../../support/postgres.ts';
+
+const project = join(repoRoot, 'test/fixtures/projects/history');
+const loadBound = join(project, 'load-bound.yaml');
+/** The default store, in the run's folder. */
+const withHistory = { DEXTBENCH_HISTORY: '' };
+const skipPostgres = lane('PostgreSQL server', POSTGRES_LANE);
+
+async function historyJson(cwd: string, args: string[] = [], env: NodeJS.ProcessEnv = withHistory) {
+  const r = await dextbench(['history', '--json', ...args], { cwd, env });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+test('two runs are two runs in `dextbench history --json`; history import adds a results.json as a third', async () => {
+  const cwd = scratchDir();
+  const first = await dextbench(['run', '--reporter', 'list', project], { cwd, env: withHistory });
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.match(first.stdout, /dextbench: run 1 added to the history \(\S+\/\.dextbench\/history\)/);
+  const second = await dextbench(['run', '--reporter', 'list', '--var', 'LOAD=20', project], { cwd, env: withHistory });
+  assert.equal(second.code, 1, second.stdout + second.stderr);
+
+  const summary = await historyJson(cwd);
+  const failedAt = summary.scenarios[0]?.lastFailure?.at;
+  assert.deepEqual(summary, {
+    scenarios: [
+      { scenario: 'history load bound', rig: 'sim', runs: 2, passRate: 0.5, flakeScore: 0.5,
+        lastFailure: { run: 2, at: failedAt, status: 'failed', class: 'product', error: 'load = 20 MB/s, above max 10 MB/s' } },
+      { scenario: 'history steady', rig: 'sim', runs: 2, passRate: 1, flakeScore: 0, lastFailure: null },
+    ],
+    measurements: [
+      { name: 'load', unit: 'MB/s', scenario: 'history load bound', rig: 'sim', values: [{ run: 1, value: 5 }, { run: 2, value: 20 }], regression: false },
+      { name: 'settle', unit: 'ms', scenario: 'history steady', rig: 'sim', values: [{ run: 1, value: 12 }, { run: 2, value: 12 }], regression: false },
+    ],
+  });
+  assert.match(failedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  const table = await dextbench(['history'], { cwd, env: withHistory });
+  assert.match(table.stdout, /^history load bound +sim +2 +50% +0\.50 +run 2 \S+ \[product\]: load = 20 MB\/s, above max 10 MB\/s$/m);
+
+  // A nightly's results.json from elsewhere (CI's merged report), an hour after those runs.
+  const report = writePlaywrightReport(new Date(Date.now() + 3_600_000), [
+    { scenario: 'history steady', attempts: [{ status: 'timedOut', class: 'infrastructure', error: 'sim did not answer within 30s', measurements: [{ name: 'settle', value: 40, unit: 'ms' }] }] },
+  ]);
+  const imported = await dextbench(['history', 'import', report], { cwd, env: withHistory });
+  assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+  assert.match(imported.stdout, /^imported \S+results\.json as run 3: 1 results, 1 measurements/m);
+  const steady = await historyJson(cwd, ['--scenario', 'history steady']);
+  assert.deepEqual(steady.scenarios.map((s: { runs: number; passRate: number; lastFailure: { run: number; class: string } }) => [s.runs, s.passRate, s.lastFailure.run, s.lastFailure.class]),
+    [[3, 0.667, 3, 'infrastructure']]);
+  assert.deepEqual(steady.measurements[0].values.map((v: { value: number }) => v.value), [12, 12, 40]);
+
+  const notAReport = await dextbench(['history', 'import', join(project, 'steady.yaml')], { cwd, env: withHistory });
+  assert.notEqual(notAReport.code, 0);
+  assert.match(notAReport.stderr, /steady\.yaml: not a Playwright JSON report/);
+  assert.doesNotMatch(notAReport.stderr, /^\s+at /m, 'one line, no stack');
+});
+
+test('a quarantined scenario runs and is reported, but its failure does not fail the run; --remove restores the failure', async () => {
+  const cwd = scratchDir();
+  const until = localDay(new Date(Date.now() + 2 * 86_400_000));
+  const add = await dextbench(['history', 'quarantine', 'history load bound', '--owner', 'alice', '--until', until, '--why', 'meter recalibration'], { cwd, env: withHistory });
+  assert.equal(add.code, 0, add.stdout + add.stderr);
+  const listed = await dextbench(['history', 'quarantine'], { cwd, env: withHistory });
+  assert.equal(listed.stdout.trim(), `history load bound: quarantined by alice until ${until} (meter recalibration)`);
+
+  const quarantined = await dextbench(['run', '--reporter', 'list', '--var', 'LOAD=20', loadBound], { cwd, env: withHistory });
+  assert.equal(quarantined.code, 0, quarantined.stdout + quarantined.stderr);
+  assert.match(quarantined.stdout, /✘ .*history load bound/, 'it still ran, and failed');
+  assert.match(quarantined.stdout,
+    new RegExp(`^dextbench: "history load bound" failed on rig sim, but it is quarantined by alice until ${until} \\(meter recalibration\\): the run does not fail for it$`, 'm'));
+  assert.deepEqual(readJsonReport(cwd)[0]!.annotations.filter((a) => a.type === 'dextbench.quarantined').map(({ type, description }) => ({ type, description })),
+    [{ type: 'dextbench.quarantined', description: `quarantined by alice until ${until} (meter recalibration)` }]);
+
+  const remove = await dextbench(['history', 'quarantine', 'history load bound', '--remove'], { cwd, env: withHistory });
+  assert.equal(remove.code, 0, remove.stdout + remove.stderr);
+  assert.match(remove.stdout, /history load bound: no longer quarantined/);
+  const failing = await dextbench(['run', '--reporter', 'list', '--var', 'LOAD=20', loadBound], { cwd, env: withHistory });
+  assert.equal(failing.code, 1, failing.stdout + failing.stderr);
+  assert.doesNotMatch(failing.stdout, /quarantined/);
+  // Both failures are in the history, quarantined or not.
+  assert.deepEqual((await historyJson(cwd)).scenarios.map((s: { runs: number; passRate: number }) => [s.runs, s.passRate]), [[2, 0]]);
+
+  const past = await dextbench(['history', 'quarantine', 'history load bound', '--owner', 'alice', '--until', '2020-01-31'], { cwd, env: withHistory });
+  assert.notEqual(past.code, 0);
+  assert.match(past.stderr, /--until 2020-01-31 is in the past \(today is \d{4}-\d\d-\d\d\)/);
+  const noOwner = await dextbench(['history', 'quarantine', 'history load bound', '--until', until], { cwd, env: withHistory });
+  assert.match(noOwner.stderr, /quarantine needs --owner/);
+});
+
+test('DEXTBENCH_HISTORY=off (the other CLI tests): a run keeps no history, and `dextbench history` says it is off', async () => {
+  const cwd = scratchDir();
+  const run = await dextbench(['run', '--reporter', 'list', join(project, 'steady.yaml')], { cwd });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.doesNotMatch(run.stdout, /added to the history/);
+  assert.equal(existsSync(join(cwd, '.dextbench/history')), false);
+  const history = await dextbench(['history'], { cwd });
+  assert.notEqual(history.code, 0);
+  assert.match(history.stderr, /the history is off \(--history off or DEXTBENCH_HISTORY=off\)/);
+});
+
+describe('a PostgreSQL server as the history (--history postgres://…)', { skip: skipPostgres }, () => {
+  let server: PostgresServer | undefined;
+  before(async () => { server = await startPostgres(); });
+  after(() => server?.stop());
+
+  test('the run is appended to the server, and `dextbench history` reads it from there', async () => {
+    const url = await server!.createDatabase('cli_history');
+    const cwd = scratchDir();
+    const run = await dextbench(['run', '--reporter', 'list', '--history', url, join(project, 'steady.yaml')], { cwd });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`run 1 added to the history \\(postgres://postgres@127\\.0\\.0\\.1:${server!.port}/cli_history\\)`));
+    assert.equal(existsSync(join(cwd, '.dextbench/history')), false, 'nothing embedded');
+    const summary = await historyJson(cwd, [], { DEXTBENCH_HISTORY: url });
+    assert.deepEqual(summary.scenarios.map((s: { scenario: string; runs: number }) => [s.scenario, s.runs]), [['history steady', 1]]);
+  });
+});
