@@ -16,11 +16,14 @@
 // attach_latency_events_ms vs attach_latency_poll_ms, usb_bulk_MBps vs usb_bulk_raw_MBps: the real-USB
 // lane's QEMU guest, see test/bench/usb.ts (null, with the reason, without the lane's tools).
 // Targets: polling >= 5 x events; harness loopback >= 0.8 x node-usb's bare transfers.
+// history_query_ms vs history_insert_ms_per_run: the `dextbench history` summary over an embedded
+// store of 365 runs x 20 scenarios, against appending one run; see test/bench/history.ts. No target.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChannelBenchmarks } from './channel.ts';
+import { RUNS as HISTORY_RUNS, SCENARIOS as HISTORY_SCENARIOS, type HistoryBenchmarks } from './history.ts';
 import type { SimBenchmarks } from './sim.ts';
 import { POLL_INTERVAL_MS, SYSFS_WATCH_MS, type UsbBenchmarks } from './usb.ts';
 import { median } from './support.ts';
@@ -91,6 +94,7 @@ try {
   const channel = figuresOnOneCpu<ChannelBenchmarks>('channel.ts');
   // Not pinned: the QEMU guest runs two vCPU threads.
   const usbFigures = figuresOnOneCpu<UsbBenchmarks>('usb.ts', []);
+  const history = figuresOnOneCpu<HistoryBenchmarks>('history.ts');
   const oneCpu = PIN.length > 0;
   const figures = {
     engine_overhead_ms_per_step: Number(overheadMs.toFixed(3)),
@@ -100,6 +104,7 @@ try {
     ...channel,
     channels_on_one_cpu: oneCpu,
     ...usbFigures,
+    ...history,
   };
   const commandRatio = sim.sim_command_ms / sim.node_start_ms;
   const sshRatio = sim.ssh_fresh_cmd_ms / sim.ssh_cmd_ms;
@@ -131,6 +136,8 @@ try {
       ['prbs_verify_MBps', String(channel.prbs_verify_MBps), `the host-side verifier the node-usb lane will use; >= 1000 MB/s (${(channel.prbs_verify_MBps / channel.memcmp_MBps).toFixed(2)} x memcmp)`, channel.prbs_verify_MBps >= 1000 ? 'yes' : 'NO'],
       ['memcmp_MBps', String(channel.memcmp_MBps), 'Buffer.compare of the same bytes: memory bandwidth', ''],
       ...usbRows(usbFigures),
+      ['history_query_ms', String(history.history_query_ms), `\`dextbench history\`'s summary over an embedded (PGlite) store of ${HISTORY_RUNS} runs x ${HISTORY_SCENARIOS} scenarios x 2 measurements, median (= ${(history.history_query_ms / history.history_insert_ms_per_run).toFixed(0)} x appending a run)`, ''],
+      ['history_insert_ms_per_run', String(history.history_insert_ms_per_run), 'appending one run to that store (its 20 results and 40 measurements, one transaction), mean over the seeding', ''],
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
