@@ -4,7 +4,7 @@
 // cannot create its ES client it exits at once, and the es_new_client result on its stderr is
 // turned into one line with the fix (new-client.ts).
 import type { Exec, ExecProcess, ExecRecord } from '../host/exec.ts';
-import { lineSplitter } from '../host/exec.ts';
+import { lineSplitter, stopProcess } from '../host/exec.ts';
 import { parseEsloggerLine } from '../host/parsers/index.ts';
 import { oneLine } from '../host/tools/tool-error.ts';
 import { normaliseEvent, type EsEvent } from './events.ts';
@@ -217,21 +217,11 @@ export class EsloggerStream {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.exitRecord) return;
-    this.child.kill('SIGTERM');
-    const ended = await Promise.race([this.child.exited, delay(STOP_GRACE_MS)]);
-    if (!ended) {
-      this.child.kill('SIGKILL');
-      await Promise.race([this.child.exited, delay(STOP_GRACE_MS)]);
-    }
+    await stopProcess(this.child, STOP_GRACE_MS);
   }
 
   /** Whether stop() was called (an exit after it is not a failure). */
   get wasStopped(): boolean {
     return this.stopped;
   }
-}
-
-function delay(ms: number): Promise<undefined> {
-  // Unref'd: a grace period must not keep the harness alive on its own.
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }

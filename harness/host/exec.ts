@@ -94,6 +94,19 @@ export interface ExecProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** Ends a streaming process: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+export async function stopProcess(child: ExecProcess, graceMs: number): Promise<void> {
+  child.kill('SIGTERM');
+  if (await Promise.race([child.exited, graceTimer(graceMs)])) return;
+  child.kill('SIGKILL');
+  await Promise.race([child.exited, graceTimer(graceMs)]);
+}
+
+/** Unref'd: a grace period must not keep the harness alive on its own. */
+function graceTimer(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}
+
 export interface Exec {
   /** A short description of where commands run ("local", "ssh ci@mac-mini-3"). */
   readonly where: string;

@@ -2,7 +2,7 @@
 // since a moment. Always `--style ndjson` (one JSON object per line; macos-formats.md §4.4); every
 // line that is not a log event (the "Filtering the log data…" notice, the show footer) is skipped.
 import type { Exec, ExecProcess, ExecRecord } from '../exec.ts';
-import { lineSplitter } from '../exec.ts';
+import { lineSplitter, stopProcess } from '../exec.ts';
 import { parseUnifiedLogLine, type UnifiedLogEntry } from '../parsers/index.ts';
 import { failure, oneLine, ToolError } from './tool-error.ts';
 
@@ -214,12 +214,7 @@ export class UnifiedLogStream {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.exitRecord) return;
-    this.child.kill('SIGTERM');
-    const ended = await Promise.race([this.child.exited, delay(STOP_GRACE_MS)]);
-    if (!ended) {
-      this.child.kill('SIGKILL');
-      await Promise.race([this.child.exited, delay(STOP_GRACE_MS)]);
-    }
+    await stopProcess(this.child, STOP_GRACE_MS);
   }
 }
 
