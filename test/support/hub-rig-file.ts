@@ -1,11 +1,11 @@
 // Rig files with one hub and the echo device on it, written to a temp folder, for the hub drivers'
 // schema tests: loadRig's result, or its issues as `file:line:column: …` lines relative to the folder.
-import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
-import { formatIssue, loadRig, ValidationError } from '../../harness/scenario/index.ts';
+import { loadRig } from '../../harness/scenario/index.ts';
+import { issueLines } from './validation.ts';
 
 const echoProfile = resolve(import.meta.dirname, '../../devices/echo.yaml');
 
@@ -23,14 +23,6 @@ export function hubRigFiles(hubId: string) {
       ].join('\n'));
       return file;
     },
-    issues(file: string): string[] {
-      try {
-        loadRig(file, { env: {} });
-      } catch (error) {
-        assert.ok(error instanceof ValidationError, String(error));
-        return error.issues.map((i) => formatIssue(i, dir));
-      }
-      assert.fail('expected a ValidationError');
-    },
+    issues: (file: string): string[] => issueLines(() => loadRig(file, { env: {} }), dir),
   };
 }

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { borrowedExtensions, formatIssue, loadRig, loadScenario, rigsWithNeeds, ValidationError } from '../../../harness/scenario/index.ts';
+import { borrowedExtensions, loadRig, loadScenario, rigsWithNeeds } from '../../../harness/scenario/index.ts';
 import { tempDir } from '../../support/temp.ts';
+import { issueLines } from '../../support/validation.ts';
 import { testSteps } from './registry.ts';
 
 const dir = tempDir('dextbench-rig-needs-');
@@ -15,15 +16,7 @@ function write(name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
-function issues(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, String(error));
-    return error.issues.map((i) => formatIssue(i, dir));
-  }
-  return assert.fail('expected a ValidationError');
-}
+const issues = (load: () => unknown): string[] => issueLines(load, dir);
 
 const rig = (name: string, devices: string[], extensions: string) => loadRig(write(`${name}.yaml`, `name: ${name}
 host: sim

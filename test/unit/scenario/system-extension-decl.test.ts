@@ -6,8 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { simConfigFor } from '../../../harness/rig/sim-launcher.ts';
-import { extensionsOnRig, formatIssue, loadRig, loadScenario, ValidationError } from '../../../harness/scenario/index.ts';
+import { extensionsOnRig, loadRig, loadScenario } from '../../../harness/scenario/index.ts';
 import { tempDir } from '../../support/temp.ts';
+import { issueLines } from '../../support/validation.ts';
 import { testSteps } from './registry.ts';
 
 const dir = tempDir('dextbench-sysext-decl-');
@@ -16,15 +17,7 @@ function write(name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
-function issues(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, String(error));
-    return error.issues.map((i) => formatIssue(i, dir));
-  }
-  return assert.fail('expected a ValidationError');
-}
+const issues = (load: () => unknown): string[] => issueLines(load, dir);
 
 const SIM_RIG = `name: es-ne
 host: sim
