@@ -40,12 +40,14 @@ export async function attendHolds(notes: HoldNote[], vars: Record<string, string
     console.log('dextbench: not on a terminal, so not waiting: the hold stays until its time runs out or `dextbench rig release`');
     return;
   }
-  console.log('dextbench: waiting while the rig is held; Ctrl-C releases the hold');
-  const sessions = await Promise.all(notes.map((n) => openRig(n.rigFile, vars, 'dextbench run --hold')));
+  // Ctrl-C is caught before the line invites it: a ^C typed while the rigs open still releases.
   let interrupted = false;
   const onInterrupt = () => { interrupted = true; };
   process.on('SIGINT', onInterrupt);
+  let sessions: Awaited<ReturnType<typeof openRig>>[] = [];
   try {
+    sessions = await Promise.all(notes.map((n) => openRig(n.rigFile, vars, 'dextbench run --hold')));
+    console.log('dextbench: waiting while the rig is held; Ctrl-C releases the hold');
     // The hold ends by itself at `until`: the wait's deadline.
     const latest = Math.max(...notes.map((n) => Date.parse(n.until)));
     const outcome = await pollUntil(async () => {
