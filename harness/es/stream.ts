@@ -4,7 +4,8 @@
 // cannot create its ES client it exits at once, and the es_new_client result on its stderr is
 // turned into one line with the fix (new-client.ts).
 import type { Exec, ExecProcess, ExecRecord } from '../host/exec.ts';
-import { lineSplitter, stopProcess } from '../host/exec.ts';
+import { exitedWithin, lineSplitter, stopProcess } from '../host/exec.ts';
+import { KeptItems } from '../host/kept-items.ts';
 import { parseEsloggerLine } from '../host/parsers/index.ts';
 import { oneLine } from '../host/tools/tool-error.ts';
 import { normaliseEvent, type EsEvent } from './events.ts';
@@ -47,13 +48,10 @@ export function esloggerArgv(events: readonly string[]): string[] {
 }
 
 export class EsloggerStream {
-  private readonly kept: EsEvent[] = [];
-  private readonly listeners = new Set<(event: EsEvent) => void>();
+  private readonly kept: KeptItems<EsEvent>;
   private readonly gapListeners = new Set<(gap: EsGap) => void>();
-  private readonly exitListeners = new Set<(record: ExecRecord) => void>();
   private readonly gapList: EsGap[] = [];
   private lastGlobal: bigint | undefined;
-  private exitRecord: ExecRecord | undefined;
   private stderrTail: string[] = [];
   private stopped = false;
   /** `{` lines that did not parse as an eslogger event: skipped, counted. */
@@ -61,7 +59,8 @@ export class EsloggerStream {
   /** Every event received, also those dropped from `events()` by maxEvents. */
   received = 0;
 
-  private constructor(private readonly child: ExecProcess, readonly names: readonly string[], private readonly options: EsloggerStreamOptions) {
+  private constructor(private readonly child: ExecProcess, readonly names: readonly string[], options: EsloggerStreamOptions) {
+    this.kept = new KeptItems(options.maxEvents ?? DEFAULT_MAX_EVENTS);
     const out = lineSplitter((line) => this.accept(line));
     const err = lineSplitter((line) => { this.stderrTail = [...this.stderrTail, line].slice(-5); });
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -69,8 +68,7 @@ export class EsloggerStream {
     void child.exited.then((record) => {
       out.end();
       err.end();
-      this.exitRecord = record;
-      for (const listener of this.exitListeners) listener(record);
+      this.kept.end(record);
     });
   }
 
@@ -82,12 +80,7 @@ export class EsloggerStream {
     const argv = esloggerArgv(options.events);
     const child = exec.spawn(argv, { timeoutMs: options.lifetimeMs ?? DEFAULT_LIFETIME_MS });
     const stream = new EsloggerStream(child, options.events, options);
-    let timer: NodeJS.Timeout | undefined;
-    const early = await Promise.race([
-      child.exited,
-      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), options.startupMs ?? DEFAULT_STARTUP_MS); }),
-    ]);
-    clearTimeout(timer);
+    const early = await exitedWithin(child, options.startupMs ?? DEFAULT_STARTUP_MS);
     if (early) {
       stream.stopped = true;
       // Let the stderr reader deliver what eslogger said before it exited.
@@ -123,10 +116,7 @@ export class EsloggerStream {
     }
     this.received++;
     this.noteSequence(event);
-    this.kept.push(event);
-    const max = this.options.maxEvents ?? DEFAULT_MAX_EVENTS;
-    if (this.kept.length > max) this.kept.splice(0, this.kept.length - max);
-    for (const listener of this.listeners) listener(event);
+    this.kept.add(event);
   }
 
   /**
@@ -146,7 +136,7 @@ export class EsloggerStream {
 
   /** Events received so far, oldest first. */
   events(): EsEvent[] {
-    return [...this.kept];
+    return this.kept.all();
   }
 
   gaps(): EsGap[] {
@@ -159,8 +149,7 @@ export class EsloggerStream {
   }
 
   onEvent(listener: (event: EsEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.kept.onItem(listener);
   }
 
   onGap(listener: (gap: EsGap) => void): () => void {
@@ -170,12 +159,12 @@ export class EsloggerStream {
 
   /** Whether eslogger is still running. */
   get running(): boolean {
-    return this.exitRecord === undefined;
+    return this.kept.ended === undefined;
   }
 
   /** Why eslogger ended, when it did (stderr's last lines included). */
   endedBecause(): string | undefined {
-    const r = this.exitRecord;
+    const r = this.kept.ended;
     if (!r) return undefined;
     const said = oneLine(this.stderrTail.join('\n'));
     return `eslogger exited (${r.exitCode ?? r.signal})${said ? `: ${said}` : ''}`;
@@ -186,37 +175,17 @@ export class EsloggerStream {
    * Rejects at the deadline, or when eslogger ends first.
    */
   waitFor(predicate: (event: EsEvent) => boolean, options: { timeoutMs: number; description: string }): Promise<EsEvent> {
-    const seen = this.kept.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.listeners.delete(onEvent);
-        this.exitListeners.delete(onExit);
-      };
-      const onEvent = (event: EsEvent): void => {
-        if (!predicate(event)) return;
-        done();
-        resolve(event);
-      };
-      const onExit = (): void => {
-        done();
-        reject(new EsloggerError(`${this.endedBecause()} while waiting for ${options.description}`));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new EsloggerError(`no ${options.description} within ${options.timeoutMs} ms`));
-      }, options.timeoutMs);
-      this.listeners.add(onEvent);
-      if (this.exitRecord) onExit();
-      else this.exitListeners.add(onExit);
+    return this.kept.waitFor(predicate, {
+      timeoutMs: options.timeoutMs,
+      timedOut: () => new EsloggerError(`no ${options.description} within ${options.timeoutMs} ms`),
+      ended: () => new EsloggerError(`${this.endedBecause()} while waiting for ${options.description}`),
     });
   }
 
   /** Ends eslogger (SIGTERM, then SIGKILL after a grace period). Events stay readable. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.exitRecord) return;
+    if (this.kept.ended) return;
     await stopProcess(this.child, STOP_GRACE_MS);
   }
 

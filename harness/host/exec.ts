@@ -102,8 +102,22 @@ export async function stopProcess(child: ExecProcess, graceMs: number): Promise<
   await Promise.race([child.exited, graceTimer(graceMs)]);
 }
 
+/**
+ * A tool that refuses to run (missing, no permission, a bad argument) exits at once: its exit
+ * record when it ended within `ms`, else undefined (it is running, trust it).
+ */
+export async function exitedWithin(child: ExecProcess, ms: number): Promise<ExecRecord | undefined> {
+  // Ref'd, unlike a grace period: the caller is waiting on this answer.
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([child.exited, new Promise<undefined>((resolve) => { timer = setTimeout(resolve, ms, undefined); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Unref'd: a grace period must not keep the harness alive on its own. */
-function graceTimer(ms: number): Promise<undefined> {
+export function graceTimer(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
 

@@ -2,7 +2,8 @@
 // since a moment. Always `--style ndjson` (one JSON object per line; macos-formats.md §4.4); every
 // line that is not a log event (the "Filtering the log data…" notice, the show footer) is skipped.
 import type { Exec, ExecProcess, ExecRecord } from '../exec.ts';
-import { lineSplitter, stopProcess } from '../exec.ts';
+import { exitedWithin, graceTimer, lineSplitter, stopProcess } from '../exec.ts';
+import { KeptItems } from '../kept-items.ts';
 import { parseUnifiedLogLine, type UnifiedLogEntry } from '../parsers/index.ts';
 import { failure, oneLine, ToolError } from './tool-error.ts';
 
@@ -50,10 +51,7 @@ const STOP_GRACE_MS = 3_000;
 /** `log stream --style ndjson` as a running collection of parsed entries. */
 export class UnifiedLogStream {
   /** Each entry with the line it was parsed from, as the Mac printed it. */
-  private readonly kept: { entry: LogEntry; line: string }[] = [];
-  private readonly listeners = new Set<(entry: LogEntry) => void>();
-  private readonly exitListeners = new Set<(record: ExecRecord) => void>();
-  private exitRecord: ExecRecord | undefined;
+  private readonly kept: KeptItems<{ entry: LogEntry; line: string }>;
   private stderrTail: string[] = [];
   /** `{` lines that were not valid log JSON (a torn write): skipped, counted. */
   malformed = 0;
@@ -66,7 +64,9 @@ export class UnifiedLogStream {
     private readonly exec: Exec,
     private readonly argv: string[],
     private readonly options: LogStreamOptions,
-  ) {}
+  ) {
+    this.kept = new KeptItems(options.maxEntries ?? DEFAULT_MAX_ENTRIES);
+  }
 
   /** Follows one `log stream` process; when its connection is lost, starts another (resume). */
   private attach(child: ExecProcess): void {
@@ -87,8 +87,7 @@ export class UnifiedLogStream {
   }
 
   private ended(record: ExecRecord): void {
-    this.exitRecord = record;
-    for (const listener of this.exitListeners) listener(record);
+    this.kept.end(record);
   }
 
   /** Restarts the stream once the Mac answers again (after a reboot), within resumeWithinMs. */
@@ -96,7 +95,7 @@ export class UnifiedLogStream {
     const since = performance.now();
     const deadline = since + (this.options.resumeWithinMs ?? DEFAULT_RESUME_WITHIN_MS);
     for (let attempt = 0; !this.stopped && performance.now() < deadline; attempt++) {
-      await delay(RESUME_BACKOFF_MS[Math.min(attempt, RESUME_BACKOFF_MS.length - 1)]!);
+      await graceTimer(RESUME_BACKOFF_MS[Math.min(attempt, RESUME_BACKOFF_MS.length - 1)]!);
       if (this.stopped) break;
       let child: ExecProcess;
       try {
@@ -104,8 +103,7 @@ export class UnifiedLogStream {
       } catch {
         continue;
       }
-      const early = await Promise.race([child.exited, delay(this.options.startupMs ?? DEFAULT_STARTUP_MS)]);
-      if (early) continue;
+      if (await exitedWithin(child, this.options.startupMs ?? DEFAULT_STARTUP_MS)) continue;
       this.attach(child);
       if (this.stopped) child.kill('SIGTERM');
       for (const listener of this.gapListeners) listener({ ended: lost, downMs: Math.round(performance.now() - since) });
@@ -125,12 +123,7 @@ export class UnifiedLogStream {
     const stream = new UnifiedLogStream(exec, argv, options);
     const child = stream.spawn();
     stream.attach(child);
-    let timer: NodeJS.Timeout | undefined;
-    const early = await Promise.race([
-      child.exited,
-      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), options.startupMs ?? DEFAULT_STARTUP_MS); }),
-    ]);
-    clearTimeout(timer);
+    const early = await exitedWithin(child, options.startupMs ?? DEFAULT_STARTUP_MS);
     if (early) {
       stream.stopped = true;
       // Let the stderr reader deliver what the tool said before it exited.
@@ -151,25 +144,21 @@ export class UnifiedLogStream {
   private accept(line: string): void {
     const entry = parseLine(line, () => { this.malformed++; });
     if (!entry) return;
-    this.kept.push({ entry, line });
-    const max = this.options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    if (this.kept.length > max) this.kept.splice(0, this.kept.length - max);
-    for (const listener of this.listeners) listener(entry);
+    this.kept.add({ entry, line });
   }
 
   /** Entries received so far, oldest first. */
   entries(): LogEntry[] {
-    return this.kept.map((k) => k.entry);
+    return this.kept.all().map((k) => k.entry);
   }
 
   /** The ndjson lines of those entries, exactly as received (every key, big integers exact). */
   lines(): string[] {
-    return this.kept.map((k) => k.line);
+    return this.kept.all().map((k) => k.line);
   }
 
   onEntry(listener: (entry: LogEntry) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.kept.onItem((k) => listener(k.entry));
   }
 
   /**
@@ -180,40 +169,19 @@ export class UnifiedLogStream {
     predicate: (entry: LogEntry) => boolean,
     options: { timeoutMs: number; description: string; includePast?: boolean },
   ): Promise<LogEntry> {
-    if (options.includePast !== false) {
-      const seen = this.kept.find((k) => predicate(k.entry));
-      if (seen) return Promise.resolve(seen.entry);
-    }
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(onEntry);
-        this.exitListeners.delete(onExit);
-      };
-      const onEntry = (entry: LogEntry) => {
-        if (!predicate(entry)) return;
-        done();
-        resolve(entry);
-      };
-      const onExit = (record: ExecRecord) => {
-        done();
-        reject(new ToolError(`log stream exited (${record.exitCode ?? record.signal}) while waiting for ${options.description}` +
-          `${this.stderrTail.length ? `: ${oneLine(this.stderrTail.join('\n'))}` : ''}`));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new ToolError(`no unified log line for ${options.description} within ${options.timeoutMs} ms (${this.kept.length} line(s) received)`));
-      }, options.timeoutMs);
-      this.listeners.add(onEntry);
-      if (this.exitRecord) onExit(this.exitRecord);
-      else this.exitListeners.add(onExit);
-    });
+    const stderr = () => (this.stderrTail.length ? `: ${oneLine(this.stderrTail.join('\n'))}` : '');
+    return this.kept.waitFor((k) => predicate(k.entry), {
+      timeoutMs: options.timeoutMs,
+      ...(options.includePast === undefined ? {} : { includePast: options.includePast }),
+      timedOut: () => new ToolError(`no unified log line for ${options.description} within ${options.timeoutMs} ms (${this.kept.size} line(s) received)`),
+      ended: (record) => new ToolError(`log stream exited (${record.exitCode ?? record.signal}) while waiting for ${options.description}${stderr()}`),
+    }).then((k) => k.entry);
   }
 
   /** Ends `log stream` (SIGTERM, then SIGKILL after a grace period). Entries stay readable. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.exitRecord) return;
+    if (this.kept.ended) return;
     await stopProcess(this.child, STOP_GRACE_MS);
   }
 }
@@ -334,9 +302,4 @@ function ownLineClauses(bundle: string): string[] {
 function checkedBundle(bundleId: string): string {
   if (!BUNDLE_ID.test(bundleId)) throw new ToolError(`not a bundle identifier: ${JSON.stringify(bundleId)}`);
   return bundleId;
-}
-
-function delay(ms: number): Promise<undefined> {
-  // Unref'd: a grace period must not keep the harness alive on its own.
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
