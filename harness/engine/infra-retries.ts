@@ -4,6 +4,7 @@
 // at most `retries` times: on another good rig of the same `class:` when the run has one, else on
 // the same rig once its check passed. Product, configuration and harness failures are never retried
 // here; Playwright's own --retries are its business, reported as such.
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describeHealth, healthRecord, readHealth, writeHealth, type HealthRecord } from '../rig/health.ts';
 import { openRig, reserveRig } from '../rig/open.ts';
@@ -32,10 +33,17 @@ export async function retryInfrastructureFailures(
     console.log(`dextbench: ${show(r.file)} on rig ${r.rig} passed on Playwright's own retry (--retries; attempt ${r.attempts} of the run): flaky`);
   }
   const failed = results.filter((r) => r.outcome === 'unexpected');
-  let others = failed.filter((r) => r.failureClass !== 'infrastructure').length;
-  let open: OpenFailure[] = failed.filter((r) => r.failureClass === 'infrastructure')
-    .map((r) => ({ file: r.file, rig: r.rig, failure: r.failure ?? 'failed' }));
+  const infrastructure = infrastructureFailures(results);
+  let others = failed.length - infrastructure.length;
+  let open: OpenFailure[] = infrastructure.map((r) => ({ file: r.file, rig: r.rig, failure: r.failure ?? 'failed' }));
   if (!open.length) return runExitCode;
+  // --max-failures (dextbench repro --repeat-until-fail) asked the run to stop at its first
+  // failures: running them again would go on where the user asked to stop.
+  const stopped = stoppedEarly(join(config.reportDir, 'results.json'));
+  if (stopped) {
+    console.log(`dextbench: ${stopped}: its infrastructure failures are not retried (their rigs are still checked)`);
+    retries = 0;
+  }
   const byName = new Map(rigs.map((r) => [r.name, r]));
   const passthroughForRetries = withoutOptions(passthrough, NOT_FOR_RETRIES);
 
@@ -138,6 +146,27 @@ async function retryRig(failedOn: RigDefinition, rigs: RigDefinition[], health: 
     }
   }
   return health.get(failedOn.name)?.state === 'good' ? failedOn.name : undefined;
+}
+
+/**
+ * The run's failures that infrastructure retries take: infrastructure is what the failing attempt
+ * was classed. An attempt cut short by a stop (--max-failures, Ctrl-C) is `interrupted`: whatever
+ * it ran into then (a hub op killed mid-way) is the stop's doing, not the rig's, so a test whose
+ * last attempt was interrupted is not one, whatever class that attempt carries.
+ */
+export function infrastructureFailures(results: ScenarioResult[]): ScenarioResult[] {
+  return results.filter((r) => r.outcome === 'unexpected' && r.lastStatus !== 'interrupted' && r.failureClass === 'infrastructure');
+}
+
+/**
+ * Playwright's line when --max-failures stopped the run (an error of the run, outside every test:
+ * "1 error was not a part of any test"); undefined otherwise. Never a class of its own.
+ */
+export function stoppedEarly(resultsFile: string): string | undefined {
+  if (!existsSync(resultsFile)) return undefined;
+  const { errors } = JSON.parse(readFileSync(resultsFile, 'utf8')) as { errors?: { message?: string }[] };
+  const line = errors?.map((e) => e.message ?? '').find((m) => /^Testing stopped early after \d+ maximum allowed failures/.test(m));
+  return line?.replace(/\.$/, '').replace(/^Testing stopped/, 'the run stopped');
 }
 
 function withoutOptions(argv: string[], names: Set<string>): string[] {
