@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { activeQuarantine, describeQuarantine, localDay, quarantine, unquarantine } from '../history/quarantine.ts';
 import { appendRun } from '../history/record.ts';
 import { readReport, type RunRecord } from '../history/report.ts';
+import { listRuns } from '../history/runs.ts';
 import { historyTarget, openHistory, type HistoryStore } from '../history/store.ts';
 import { summarize, type HistorySummary } from '../history/summary.ts';
 import { parseArgs } from './args.ts';
@@ -46,7 +47,8 @@ export async function historyCommand(argv: string[]): Promise<number> {
   return withStore(target, async (store) => {
     const summary = await summarize(store, filter);
     if (args.flags.has('--json')) {
-      console.log(JSON.stringify(summary, null, 2));
+      // `runs`: the commit and extension builds behind each run number the summary names.
+      console.log(JSON.stringify({ ...summary, runs: await listRuns(store, filter) }, null, 2));
       return 0;
     }
     printSummary(summary, await activeQuarantine(store, localDay()), store.where);

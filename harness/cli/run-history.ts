@@ -65,6 +65,7 @@ function runRecord(config: RunConfig): RunRecord | undefined {
     }
     for (const [k, v] of next) attempts.set(k, v);
     main.measurements.push(...retry.measurements);
+    main.dextVersions = { ...retry.dextVersions, ...main.dextVersions };
     if (retry.ended > main.ended) main.ended = retry.ended;
   }
   const rigs = new Set(main.results.map((r) => r.rig));
@@ -72,10 +73,14 @@ function runRecord(config: RunConfig): RunRecord | undefined {
   return { ...main, rig: [...rigs].sort().join(', '), source: join(config.reportDir, 'results.json'), ...(commit ? { commit } : {}) };
 }
 
+/** The project's commit: CI's (GitHub Actions, GitLab, Buildkite), else git's; none outside a checkout. */
 function gitCommit(dir: string): string | undefined {
-  if (process.env['GITHUB_SHA']) return process.env['GITHUB_SHA'];
+  for (const name of ['GITHUB_SHA', 'CI_COMMIT_SHA', 'BUILDKITE_COMMIT']) {
+    if (process.env[name]) return process.env[name];
+  }
+  // No git, or not a checkout: the run is recorded without a commit.
   const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8', timeout: 5000 });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+  return r.status === 0 && /^[0-9a-f]{40,64}$/.test(r.stdout.trim()) ? r.stdout.trim() : undefined;
 }
 
 /**

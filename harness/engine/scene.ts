@@ -5,8 +5,10 @@
 import { relative } from 'node:path';
 import type { TestInfo } from '@playwright/test';
 import type { ChannelClient, ChannelCodec } from '../channel/index.ts';
+import { EXTENSION_ANNOTATION, formatExtensionBuild } from '../common/extension-build.ts';
 import { dextPredicate, extensionLogPredicate, UnifiedLogStream, type LogScope } from '../host/tools/log.ts';
 import type { RigSession } from '../rig/connect.ts';
+import { describeExtensions } from '../rig/manifest.ts';
 import type { SourceLocation } from '../scenario/index.ts';
 import type { Measurement, ServingDext } from '../steps/index.ts';
 import { saveArtifact, saveFailureArtifacts, whereIs } from './artifacts.ts';
@@ -84,6 +86,10 @@ export class Scene {
   /** The scenario as loaded for this rig, and the extensions it activates: a failure's repro bundle records them. */
   ranScenario(source: Omit<BundleSource, 'runVars' | 'rootDir'>): void {
     this.bundleSource = { ...source, runVars: readRunConfig().vars, rootDir: this.rootDir };
+    // Which builds ran, in every report (the history records them as the run's dext versions).
+    for (const e of describeExtensions(source.extensions)) {
+      this.testInfo.annotations.push({ type: EXTENSION_ANNOTATION, description: formatExtensionBuild(e) });
+    }
   }
 
   /** The teardown: throws when cleanup failed, located at the YAML step whose cleanup it was. */

@@ -2,8 +2,10 @@
 // `dextbench run` writes, or one that CI merged from blob reports): each scenario's attempts on
 // each rig with their status, failure class (the `dextbench.class` annotation) and error line, and
 // its measurements (the `measurements.json` attachment when its file is at hand; else the
-// `measure:<name>` annotations, which carry value and unit but not the bounds).
+// `measure:<name>` annotations, which carry value and unit but not the bounds), and the builds of
+// the extensions it ran (the `dextbench.extension` annotations).
 import { existsSync, readFileSync } from 'node:fs';
+import { EXTENSION_ANNOTATION, parseExtensionBuild } from '../common/extension-build.ts';
 import { isFailureClass, type FailureClass } from '../common/failure-class.ts';
 
 const CLASS_ANNOTATION = 'dextbench.class';
@@ -34,9 +36,19 @@ export interface MeasurementRow {
   max?: number;
 }
 
+/** A build of an extension: its Info.plist version and content hash, when the run knew them. */
+export interface DextVersion {
+  version?: string;
+  sha256?: string;
+}
+
 export interface RunRecord {
   commit?: string;
-  dextVersions: Record<string, string>;
+  /**
+   * By bundle id. A run whose rigs ran different builds of one bundle keeps each, keyed
+   * `<bundle id>@<rig>`, rather than one of them as if it were the run's.
+   */
+  dextVersions: Record<string, DextVersion>;
   rig: string;
   started: Date;
   ended: Date;
@@ -77,9 +89,17 @@ export function readReport(file: string): RunRecord {
 function recordOf(report: JsonReport, source: string): RunRecord {
   const results: ResultRow[] = [];
   const measurements: MeasurementRow[] = [];
+  const builds = new Map<string, Map<string, DextVersion>>();
   const visit = (suite: JsonSuite): void => {
     for (const spec of suite.specs ?? []) {
       for (const test of spec.tests) {
+        for (const a of [...(test.annotations ?? []), ...test.results.flatMap((r) => r.annotations ?? [])]) {
+          const build = a.type === EXTENSION_ANNOTATION ? parseExtensionBuild(a.description) : undefined;
+          if (!build) continue;
+          const byRig = builds.get(build.bundle) ?? new Map<string, DextVersion>();
+          byRig.set(test.projectName, { ...(build.version ? { version: build.version } : {}), ...(build.sha256 ? { sha256: build.sha256 } : {}) });
+          builds.set(build.bundle, byRig);
+        }
         for (const result of test.results) {
           const annotations = [...(result.annotations ?? []), ...(test.annotations ?? [])];
           const row: ResultRow = {
@@ -105,11 +125,22 @@ function recordOf(report: JsonReport, source: string): RunRecord {
   const commit = typeof meta['gitCommit'] === 'object' && meta['gitCommit'] !== null ? (meta['gitCommit'] as { hash?: string }).hash : undefined;
   return {
     ...(commit ? { commit } : {}),
-    dextVersions: {},
+    dextVersions: dextVersionsOf(builds),
     rig: [...new Set(results.map((r) => r.rig))].sort().join(', '),
     started, ended: new Date(started.getTime() + (report.stats?.duration ?? 0)),
     source, results, measurements,
   };
+}
+
+/** bundle → build, or `bundle@rig` → build for each rig when the rigs ran different builds. */
+function dextVersionsOf(builds: Map<string, Map<string, DextVersion>>): Record<string, DextVersion> {
+  const out: Record<string, DextVersion> = {};
+  for (const [bundle, byRig] of [...builds].sort(([a], [b]) => a.localeCompare(b))) {
+    const distinct = new Set([...byRig.values()].map((b) => JSON.stringify(b)));
+    if (distinct.size === 1) out[bundle] = byRig.values().next().value!;
+    else for (const [rig, build] of [...byRig].sort(([a], [b]) => a.localeCompare(b))) out[`${bundle}@${rig}`] = build;
+  }
+  return out;
 }
 
 type Measured = Omit<MeasurementRow, 'scenario' | 'rig'>;

@@ -28,7 +28,7 @@ function nightly(n: number): RunRecord {
   const started = new Date(Date.UTC(2025, 0, 1, 2) + n * 86_400_000);
   const scenarios = Array.from({ length: SCENARIOS }, (_, i) => `scenario ${String(i).padStart(2, '0')}`);
   return {
-    dextVersions: { 'com.example.echo.driver': `1.0.${n}` },
+    dextVersions: { 'com.example.echo.driver': { version: `1.0.${n}` } },
     rig: 'mac-mini-1', started, ended: new Date(started.getTime() + 600_000), source: `nightly ${n}`,
     results: scenarios.map((scenario, i) => {
       const failed = (n * 7 + i) % 11 === 0;

@@ -4,7 +4,9 @@
 // (DEXTBENCH_HISTORY unset: the default .dextbench/history in the run's folder); the other CLI
 // tests run with DEXTBENCH_HISTORY=off (test/support/cli.ts).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { localDay } from '../../../harness/history/quarantine.ts';
@@ -14,6 +16,7 @@ import { writePlaywrightReport } from '../../support/playwright-report.ts';
 import { startPostgres, type PostgresServer } from '../../support/postgres.ts';
 
 const project = join(repoRoot, 'test/fixtures/projects/history');
+const reproProject = join(repoRoot, 'test/fixtures/projects/repro');
 const loadBound = join(project, 'load-bound.yaml');
 /** The default store, in the run's folder. */
 const withHistory = { DEXTBENCH_HISTORY: '' };
@@ -35,7 +38,8 @@ test('two runs are two runs in `dextbench history --json`; history import adds a
 
   const summary = await historyJson(cwd);
   const failedAt = summary.scenarios[0]?.lastFailure?.at;
-  assert.deepEqual(summary, {
+  assert.deepEqual(summary.runs.map((r: { run: number }) => r.run), [1, 2]);
+  assert.deepEqual({ scenarios: summary.scenarios, measurements: summary.measurements }, {
     scenarios: [
       { scenario: 'history load bound', rig: 'sim', runs: 2, passRate: 0.5, flakeScore: 0.5,
         lastFailure: { run: 2, at: failedAt, status: 'failed', class: 'product', error: 'load = 20 MB/s, above max 10 MB/s' } },
@@ -66,6 +70,54 @@ test('two runs are two runs in `dextbench history --json`; history import adds a
   assert.notEqual(notAReport.code, 0);
   assert.match(notAReport.stderr, /steady\.yaml: not a Playwright JSON report/);
   assert.doesNotMatch(notAReport.stderr, /^\s+at /m, 'one line, no stack');
+});
+
+/** What rig/manifest.ts hashes: a bundle folder's files, each as its relative path, size and bytes. */
+const sha256OfInfoPlistBundle = (dext: string) => {
+  const bytes = readFileSync(join(dext, 'Info.plist'));
+  return createHash('sha256').update(`Info.plist\0${bytes.length}\0`).update(bytes).digest('hex');
+};
+
+test('each run records the project\'s commit (git, or CI\'s GITHUB_SHA) and the builds of its extensions; `history --json` lists them per run', async () => {
+  const cwd = scratchDir();
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd }).toString().trim();
+  git('init', '-q');
+  git('commit', '-q', '--allow-empty', '-m', 'the project');
+  const head = git('rev-parse', 'HEAD');
+  const passes = join(reproProject, 'passes.yaml');
+  const first = await dextbench(['run', '--rig', join(reproProject, 'rigs/sim-repro.yaml'), passes], { cwd, env: withHistory });
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  // Two rigs with different builds of the echo driver: the run keeps both, by rig.
+  const sha = 'a'.repeat(40);
+  const second = await dextbench(['run', '--rig', join(reproProject, 'rigs/sim-repro.yaml'), '--rig', join(reproProject, 'rigs/sim-repro-v11.yaml'), passes],
+    { cwd, env: { ...withHistory, GITHUB_SHA: sha } });
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+
+  const v10 = { version: '1.0.0/1', sha256: sha256OfInfoPlistBundle(join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')) };
+  const v11 = { version: '1.1.0/2', sha256: sha256OfInfoPlistBundle(join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.1.0.dext')) };
+  const { runs } = await historyJson(cwd);
+  assert.deepEqual(runs.map(({ started, ended, source, ...r }: { started: string; ended: string; source: string }) => {
+    assert.match(started, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.ok(ended >= started);
+    assert.equal(source, join(cwd, 'dextbench-report/results.json'));
+    return r;
+  }), [
+    { run: 1, commit: head, dextVersions: { 'com.example.echo.driver': v10 }, rig: 'sim-repro' },
+    { run: 2, commit: sha, dextVersions: { 'com.example.echo.driver@sim-repro': v10, 'com.example.echo.driver@sim-repro-v11': v11 }, rig: 'sim-repro, sim-repro-v11' },
+  ]);
+  assert.deepEqual((await historyJson(cwd, ['--rig', 'sim-repro-v11'])).runs.map((r: { run: number }) => r.run), [2], 'only the runs of the filtered rig');
+
+  // Outside a git checkout: no commit, no complaint; the builds come from the report's annotations.
+  const elsewhere = scratchDir();
+  const imported = await dextbench(['history', 'import', join(cwd, 'dextbench-report/results.json')], { cwd: elsewhere, env: withHistory });
+  assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+  const third = await dextbench(['run', '--rig', join(reproProject, 'rigs/sim-repro.yaml'), passes], { cwd: elsewhere, env: withHistory });
+  assert.equal(third.code, 0, third.stdout + third.stderr);
+  assert.doesNotMatch(third.stdout + third.stderr, /not a git repository|fatal:/);
+  assert.deepEqual((await historyJson(elsewhere)).runs.map((r: { commit: string | null; dextVersions: object }) => [r.commit, r.dextVersions]), [
+    [null, { 'com.example.echo.driver@sim-repro': v10, 'com.example.echo.driver@sim-repro-v11': v11 }],
+    [null, { 'com.example.echo.driver': v10 }],
+  ]);
 });
 
 test('a quarantined scenario runs and is reported, but its failure does not fail the run; --remove restores the failure', async () => {
