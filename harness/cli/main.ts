@@ -26,12 +26,16 @@ const USAGE = `usage: dextbench <command> [options]
         add a CI run's report to the history
   history quarantine [<scenario> --owner who --until YYYY-MM-DD [--why "…"] | <scenario> --remove]
         a quarantined scenario still runs and is reported, but its failure does not fail the run
+  report [<results.json|run folder>] [--history [postgres://…|folder]] [-o report.html]
+        one self-contained HTML file of a run: scenarios by class, each one's timeline, and with
+        --history the pass-rate grid by night and measurement trends (default ./dextbench-report)
   validate [files|folders] [--rig r] [--var NAME=value]
         check scenarios, rigs and device profiles (default: scenarios/ rigs/ devices/)
   rig status|plug|unplug|cycle|reset [device] [--rig r] [--off 1s]
         hands-on control of a rig's devices; reset forgets a simulated Mac's state
-  rig check [--rig r]
-        run the rig's health check (its health: scenario), holding its lease: good or bad
+  rig check [--refuse-bad] [--rig r]
+        run the rig's health check (its health: scenario), holding its lease: good or bad;
+        --refuse-bad (a nightly's first step): a bad or maintenance rig is refused, not checked
   rig state good|maintenance --why "…" [--rig r]
         set the rig's health by hand; every user of the Mac sees it (rig status)
   rig release [--rig r]
@@ -59,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'profile': return await (await import('./profile.ts')).profileCommand(rest);
       case 'repro': return await (await import('./repro.ts')).reproCommand(rest);
       case 'history': return await (await import('./history.ts')).historyCommand(rest);
+      case 'report': return await (await import('./report.ts')).reportCommand(rest);
       case '--version': case '-v':
         console.log(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
         return 0;

@@ -22,32 +22,52 @@ export interface ScenarioResult {
   failure?: string;
 }
 
+/** A scenario with what `dextbench report` also shows: its name, when it began, how long its attempts took, its last attempt's attachments. */
+export interface ScenarioRun extends ScenarioResult {
+  title: string;
+  startTime?: string;
+  /** All attempts together. */
+  durationMs: number;
+  attachments: JsonAttachment[];
+}
+
 interface JsonAnnotation { type: string; description?: string }
+export interface JsonAttachment { name: string; contentType?: string; path?: string; body?: string }
 interface JsonResult {
   status: string;
   retry: number;
+  duration?: number;
+  startTime?: string;
+  attachments?: JsonAttachment[];
   error?: { message?: string; location?: { file: string; line: number; column: number } };
   errors?: { message?: string; location?: { file: string; line: number; column: number } }[];
   annotations?: JsonAnnotation[];
 }
 interface JsonSuite {
-  specs?: { file: string; tests: { projectName: string; status: ScenarioResult['outcome']; annotations?: JsonAnnotation[]; results: JsonResult[] }[] }[];
+  specs?: { title: string; file: string; tests: { projectName: string; status: ScenarioResult['outcome']; annotations?: JsonAnnotation[]; results: JsonResult[] }[] }[];
   suites?: JsonSuite[];
 }
 
 /** The scenarios of results.json; undefined when the run wrote none (refused before any test). */
 export function readRunResults(resultsFile: string, rootDir: string): ScenarioResult[] | undefined {
+  return readRunDetails(resultsFile, rootDir)?.scenarios.map(({ title: _t, startTime: _s, durationMs: _d, attachments: _a, ...result }) => result);
+}
+
+/** The same with each scenario's name, timing and attachments, and when the run began. */
+export function readRunDetails(resultsFile: string, rootDir: string): { startTime?: string; scenarios: ScenarioRun[] } | undefined {
   if (!existsSync(resultsFile)) return undefined;
-  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as { config?: { rootDir?: string }; suites?: JsonSuite[] };
+  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as { config?: { rootDir?: string }; suites?: JsonSuite[]; stats?: { startTime?: string } };
   const specRoot = report.config?.rootDir ?? rootDir;
-  const out: ScenarioResult[] = [];
+  const out: ScenarioRun[] = [];
   const visit = (suite: JsonSuite): void => {
     for (const spec of suite.specs ?? []) {
       for (const test of spec.tests) {
         const last = test.results.at(-1);
-        const entry: ScenarioResult = {
+        const entry: ScenarioRun = {
           file: resolve(specRoot, spec.file), rig: test.projectName, outcome: test.status,
           attempts: test.results.length, lastStatus: last?.status ?? 'skipped',
+          title: spec.title, ...(last?.startTime ? { startTime: last.startTime } : {}),
+          durationMs: test.results.reduce((sum, r) => sum + (r.duration ?? 0), 0), attachments: last?.attachments ?? [],
         };
         const annotations = [...(last?.annotations ?? []), ...(test.annotations ?? [])];
         const failureClass = annotations.find((a) => a.type === FAILURE_CLASS_FIELD)?.description;
@@ -60,7 +80,7 @@ export function readRunResults(resultsFile: string, rootDir: string): ScenarioRe
     for (const child of suite.suites ?? []) visit(child);
   };
   for (const suite of report.suites ?? []) visit(suite);
-  return out;
+  return { ...(report.stats?.startTime ? { startTime: report.stats.startTime } : {}), scenarios: out };
 }
 
 function failureLine(error: NonNullable<JsonResult['error']>, rootDir: string): string {

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const harness = new URL('../../harness', import.meta.url).pathname;
-const RANK: Record<string, number> = { common: 0, host: 1, profile: 1, power: 2, channel: 2, usb: 1.5, emulate: 2, rig: 3, es: 3, ne: 3, scenario: 3, provision: 3.5, steps: 4, engine: 5, history: 1, cli: 6 };
+const RANK: Record<string, number> = { common: 0, host: 1, profile: 1, power: 2, channel: 2, usb: 1.5, emulate: 2, rig: 3, es: 3, ne: 3, scenario: 3, provision: 3.5, steps: 4, engine: 5, history: 1, report: 5.5, cli: 6 };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -1,0 +1,125 @@
+// What `dextbench report` shows of one run, read from its Playwright JSON report (results.json)
+// through the engine's reader: each scenario on each rig with its outcome, class, failure line,
+// repro command and timeline (the `timeline.jsonl` attachment: an inline body, or a file in
+// test-results/ that may be gone by now).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { readRunDetails, type JsonAttachment, type ScenarioRun } from '../engine/run-results.ts';
+
+export interface TimelineEntry {
+  t: number;
+  type?: string;
+  [key: string]: unknown;
+}
+
+/** The row's state as the report colours it: flaky passed on Playwright's retry. */
+export type Outcome = 'failed' | 'flaky' | 'passed' | 'skipped';
+
+export interface ReportScenario {
+  /** For the anchor (#s-…). */
+  id: string;
+  title: string;
+  /** The scenario file, relative to where the report is made. */
+  file: string;
+  rig: string;
+  outcome: Outcome;
+  attempts: number;
+  durationMs: number;
+  failureClass?: string;
+  failure?: string;
+  repro?: string;
+  timeline?: TimelineEntry[];
+  /** Why there is no timeline, one line. */
+  noTimeline?: string;
+}
+
+export interface RunModel {
+  source: string;
+  startTime?: string;
+  /** Failures first, then flaky, passed, skipped; by name within each. */
+  scenarios: ReportScenario[];
+}
+
+export const DEFAULT_REPORT_DIR = 'dextbench-report';
+
+/** The results.json a path names: the file itself or the run folder holding it; one clear line when there is none. */
+export function resultsFileOf(path: string | undefined, cwd: string): string {
+  const target = path ?? DEFAULT_REPORT_DIR;
+  const full = resolve(cwd, target);
+  const isDir = existsSync(full) && statSync(full).isDirectory();
+  const file = isDir ? join(full, 'results.json') : full;
+  if (!existsSync(file)) {
+    const where = isDir || path === undefined ? `in ${target.replace(/\/?$/, '/')}` : `at ${target}`;
+    throw new Error(`report: no results.json ${where} — run \`npx dextbench run\` first, or pass a results.json or a run folder (--output)`);
+  }
+  return file;
+}
+
+const ORDER: Record<Outcome, number> = { failed: 0, flaky: 1, passed: 2, skipped: 3 };
+
+export function readRunModel(resultsFile: string, cwd: string): RunModel {
+  let details: ReturnType<typeof readRunDetails>;
+  try {
+    details = readRunDetails(resultsFile, cwd);
+  } catch (error) {
+    throw new Error(`report: ${relative(cwd, resultsFile) || resultsFile} is not a Playwright JSON report (${(error as Error).message.split('\n')[0]}); write one with \`npx dextbench run --reporter json\``);
+  }
+  if (!details) throw new Error(`report: no results.json at ${resultsFile}`);
+  if (!details.scenarios.length) throw new Error(`report: ${relative(cwd, resultsFile) || resultsFile} holds no scenario results (expected Playwright's JSON report of a \`dextbench run\`)`);
+  const used = new Set<string>();
+  const scenarios = details.scenarios.map((s) => scenarioOf(s, cwd, used));
+  scenarios.sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome] || a.title.localeCompare(b.title) || a.rig.localeCompare(b.rig));
+  return { source: resultsFile, ...(details.startTime ? { startTime: details.startTime } : {}), scenarios };
+}
+
+function scenarioOf(s: ScenarioRun, cwd: string, used: Set<string>): ReportScenario {
+  const outcome: Outcome = s.outcome === 'unexpected' ? 'failed' : s.outcome === 'flaky' ? 'flaky' : s.outcome === 'skipped' ? 'skipped' : 'passed';
+  const out: ReportScenario = {
+    id: uniqueId(`${s.title}-${s.rig}`, used), title: s.title, file: relative(cwd, s.file), rig: s.rig,
+    outcome, attempts: s.attempts, durationMs: Math.round(s.durationMs),
+  };
+  if (s.failureClass) out.failureClass = s.failureClass;
+  // The class has its own column.
+  if (s.failure) out.failure = s.failure.replace(/^(\S+:\d+: )?\[[a-z]+\] /, '$1');
+  const repro = s.attachments.find((a) => a.name === 'repro' && a.body !== undefined);
+  if (repro) out.repro = attachmentText(repro)?.trim();
+  const timeline = s.attachments.find((a) => a.name === 'timeline.jsonl');
+  if (!timeline) {
+    out.noTimeline = outcome === 'skipped' ? 'skipped: no timeline' : 'no timeline attached (the scenario ended before it began recording)';
+    return out;
+  }
+  const text = attachmentText(timeline);
+  if (text === undefined) {
+    out.noTimeline = `timeline file ${timeline.path ? relative(cwd, timeline.path) : '?'} is gone (test-results/ was cleaned or moved)`;
+    return out;
+  }
+  out.timeline = parseTimeline(text);
+  return out;
+}
+
+function attachmentText(a: JsonAttachment): string | undefined {
+  if (a.body !== undefined) return Buffer.from(a.body, 'base64').toString('utf8');
+  if (a.path && existsSync(a.path)) return readFileSync(a.path, 'utf8');
+  return undefined;
+}
+
+/** JSON lines; a line that is not one (a file cut short) is skipped rather than losing the rest. */
+export function parseTimeline(text: string): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as TimelineEntry;
+      if (typeof e.t === 'number') entries.push(e);
+    } catch { /* a torn last line */ }
+  }
+  return entries;
+}
+
+function uniqueId(text: string, used: Set<string>): string {
+  const base = `s-${text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+  let id = base;
+  for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
+  used.add(id);
+  return id;
+}
