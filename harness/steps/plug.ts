@@ -1,6 +1,7 @@
 import { defineStep } from './step.ts';
-import { rigDevice, setDevicePower, waitEnumerated } from '../rig/device-state.ts';
+import { rigDevice } from '../rig/device-state.ts';
 import { deviceArgs } from './support/device-args.ts';
+import { powerOnAndEnumerate } from './support/power-on.ts';
 
 export default defineStep({
   kind: 'plug',
@@ -9,8 +10,7 @@ export default defineStep({
   defaultTimeoutMs: 30_000,
   async run(args, ctx) {
     const device = rigDevice(ctx.rig, args.device);
-    await setDevicePower(ctx.rig, device, true, ctx.timeline.record);
-    const seen = await waitEnumerated(ctx.rig, device, args.within ?? 10_000, ctx.timeline.record);
+    const seen = await powerOnAndEnumerate(ctx, device, args.within ?? 10_000);
     return { registryId: seen.device!.registryId, sessionId: seen.device!.sessionId, name: seen.device!.name };
   },
 });

@@ -1,8 +1,9 @@
 import { duration } from '../scenario/index.ts';
 import { defineStep } from './step.ts';
 import { sleep } from '../common/time.ts';
-import { rigDevice, setDevicePower, waitEnumerated, waitGone } from '../rig/device-state.ts';
+import { rigDevice, setDevicePower, waitGone } from '../rig/device-state.ts';
 import { deviceArgs } from './support/device-args.ts';
+import { powerOnAndEnumerate } from './support/power-on.ts';
 
 export default defineStep({
   kind: 'replug',
@@ -15,8 +16,7 @@ export default defineStep({
     await setDevicePower(ctx.rig, device, false, ctx.timeline.record);
     await waitGone(ctx.rig, device, within, ctx.timeline.record);
     await sleep(args.off ?? 1000);
-    await setDevicePower(ctx.rig, device, true, ctx.timeline.record);
-    const seen = await waitEnumerated(ctx.rig, device, within, ctx.timeline.record);
+    const seen = await powerOnAndEnumerate(ctx, device, within);
     return { registryId: seen.device!.registryId, sessionId: seen.device!.sessionId, name: seen.device!.name };
   },
 });
