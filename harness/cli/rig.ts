@@ -2,10 +2,10 @@
 // `dextbench rig check [--rig r]` and `dextbench rig state good|maintenance --why "…" [--rig r]`,
 // `dextbench rig release [--rig r]` (ends a --hold)
 import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { formatMs, sleep } from '../common/time.ts';
 import { runHealthCheck } from '../engine/health-check.ts';
-import { describeHealth, healthRecord, MANUAL_HEALTH_STATES, readHealth, writeHealth } from '../rig/health.ts';
+import { describeHealth, healthRecord, MANUAL_HEALTH_STATES, readHealth, refusalLine, runDecision, writeHealth } from '../rig/health.ts';
 import { describeHolder, inspectLease } from '../rig/lease.ts';
 import { reserveRig } from '../rig/open.ts';
 import { describeObservation, observeDevice, rigDevice, serverFor, setDevicePower, waitEnumerated, waitGone } from '../rig/device-state.ts';
@@ -21,15 +21,16 @@ import { defaultRigFile } from './paths.ts';
 
 const ENUMERATE_TIMEOUT_MS = 10_000;
 const USAGE = 'usage: dextbench rig status|plug|unplug|cycle|reset [device] [--rig rigs/x.yaml] [--off 1s]\n' +
-  '       dextbench rig check [--rig rigs/x.yaml]\n' +
+  '       dextbench rig check [--refuse-bad] [--rig rigs/x.yaml]\n' +
   '       dextbench rig state good|maintenance --why "…" [--rig rigs/x.yaml]\n' +
   '       dextbench rig release [--rig rigs/x.yaml]';
 
 export async function rigCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { valued: ['--rig', '--var', '--off', '--why'], strict: true });
+  const args = parseArgs(argv, { valued: ['--rig', '--var', '--off', '--why'], flags: ['--refuse-bad'], strict: true });
   const [action, role, ...extra] = args.positionals;
   if (!action || !['status', 'plug', 'unplug', 'cycle', 'reset', 'check', 'state', 'release'].includes(action) || extra.length) throw new UsageError(USAGE);
   if (action === 'check' && role) throw new UsageError('dextbench rig check takes no device; it runs the rig\'s health check');
+  if (action !== 'check' && args.flags.has('--refuse-bad')) throw new UsageError('--refuse-bad goes with dextbench rig check');
   if (action === 'state' && !(MANUAL_HEALTH_STATES as readonly string[]).includes(role ?? '')) {
     throw new UsageError(`dextbench rig state sets ${MANUAL_HEALTH_STATES.join(' or ')} by hand (bad comes from a failed dextbench rig check), got ${role ? JSON.stringify(role) : 'nothing'}`);
   }
@@ -46,7 +47,7 @@ export async function rigCommand(argv: string[]): Promise<number> {
   const { session, close } = await openRig(rigFile, vars, `dextbench rig ${action}`);
   try {
     if (action === 'status') return await printStatus(session, role);
-    if (action === 'check') return await checkHealth(session, vars);
+    if (action === 'check') return await checkHealth(session, vars, args.flags.has('--refuse-bad'));
     if (action === 'release') {
       await releaseRigHold(session);
       return 0;
@@ -133,9 +134,11 @@ async function printStatus(session: RigSession, only: string | undefined): Promi
 
 /**
  * Runs the rig's health check holding its lease (waiting for a run that holds it, as a run would),
- * and says the state it left: exit 0 when good, 1 when bad.
+ * and says the state it left: exit 0 when good, 1 when bad. With refuseBad (a nightly job's first
+ * step), a bad or maintenance rig is not checked but refused in the one line a run gives, exit 1:
+ * only a person clears it, and nothing plugs devices under someone working on the rig.
  */
-async function checkHealth(session: RigSession, vars: Record<string, string>): Promise<number> {
+async function checkHealth(session: RigSession, vars: Record<string, string>, refuseBad: boolean): Promise<number> {
   const def = session.definition;
   if (!def.health) {
     throw new UsageError(`rig "${def.name}" names no health check; add health: <scenario file> to ${def.file} (e.g. health: ../scenarios/health/echo-rig.yaml)`);
@@ -148,6 +151,12 @@ async function checkHealth(session: RigSession, vars: Record<string, string>): P
     onWait: (state) => console.log(`dextbench: rig ${def.name} is reserved by ${describeHolder(state)}; waiting up to ${formatMs(def.reservation.waitMs)}`),
   });
   try {
+    // Read with the lease held: a run that held the rig may have just set it bad.
+    const before = refuseBad ? await readHealth(session.exec, session.leaseDir, def.name) : undefined;
+    if (before && runDecision(before, true) === 'refuse') {
+      console.error(`dextbench: ${refusalLine(before, relative(process.cwd(), def.file) || def.file)}`);
+      return 1;
+    }
     lease.keepAlive((error) => console.error(`dextbench: ${error.message}`));
     const record = await runHealthCheck(session, { leaseToken: lease.holder.token, rootDir: process.cwd(), vars, setBy: 'dextbench rig check' });
     console.log(`rig ${def.name}: ${describeHealth(record)}`);
