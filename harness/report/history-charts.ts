@@ -42,7 +42,7 @@ export function passRateGrids(view: HistoryView): string {
   if (!nights.length) return `<p class="muted">No runs in the history yet (${esc(view.where)}).</p>`;
   const rigs = [...new Set([...cells.map((c) => c.rig), ...view.summary.scenarios.map((s) => s.rig)])].sort();
   const passRate = new Map(view.summary.scenarios.map((s) => [`${s.scenario}\u0000${s.rig}`, s]));
-  const head = nights.map((n) => `<th class="night" title="run ${n.run}, ${esc(n.at)}">${esc(n.at.slice(5, 10))}</th>`).join('');
+  const head = nights.map((n) => `<th class="night" title="run ${n.run}, ${esc(n.at)}">${esc(`${n.at.slice(5, 10)} ${n.at.slice(11, 16)}`)}</th>`).join('');
   return rigs.map((rig) => {
     const ofRig = cells.filter((c) => c.rig === rig);
     const scenarios = [...new Set(ofRig.map((c) => c.scenario))].sort();

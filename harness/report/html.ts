@@ -90,13 +90,11 @@ function counts(scenarios: ReportScenario[]): string {
   const failed = by('failed');
   const classes = new Map<string, number>();
   for (const s of failed) classes.set(s.failureClass ?? 'unclassified', (classes.get(s.failureClass ?? 'unclassified') ?? 0) + 1);
-  const chip = (kind: string, n: number, label: string) => `<div class="count ${kind}"><b>${n}</b>${esc(label)}</div>`;
+  const chip = (kind: string, key: string, n: number, label: string) => `<div class="count ${kind}" data-count="${esc(key)}"><b>${n}</b>${esc(label)}</div>`;
   return `<div class="counts">${[
-    chip('failed', failed.length, 'failed'),
-    ...[...classes].sort((a, b) => b[1] - a[1]).map(([c, n]) => chip('failed class', n, `class ${c}`)),
-    chip('flaky', by('flaky').length, 'flaky'),
-    chip('passed', by('passed').length, 'passed'),
-    chip('skipped', by('skipped').length, 'skipped'),
+    chip('failed', 'failed', failed.length, 'failed'),
+    ...[...classes].sort((a, b) => b[1] - a[1]).map(([c, n]) => chip('failed class', c, n, `class ${c}`)),
+    ...(['flaky', 'passed', 'skipped'] as const).map((o) => chip(o, o, by(o).length, o)),
   ].join('')}</div>`;
 }
 

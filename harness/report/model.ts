@@ -75,12 +75,12 @@ export function readRunModel(resultsFile: string, cwd: string): RunModel {
 function scenarioOf(s: ScenarioRun, cwd: string, used: Set<string>): ReportScenario {
   const outcome: Outcome = s.outcome === 'unexpected' ? 'failed' : s.outcome === 'flaky' ? 'flaky' : s.outcome === 'skipped' ? 'skipped' : 'passed';
   const out: ReportScenario = {
-    id: uniqueId(`${s.title}-${s.rig}`, used), title: s.title, file: relative(cwd, s.file), rig: s.rig,
+    id: uniqueId(`${s.title}-${s.rig}`, used), title: s.title, file: shown(s.file, cwd), rig: s.rig,
     outcome, attempts: s.attempts, durationMs: Math.round(s.durationMs),
   };
   if (s.failureClass) out.failureClass = s.failureClass;
   // The class has its own column.
-  if (s.failure) out.failure = s.failure.replace(/^(\S+:\d+: )?\[[a-z]+\] /, '$1');
+  if (s.failure) out.failure = s.failure.replace(/^(\S+:\d+: )?\[[a-z]+\] /, '$1').replace(/^(\.\.\/\S+?)(:\d+: )/, (_m, file: string, rest: string) => shown(resolve(cwd, file), cwd) + rest);
   const repro = s.attachments.find((a) => a.name === 'repro' && a.body !== undefined);
   if (repro) out.repro = attachmentText(repro)?.trim();
   const timeline = s.attachments.find((a) => a.name === 'timeline.jsonl');
@@ -95,6 +95,12 @@ function scenarioOf(s: ScenarioRun, cwd: string, used: Set<string>): ReportScena
   }
   out.timeline = parseTimeline(text);
   return out;
+}
+
+/** Relative to where the report is made when it is inside it, else absolute (no ../../ chains). */
+function shown(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith('..') ? file : rel;
 }
 
 function attachmentText(a: JsonAttachment): string | undefined {

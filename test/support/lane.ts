@@ -61,6 +61,8 @@ export const NEEDS = {
   pgCtl: { what: 'pg_ctl', anyOf: ['/usr/lib/postgresql/*/bin/pg_ctl'], debian: ['postgresql'] },
   // The server refuses to run as root: as root, test/support/postgres.ts runs it as nobody.
   runuser: { what: 'runuser', anyOf: ['runuser', '/usr/sbin/runuser', '/sbin/runuser'], debian: ['util-linux'] },
+  // playwright-core drives Debian's build (executablePath), not a browser Playwright downloads.
+  chromium: { what: 'chromium', anyOf: ['/usr/bin/chromium'], debian: ['chromium'] },
 } satisfies Record<string, Need>;
 
 /** libdextbench and dext-fixtures/bridge built with make: the C channel, and the simulated Mac's C dext server. */
@@ -74,6 +76,9 @@ export const QEMU_LANE: Need[] = [NEEDS.qemu, NEEDS.linuxKernel, NEEDS.busyboxSt
 
 /** A PostgreSQL server started per test file in a temp folder (test/support/postgres.ts), for the history's server store. */
 export const POSTGRES_LANE: Need[] = [NEEDS.initdb, NEEDS.pgCtl, ...(process.getuid?.() === 0 ? [NEEDS.runuser] : [])];
+
+/** Debian's chromium, opened by playwright-core on the report dextbench writes (test/integration/cli/report-browser.test.ts). */
+export const BROWSER_LANE: Need[] = [NEEDS.chromium];
 
 /** Exactly what .ci/run sets. */
 export function underCi(env: NodeJS.ProcessEnv = process.env): boolean {
