@@ -7,6 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describeHealth, healthRecord, readHealth, writeHealth, type HealthRecord } from '../rig/health.ts';
+import type { RigSession } from '../rig/connect.ts';
+import { activeHold, describeHolder } from '../rig/lease.ts';
 import { openRig, reserveRig } from '../rig/open.ts';
 import type { RigDefinition } from '../rig/types.ts';
 import { runHealthCheck } from './health-check.ts';
@@ -48,7 +50,7 @@ export async function retryInfrastructureFailures(
   const passthroughForRetries = withoutOptions(passthrough, NOT_FOR_RETRIES);
 
   for (let attempt = 1; open.length; attempt++) {
-    const health = new Map<string, HealthRecord>();
+    const health = new Map<string, HealthRecord | 'held'>();
     for (const name of new Set(open.map((o) => o.rig))) {
       const first = open.find((o) => o.rig === name)!;
       health.set(name, await recheckRig(byName.get(name)!, config, `infrastructure failure in ${show(first.file)}: ${first.failure}`));
@@ -60,7 +62,8 @@ export async function retryInfrastructureFailures(
       const to = await retryRig(byName.get(failure.rig)!, rigs, health, config);
       if (to) plan.push({ ...failure, to });
       else {
-        console.log(`dextbench: ${show(failure.file)} is not retried: rig ${failure.rig} is ${health.get(failure.rig)!.state}` +
+        const was = health.get(failure.rig)!;
+        console.log(`dextbench: ${show(failure.file)} is not retried: rig ${failure.rig} is ${was === 'held' ? 'held' : was.state}` +
           ` and the run has no other good rig of its class${byName.get(failure.rig)!.class ? ` (${byName.get(failure.rig)!.class})` : ' (the rig names no class:)'}`);
         stay.push(failure);
       }
@@ -101,12 +104,14 @@ export async function retryInfrastructureFailures(
 
 /**
  * The rig's health after an infrastructure failure: its health check, holding its lease, when it
- * names one; otherwise unknown, saying why (LAVA's device goes to Unknown).
+ * names one; otherwise unknown, saying why (LAVA's device goes to Unknown). A held rig (--hold) is
+ * left as it is: no check, its health unchanged.
  */
-async function recheckRig(rig: RigDefinition, config: RunConfig, why: string): Promise<HealthRecord> {
+async function recheckRig(rig: RigDefinition, config: RunConfig, why: string): Promise<HealthRecord | 'held'> {
   const opened = await openRig(rig, { projectDir: config.rootDir, who: `dextbench run (pid ${process.pid}), health check after an infrastructure failure` });
   try {
     const session = opened.session;
+    if (await isHeld(session)) return 'held';
     let record: HealthRecord;
     if (!rig.health) {
       record = healthRecord(rig.name, 'unknown', { setBy: 'dextbench run', why });
@@ -129,23 +134,32 @@ async function recheckRig(rig: RigDefinition, config: RunConfig, why: string): P
 }
 
 /** Another good rig of the failed rig's class in this run, else the same rig when it is good again. */
-async function retryRig(failedOn: RigDefinition, rigs: RigDefinition[], health: Map<string, HealthRecord>, config: RunConfig): Promise<string | undefined> {
+async function retryRig(failedOn: RigDefinition, rigs: RigDefinition[], health: Map<string, HealthRecord | 'held'>, config: RunConfig): Promise<string | undefined> {
   if (failedOn.class) {
     for (const other of rigs.filter((r) => r.class === failedOn.class && r.name !== failedOn.name)) {
       let record = health.get(other.name);
       if (!record) {
         const opened = await openRig(other, { projectDir: config.rootDir, who: `dextbench run (pid ${process.pid})` });
         try {
-          record = await readHealth(opened.session.exec, opened.session.leaseDir, other.name);
+          record = await isHeld(opened.session) ? 'held' : await readHealth(opened.session.exec, opened.session.leaseDir, other.name);
         } finally {
           await opened.close();
         }
         health.set(other.name, record);
       }
-      if (record.state === 'good') return other.name;
+      if (record !== 'held' && record.state === 'good') return other.name;
     }
   }
-  return health.get(failedOn.name)?.state === 'good' ? failedOn.name : undefined;
+  const own = health.get(failedOn.name);
+  return own !== 'held' && own?.state === 'good' ? failedOn.name : undefined;
+}
+
+/** A rig held as a failure left it (--hold) is a person's: nothing checks it or runs on it; says so once. */
+async function isHeld(session: RigSession): Promise<boolean> {
+  const { name, reservation } = session.definition;
+  const hold = await activeHold(session.exec, session.leaseDir, name, reservation.ttlMs);
+  if (hold) console.log(`dextbench: rig ${name} is held by ${describeHolder(hold)}: no health check and no retry runs on it while it is held`);
+  return hold !== undefined;
 }
 
 /**

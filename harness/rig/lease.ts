@@ -311,6 +311,12 @@ export async function holdLease(exec: Exec, baseDir: string, rigName: string, to
   return held;
 }
 
+/** The hold on the rig now (a lease turned into a hold, not expired); undefined when it is not held. */
+export async function activeHold(exec: Exec, baseDir: string, rigName: string, ttlMs: number): Promise<LeaseHolder | undefined> {
+  const state = await inspectLease(exec, baseDir, rigName, ttlMs);
+  return state.held && !state.expired && state.holder?.hold ? state.holder : undefined;
+}
+
 /**
  * Ends a hold on the rig (anyone may: holds are cooperative, like the lease). A lease that is
  * not a hold, a running suite's, is refused: its owner releases it. Returns the hold released,

@@ -172,3 +172,21 @@ test('a health check cancelled with Ctrl-C sets the rig bad, saying it was cance
   assert.match(record.why, /^health check \S*echo-rig\.yaml was cancelled/);
   assert.match(out, /^rig h-cancel: bad, set by dextbench rig check .*was cancelled/m);
 });
+
+test('an infrastructure failure held with --hold: the held rig gets no health check and no retry, its health stays, one line says so', async () => {
+  const cwd = scratchDir();
+  const a = simRigFile(cwd, 'held-a', { sim: SIM, top: `${TOP}\nbridge: { command: [dextbench-bridge-gone] }` });
+  const set = await dextbench(['rig', 'state', 'good', '--why', 'racked', '--rig', a], { cwd });
+  assert.equal(set.code, 0, set.stderr);
+  const before = readRecord(cwd, 'held-a');
+  const ping = join(repoRoot, 'scenarios/driverkit/echo-channel-ping-info.yaml');
+  const echoDext = ['--var', `ECHO_DEXT=${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}`];
+  const run = await dextbench(['run', '--hold', '--hold-for', '10m', '--rig', a, ...echoDext, ping], { cwd });
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stdout, /\[infrastructure\] bridge command not found/);
+  assert.match(run.stdout, /^dextbench: rig held-a is held by dextbench run \(\S+, pid \d+\) since \S+, holding it as the failure of "[^"]+" left it until \S+: no health check and no retry runs on it while it is held$/m);
+  assert.doesNotMatch(run.stdout, /running its health check|infrastructure retry \d/);
+  assert.deepEqual(readRecord(cwd, 'held-a'), before, 'the held rig\'s health stays as it was');
+  const release = await dextbench(['rig', 'release', '--rig', a], { cwd });
+  assert.equal(release.code, 0, release.stdout + release.stderr);
+});
