@@ -33,8 +33,9 @@ export async function historyCommand(argv: string[]): Promise<number> {
     if (rest.length !== 1) throw new UsageError(USAGE);
     const run = importable(resolve(rest[0]!));
     return withStore(target, async (store) => {
-      const id = await appendRun(store, run);
-      console.log(`imported ${rest[0]} as run ${id}: ${run.results.length} results, ${run.measurements.length} measurements (${store.where})`);
+      const { id, added } = await appendRun(store, run);
+      if (!added) console.log(`${rest[0]} is already in the history as run ${id}: not imported again (${store.where})`);
+      else console.log(`imported ${rest[0]} as run ${id}: ${run.results.length} results, ${run.measurements.length} measurements (${store.where})`);
       return 0;
     });
   }

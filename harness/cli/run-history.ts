@@ -31,8 +31,9 @@ export async function recordRun(target: StoreTarget, config: RunConfig): Promise
   try {
     const store = await openHistory(target);
     try {
-      const id = await appendRun(store, run);
-      console.log(`dextbench: run ${id} added to the history (${store.where}): dextbench history shows pass rates and trends`);
+      const { id, added } = await appendRun(store, run);
+      if (added) console.log(`dextbench: run ${id} added to the history (${store.where}): dextbench history shows pass rates and trends`);
+      else console.log(`dextbench: the run's report is already in the history as run ${id} (${store.where})`);
     } finally {
       await store.close();
     }

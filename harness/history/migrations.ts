@@ -53,6 +53,14 @@ export const MIGRATIONS: readonly Migration[] = [
         added timestamptz NOT NULL DEFAULT now()
       );`,
   },
+  {
+    // A run's identity (report.ts runKey): the same report imported twice, or a run's own report
+    // imported after the run appended it, is one run. Runs from before it have none.
+    version: 2,
+    sql: `
+      ALTER TABLE runs ADD COLUMN key text;
+      CREATE UNIQUE INDEX runs_by_key ON runs (key);`,
+  },
 ];
 
 /** The highest version this dextbench knows. */

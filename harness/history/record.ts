@@ -1,15 +1,22 @@
 // Appending a run: the run, its results and its measurements in one transaction (a run is in the
-// history whole or not at all). Rows go in as arrays through unnest: one statement per table.
+// history whole or not at all). Rows go in as arrays through unnest: one statement per table. A run
+// already in the history (the same key: the same report again) is not added a second time.
 import type { RunRecord } from './report.ts';
 import type { HistoryStore } from './store.ts';
 
-export async function appendRun(store: HistoryStore, run: RunRecord): Promise<number> {
+/** The run's id; `added` false when a run with its key was there already (nothing was written). */
+export async function appendRun(store: HistoryStore, run: RunRecord): Promise<{ id: number; added: boolean }> {
   return store.transaction(async (sql) => {
     const [row] = await sql.query<{ id: string }>(
-      'INSERT INTO runs (commit, dext_versions, rig, started, ended, source) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text AS id',
-      [run.commit ?? null, JSON.stringify(run.dextVersions), run.rig, run.started.toISOString(), run.ended.toISOString(), run.source ?? null],
+      `INSERT INTO runs (key, commit, dext_versions, rig, started, ended, source) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (key) DO NOTHING RETURNING id::text AS id`,
+      [run.key ?? null, run.commit ?? null, JSON.stringify(run.dextVersions), run.rig, run.started.toISOString(), run.ended.toISOString(), run.source ?? null],
     );
-    const id = row!.id;
+    if (!row) {
+      const [existing] = await sql.query<{ id: string }>('SELECT id::text AS id FROM runs WHERE key = $1', [run.key]);
+      return { id: Number(existing!.id), added: false };
+    }
+    const id = row.id;
     const r = run.results;
     if (r.length) {
       await sql.query(
@@ -28,6 +35,6 @@ export async function appendRun(store: HistoryStore, run: RunRecord): Promise<nu
           m.map((x) => x.min ?? null), m.map((x) => x.max ?? null)],
       );
     }
-    return Number(id);
+    return { id: Number(id), added: true };
   });
 }

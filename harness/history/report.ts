@@ -4,6 +4,7 @@
 // its measurements (the `measurements.json` attachment when its file is at hand; else the
 // `measure:<name>` annotations, which carry value and unit but not the bounds), and the builds of
 // the extensions it ran (the `dextbench.extension` annotations).
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { EXTENSION_ANNOTATION, parseExtensionBuild } from '../common/extension-build.ts';
 import { isFailureClass, type FailureClass } from '../common/failure-class.ts';
@@ -43,6 +44,8 @@ export interface DextVersion {
 }
 
 export interface RunRecord {
+  /** Its identity in the history (runKey); a run without one is never taken for another. */
+  key?: string;
   commit?: string;
   /**
    * By bundle id. A run whose rigs ran different builds of one bundle keeps each, keyed
@@ -124,12 +127,23 @@ function recordOf(report: JsonReport, source: string): RunRecord {
   const meta = report.config?.metadata ?? {};
   const commit = typeof meta['gitCommit'] === 'object' && meta['gitCommit'] !== null ? (meta['gitCommit'] as { hash?: string }).hash : undefined;
   return {
+    key: runKey(started, results),
     ...(commit ? { commit } : {}),
     dextVersions: dextVersionsOf(builds),
     rig: [...new Set(results.map((r) => r.rig))].sort().join(', '),
     started, ended: new Date(started.getTime() + (report.stats?.duration ?? 0)),
     source, results, measurements,
   };
+}
+
+/**
+ * A report's identity: its start (Playwright's, to the millisecond; a blob report merged keeps it)
+ * and which scenarios ran on which rigs. Not the file it came from: CI's copy of a run's
+ * results.json, or its blob report, is the run the run itself appended.
+ */
+function runKey(started: Date, results: ResultRow[]): string {
+  const tests = [...new Set(results.map((r) => `${r.scenario}\u0000${r.rig}\u0000${r.repeat}`))].sort();
+  return createHash('sha256').update(JSON.stringify([started.toISOString(), tests])).digest('hex');
 }
 
 /** bundle → build, or `bundle@rig` → build for each rig when the rigs ran different builds. */

@@ -120,6 +120,45 @@ test('each run records the project\'s commit (git, or CI\'s GITHUB_SHA) and the 
   ]);
 });
 
+test('history import of a run\'s blob report folder: its results, measurements and builds arrive once; importing it again, or into the store the run appended to, adds nothing', async () => {
+  const cwd = scratchDir();
+  const ranInto = { DEXTBENCH_HISTORY: join(cwd, 'run-history') };
+  const run = await dextbench(['run', '--reporter', 'list,blob', '--var', 'LOAD=20', project], { cwd, env: ranInto });
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.ok(existsSync(join(cwd, 'dextbench-report/blob/report.zip')), 'the blob reporter wrote its report');
+
+  const fresh = { DEXTBENCH_HISTORY: join(cwd, 'imported-history') };
+  const imported = await dextbench(['history', 'import', 'dextbench-report/blob'], { cwd, env: fresh });
+  assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+  assert.equal(imported.stdout.trim(), `imported dextbench-report/blob as run 1: 2 results, 2 measurements (${fresh.DEXTBENCH_HISTORY})`);
+  const [asRun, asImported] = [await historyJson(cwd, [], ranInto), await historyJson(cwd, [], fresh)];
+  assert.deepEqual(asImported.scenarios.map((s: { scenario: string; runs: number; lastFailure: { class: string; error: string } | null }) => [s.scenario, s.runs, s.lastFailure?.class, s.lastFailure?.error]), [
+    ['history load bound', 1, 'product', 'load = 20 MB/s, above max 10 MB/s'],
+    ['history steady', 1, undefined, undefined],
+  ]);
+  assert.deepEqual(asImported.scenarios, asRun.scenarios, 'the blob holds what the run recorded');
+  assert.deepEqual(asImported.measurements, asRun.measurements);
+  assert.deepEqual(asImported.measurements.map((m: { name: string; values: { value: number }[] }) => [m.name, m.values.map((v) => v.value)]), [['load', [20]], ['settle', [12]]]);
+  assert.deepEqual(asImported.runs[0].dextVersions, asRun.runs[0].dextVersions);
+  assert.ok(Object.keys(asImported.runs[0].dextVersions).includes('com.example.echo.driver'), JSON.stringify(asImported.runs[0]));
+  assert.equal(asImported.runs[0].started, asRun.runs[0].started);
+  assert.equal(asImported.runs[0].source, join(cwd, 'dextbench-report/blob'));
+
+  const again = await dextbench(['history', 'import', 'dextbench-report/blob'], { cwd, env: fresh });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.equal(again.stdout.trim(), `dextbench-report/blob is already in the history as run 1: not imported again (${fresh.DEXTBENCH_HISTORY})`);
+  assert.deepEqual((await historyJson(cwd, [], fresh)).scenarios.map((s: { runs: number }) => s.runs), [1, 1], 'not doubled');
+  // CI importing the blob into the store the run already appended itself to.
+  const intoOwn = await dextbench(['history', 'import', 'dextbench-report/blob'], { cwd, env: ranInto });
+  assert.match(intoOwn.stdout, /^dextbench-report\/blob is already in the history as run 1: not imported again/m);
+  assert.deepEqual((await historyJson(cwd, [], ranInto)).runs.map((r: { run: number }) => r.run), [1]);
+
+  const notABlob = await dextbench(['history', 'import', join(cwd, 'dextbench-report')], { cwd, env: fresh });
+  assert.notEqual(notABlob.code, 0);
+  assert.match(notABlob.stderr, /dextbench-report: not a blob report folder Playwright can merge/);
+  assert.doesNotMatch(notABlob.stderr, /^\s+at /m, 'one line, no stack');
+});
+
 test('a quarantined scenario runs and is reported, but its failure does not fail the run; --remove restores the failure', async () => {
   const cwd = scratchDir();
   const until = localDay(new Date(Date.now() + 2 * 86_400_000));

@@ -22,7 +22,7 @@ const skipPostgres = lane('PostgreSQL server', POSTGRES_LANE);
 const night = (n: number) => new Date(Date.UTC(2026, 0, 1, 2, 0, 0) + n * 86_400_000);
 
 async function record(store: HistoryStore, n: number, tests: TestSpec[]): Promise<number> {
-  return appendRun(store, readReport(writePlaywrightReport(night(n), tests)));
+  return (await appendRun(store, readReport(writePlaywrightReport(night(n), tests)))).id;
 }
 
 const pass = { status: 'passed' } as const;
