@@ -60,8 +60,13 @@ figure.trend.regression { border-color: var(--fail); } figure.trend figcaption {
 
 const OUTCOME_LABEL: Record<Outcome, string> = { failed: 'failed', flaky: 'flaky', passed: 'passed', skipped: 'skipped' };
 
+/** Bytes the timelines may take together (about 170 per mark with its tooltip), so 50 scenarios stay under 1 MB with uPlot. */
+const TIMELINE_BYTES = 650_000;
+const BYTES_PER_MARK = 170;
+
 export function renderReport(run: RunModel, history?: HistoryView): string {
-  const drawn = new Map(run.scenarios.map((s) => [s.id, s.timeline ? timelineSvg(s.timeline, s.title) : undefined]));
+  const markBudget = Math.floor(TIMELINE_BYTES / BYTES_PER_MARK / Math.max(1, run.scenarios.length));
+  const drawn = new Map(run.scenarios.map((s) => [s.id, s.timeline ? timelineSvg(s.timeline, s.title, markBudget) : undefined]));
   const charts = history ? trendCharts(history) : [];
   const uplot = history && charts.length ? uplotAssets() : undefined;
   const title = `dextbench report${run.startTime ? ` — ${run.startTime.slice(0, 16).replace('T', ' ')} UTC` : ''}`;

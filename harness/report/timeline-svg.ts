@@ -2,8 +2,9 @@
 // scripts off: lanes sharing one time axis — steps as bars from start to end coloured by outcome,
 // host commands as bars of their duration, registry and port changes, log lines, measurements and
 // the rest (activator, warnings, safe state) as marks. Each mark's <title> is its detail (a
-// tooltip). A dense lane (a chatty log) is drawn as counts per slice of the axis, so fifty
-// scenarios stay well under a megabyte.
+// tooltip). A dense lane (a chatty log) is drawn as counts per slice of the axis, within a budget of
+// marks per scenario that the report sets from how many scenarios it holds, so fifty scenarios
+// stay under a megabyte.
 import type { TimelineEntry } from './model.ts';
 
 const WIDTH = 960;
@@ -11,10 +12,9 @@ const LABEL = 84;
 const RIGHT = 8;
 const ROW = 18;
 const AXIS = 18;
-/** Above this many marks a lane is drawn as BUCKETS slices with counts. */
-const MAX_MARKS = 80;
-const BUCKETS = 60;
-const DETAIL_CHARS = 240;
+/** A lane never gets fewer marks than this before it is drawn as slices with counts. */
+const MIN_LANE_MARKS = 12;
+const DETAIL_CHARS = 160;
 
 type LaneName = 'steps' | 'commands' | 'registry' | 'log' | 'measure' | 'events';
 const LANES: { name: LaneName; label: string }[] = [
@@ -39,7 +39,8 @@ export interface TimelineDrawing {
   steps: number;
 }
 
-export function timelineSvg(entries: TimelineEntry[], label: string): TimelineDrawing {
+/** `markBudget`: the most marks (beside the step bars) the picture may hold, shared among its lanes. */
+export function timelineSvg(entries: TimelineEntry[], label: string, markBudget: number): TimelineDrawing {
   const lanes = new Map<LaneName, Mark[]>(LANES.map((l) => [l.name, []]));
   const steps = stepBars(entries);
   lanes.set('steps', steps);
@@ -48,6 +49,7 @@ export function timelineSvg(entries: TimelineEntry[], label: string): TimelineDr
     if (lane) lanes.get(lane)!.push(markOf(e, lane));
   }
   const shown = LANES.filter((l) => l.name === 'steps' || lanes.get(l.name)!.length > 0);
+  const laneCap = Math.max(MIN_LANE_MARKS, Math.floor(markBudget / Math.max(1, shown.length - 1)));
   const span = Math.max(1, ...entries.map((e) => e.t), ...steps.map((s) => s.end));
   const x = (t: number) => LABEL + (t / span) * (WIDTH - LABEL - RIGHT);
   const height = shown.length * ROW + AXIS + 4;
@@ -57,7 +59,7 @@ export function timelineSvg(entries: TimelineEntry[], label: string): TimelineDr
     parts.push(`<text class="lane" x="4" y="${y + 12}">${lane.label}</text><line class="lane-rule" x1="${LABEL}" x2="${WIDTH - RIGHT}" y1="${y + ROW - 1}" y2="${y + ROW - 1}"/>`);
     const marks = lanes.get(lane.name)!;
     if (lane.name === 'steps') parts.push(...marks.map((m) => stepRect(m, x, y)));
-    else if (marks.length > MAX_MARKS) parts.push(...buckets(marks, lane.label, span).map((m) => markRect(m, x, y, 'bucket')));
+    else if (marks.length > laneCap) parts.push(...buckets(marks, lane.label, span, laneCap).map((m) => markRect(m, x, y, 'bucket')));
     else parts.push(...marks.map((m) => markRect(m, x, y, 'mark')));
   });
   parts.push(axis(span, x, shown.length * ROW + 2));
@@ -116,22 +118,27 @@ function markOf(e: TimelineEntry, lane: LaneName): Mark {
     };
   }
   if (lane === 'log') {
-    return { start: t, end: t, tone: type === 'log-gap' ? 'bad' : 'info', detail: type === 'log' ? `${e['process']}: ${e['message']}` : `${type} ${JSON.stringify(rest)}` };
+    return { start: t, end: t, tone: type === 'log-gap' ? 'bad' : 'info', detail: type === 'log' ? `${e['process']}: ${e['message']}` : `${type} ${fields(rest)}` };
   }
   if (lane === 'measure') {
     const bounds = [e['min'] !== undefined ? `min ${e['min']}` : '', e['max'] !== undefined ? `max ${e['max']}` : ''].filter(Boolean).join(', ');
     return { start: t, end: t, tone: 'info', detail: `${e['name']} = ${e['value']}${e['unit'] ? ` ${e['unit']}` : ''}${bounds ? ` (${bounds})` : ''}` };
   }
   const bad = type === 'warning' || (type === 'scenario-end' && e['status'] !== 'passed');
-  return { start: t, end: t, tone: bad ? 'bad' : 'info', detail: `${type ?? e['event'] ?? 'event'} ${JSON.stringify(rest)}` };
+  return { start: t, end: t, tone: bad ? 'bad' : 'info', detail: `${type ?? e['event'] ?? 'event'} ${fields(rest)}` };
+}
+
+/** `change=device-added device=echo …`: shorter than JSON once escaped for HTML. */
+function fields(record: Record<string, unknown>): string {
+  return Object.entries(record).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
 }
 
 /** A dense lane as counts per slice: each slice says how many, and its first and last mark. */
-function buckets(marks: Mark[], label: string, span: number): Mark[] {
-  const size = span / BUCKETS;
+function buckets(marks: Mark[], label: string, span: number, count: number): Mark[] {
+  const size = span / count;
   const slices = new Map<number, Mark[]>();
   for (const m of marks) {
-    const i = Math.min(BUCKETS - 1, Math.floor(m.start / size));
+    const i = Math.min(count - 1, Math.floor(m.start / size));
     slices.set(i, [...(slices.get(i) ?? []), m]);
   }
   return [...slices].map(([i, ms_]) => ({

@@ -59,7 +59,7 @@ test('dextbench report: counts per class, failures first and open, the failure l
   }
   // Host commands, registry changes, log lines and the measurement are marks with their detail.
   assert.match(failed, /<rect class="mark ok"[^>]*><title>sw_vers → exit 0 in \d+ms<\/title>/);
-  assert.match(passed, /<title>registry \{&quot;change&quot;:&quot;device-added&quot;/);
+  assert.match(passed, /<title>registry change=device-added device=echo name=Loopback registryId=0x[0-9a-f]+ /);
   assert.match(passed, /<title>sysextd: client activation request for com\.example\.echo\.driver<\/title>/);
   assert.match(passed, /<title>settle = 12 ms \(min 0, max 100\)<\/title>/);
 
