@@ -67,7 +67,7 @@ describe('the report in chromium, offline', { skip }, () => {
       assert.ok(c.drawn > 200, `canvas has drawn pixels (${c.drawn})`);
     }
     const captions = await page.$$eval('figure.trend figcaption', (list) => list.map((f) => f.textContent));
-    assert.deepEqual(captions.map((c) => c!.split(' · ')[0]), ['load — report load above max on sim (MB/s)', 'settle — report echo matches on sim (ms)']);
+    assert.deepEqual(captions.map((c) => c!.split(' · ')[0]), ['settle — report echo matches on sim (ms)', 'load — report load above max on sim (MB/s)']);
 
     const grid = await page.$$eval('table.grid tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td.cell')].map((td) => td.className.replace('cell ', ''))));
     assert.deepEqual(grid, [['passed', 'passed', 'passed'], ['passed', 'passed', 'failed']]);
