@@ -8,8 +8,8 @@
 import type { TimelineEntry } from './model.ts';
 
 const WIDTH = 960;
-const LABEL = 84;
-const RIGHT = 8;
+const LABEL = 104;
+const RIGHT = 18;
 const ROW = 18;
 const AXIS = 18;
 /** A lane never gets fewer marks than this before it is drawn as slices with counts. */
