@@ -3,13 +3,15 @@
 // a local rig: --rig, else the bundle's own rig.yaml, else rigs/sim.yaml. Before it runs it says, one
 // line each, where that rig differs from the bundle's manifest (macOS build, extension builds,
 // devices). --repeat-until-fail N is Playwright's --repeat-each N with --max-failures 1: up to N
-// runs, in order on the rig's one worker, stopping at the first failure.
+// runs, in order on the rig's one worker, stopping at the first failure. It runs from the root of
+// the project the bundle came from (any checkout, at any path): the bundle names the scenario, the
+// rig file and the builds relative to that root, and they are resolved against the current directory.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type { ReproInputs } from '../engine/repro-bundle.ts';
 import { collectManifest, manifestDifferences, type ReproManifest } from '../rig/manifest.ts';
-import { extensionsOnRig, loadScenario } from '../scenario/index.ts';
+import { extensionsOnRig, loadScenario, relocatedYaml } from '../scenario/index.ts';
 import { stepRegistry } from '../steps/index.ts';
 import { parseArgs, parseVars } from './args.ts';
 import { UsageError } from './errors.ts';
@@ -30,15 +32,27 @@ export async function reproCommand(argv: string[]): Promise<number> {
   const repeat = repeatText === undefined ? undefined : Number(repeatText);
   if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat-until-fail expects a whole number of runs, 1 or more, got "${repeatText}"`);
 
-  // The bundle's files are copied out first: a rerun empties its output folder, which may hold the bundle.
+  // Relative to the project's root where the bundle was written; here, to the current directory.
+  const project = process.cwd();
+  const inCheckout = (what: string, file: string, fix: string) => {
+    const expected = resolve(project, file);
+    if (!existsSync(expected)) throw new UsageError(`${bundleArg}: the ${what} it ran, ${file}, is not in this checkout (expected ${expected}): ${fix}`);
+  };
+  const fromRoot = 'run dextbench repro from the root of the project the bundle came from, at a commit that has it';
+  inCheckout('scenario', inputs.scenario.file, fromRoot);
+  let rigFile = args.options.get('--rig')?.at(-1);
+  const bundleRig = rigFile === undefined && existsSync(join(bundle, 'rig.yaml'));
+  if (bundleRig) inCheckout('rig file', inputs.rig.file, `${fromRoot}, or name a rig with --rig`);
+
+  // The bundle's files are copied out first, their paths resolved here: a rerun empties its output
+  // folder, which may hold the bundle.
   const work = resolve('.dextbench/repro', createHash('sha256').update(bundle).digest('hex').slice(0, 12));
   mkdirSync(work, { recursive: true });
   const scenarioFile = join(work, basename(inputs.scenario.file));
-  copyFileSync(join(bundle, 'scenario.yaml'), scenarioFile);
-  let rigFile = args.options.get('--rig')?.at(-1);
-  if (rigFile === undefined && existsSync(join(bundle, 'rig.yaml'))) {
+  writeFileSync(scenarioFile, relocatedYaml(join(bundle, 'scenario.yaml'), 'scenario', project));
+  if (bundleRig) {
     rigFile = join(work, basename(inputs.rig.file));
-    copyFileSync(join(bundle, 'rig.yaml'), rigFile);
+    writeFileSync(rigFile, relocatedYaml(join(bundle, 'rig.yaml'), 'rig', project));
   }
   rigFile = resolve(rigFile ?? defaultRigFile());
   const vars = parseVars(args.options.get('--var') ?? []);
@@ -86,7 +100,7 @@ async function differences(recorded: ReproManifest, scenarioFile: string, rigFil
     const here = await collectManifest(session, {
       devices: scenario.uses.devices,
       extensions: extensionsOnRig(session.definition.extensions, scenario.uses.extensions),
-    }, recorded.dextbench);
+    }, recorded.dextbench, process.cwd());
     return manifestDifferences(recorded, here);
   } finally {
     await close();

@@ -1,20 +1,24 @@
 // A failing scenario's repro bundle: the folder `repro/` in its test-results folder, with what
 // `dextbench repro` needs to rerun it with the same inputs and to say how another rig differs:
-//   scenario.yaml, rig.yaml  the files as they ran (variables expanded, paths absolute)
+//   scenario.yaml, rig.yaml  the files as they ran (variables expanded; paths inside the project
+//                            `./`-relative to its root, others absolute)
 //   inputs.json              the variables, seeds and Playwright's parameters of that attempt
 //   manifest.json            macOS build, extensions (bundle id, version, content hash), hubs, devices, dextbench
 //   timeline.jsonl, the failure artifacts and error.txt
 // The reports get its files as attachments and the rerun command as a text attachment, which the
-// list output prints under the failure.
+// list output prints under the failure. A bundle travels (uploaded by CI, opened in a developer's
+// checkout at another path): it names project files relative to the project's root (the run's
+// directory), its own files by name, and nothing by the path of the machine that wrote it.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { TestInfo } from '@playwright/test';
 import { packageRoot } from '../common/package-root.ts';
+import { projectRelative } from '../common/project-path.ts';
 import type { RigSession } from '../rig/connect.ts';
 import { collectManifest, type ReproManifest } from '../rig/manifest.ts';
 import type { ExtensionDecl } from '../rig/types.ts';
-import { DeferredStepArgs, resolvedRigYaml, resolvedScenarioYaml, type Scenario } from '../scenario/index.ts';
+import { DeferredStepArgs, projectPath, resolvedRigYaml, resolvedScenarioYaml, type Scenario } from '../scenario/index.ts';
 import { stepRegistry } from '../steps/index.ts';
 
 export const BUNDLE_DIR = 'repro';
@@ -23,6 +27,7 @@ const COPIED = ['timeline.jsonl', 'systemextensionsctl-list.txt', 'ioreg-usb.txt
 
 export interface ReproInputs {
   format: 1;
+  /** `file`: relative to the project's root when inside it (dextbench repro resolves it against its own). */
   scenario: { name: string; file: string; vars: Record<string, string> };
   rig: { name: string; file: string; vars: Record<string, string> };
   /** --var of the run. */
@@ -56,13 +61,14 @@ export async function saveReproBundle(rig: RigSession, source: BundleSource, tes
       write(`${name}.error.txt`, `could not write ${name}: ${(error as Error).message}\n`);
     }
   };
-  attempt('scenario.yaml', () => resolvedScenarioYaml(scenario.file, { steps: stepRegistry, vars: source.runVars, rigVars: rig.definition.vars }));
-  attempt('rig.yaml', () => resolvedRigYaml(rig.definition.file, { vars: source.runVars }));
+  const root = source.rootDir;
+  attempt('scenario.yaml', () => resolvedScenarioYaml(scenario.file, { steps: stepRegistry, vars: source.runVars, rigVars: rig.definition.vars }, root));
+  attempt('rig.yaml', () => resolvedRigYaml(rig.definition.file, { vars: source.runVars }, root));
   const inputs: ReproInputs = {
     format: 1,
-    scenario: { name: scenario.name, file: scenario.file, vars: scenario.vars },
-    rig: { name: rig.definition.name, file: rig.definition.file, vars: rig.definition.vars },
-    vars: source.runVars,
+    scenario: { name: scenario.name, file: projectRelative(root, scenario.file), vars: portableVars(scenario.vars, root) },
+    rig: { name: rig.definition.name, file: projectRelative(root, rig.definition.file), vars: portableVars(rig.definition.vars, root) },
+    vars: portableVars(source.runVars, root),
     seeds: seedsOf(scenario, source.rootDir),
     playwright: { title: testInfo.title, project: testInfo.project.name, repeatEachIndex: testInfo.repeatEachIndex, retry: testInfo.retry, status: testInfo.status ?? 'failed' },
     ...(held ? { held } : {}),
@@ -70,7 +76,7 @@ export async function saveReproBundle(rig: RigSession, source: BundleSource, tes
     createdAt: new Date().toISOString(),
   };
   write('inputs.json', `${JSON.stringify(inputs, null, 2)}\n`);
-  const manifest: ReproManifest = await collectManifest(rig, { devices: scenario.uses.devices, extensions: source.extensions }, dextbenchBuild());
+  const manifest: ReproManifest = await collectManifest(rig, { devices: scenario.uses.devices, extensions: source.extensions }, dextbenchBuild(), root);
   write('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
   write('error.txt', `${inputs.errors.join('\n\n')}\n`);
   for (const name of COPIED) {
@@ -83,6 +89,11 @@ export async function saveReproBundle(rig: RigSession, source: BundleSource, tes
   }
   await testInfo.attach('repro', { body: `npx dextbench repro ${relative(source.rootDir, dir) || '.'}`, contentType: 'text/plain' });
   return dir;
+}
+
+/** Values that are paths inside the project (the loaders make path variables absolute) as `./` from its root. */
+function portableVars(vars: Record<string, string>, root: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, isAbsolute(value) ? projectPath(root, value) : value]));
 }
 
 function seedsOf(scenario: Scenario, rootDir: string): ReproInputs['seeds'] {

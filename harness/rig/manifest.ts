@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { projectRelative } from '../common/project-path.ts';
 import { parsePlist, type PlistDict } from '../host/parsers/plist.ts';
 import type { RigSession } from './connect.ts';
 import { describeHub } from './connect.ts';
@@ -26,7 +27,7 @@ export interface ManifestExtension {
   /** The scenario's name for it. */
   name: string;
   bundle: string;
-  /** The build's path on the machine that ran dextbench. */
+  /** The build's path: relative to the project's root when inside it, else as on the machine that ran. */
   build?: string;
   /** CFBundleShortVersionString/CFBundleVersion of the build's Info.plist. */
   version?: string;
@@ -78,12 +79,14 @@ export function buildVersion(path: string): string | undefined {
   return undefined;
 }
 
-export function describeExtensions(extensions: Record<string, ExtensionDecl>): ManifestExtension[] {
+/** `projectRoot`: builds inside it are named relative to it (a manifest travels to other checkouts). */
+export function describeExtensions(extensions: Record<string, ExtensionDecl>, projectRoot?: string): ManifestExtension[] {
   return Object.entries(extensions).map(([name, decl]) => {
-    const build = decl.dext ?? decl.systemExtension ?? decl.app;
-    if (!build) return { name, bundle: decl.bundle, note: 'no build declared (already installed on the Mac)' };
-    const sha256 = buildSha256(build);
-    const version = sha256 ? buildVersion(build) : undefined;
+    const path = decl.dext ?? decl.systemExtension ?? decl.app;
+    if (!path) return { name, bundle: decl.bundle, note: 'no build declared (already installed on the Mac)' };
+    const sha256 = buildSha256(path);
+    const version = sha256 ? buildVersion(path) : undefined;
+    const build = projectRoot === undefined ? path : projectRelative(projectRoot, path);
     return { name, bundle: decl.bundle, build, ...(version ? { version } : {}), ...(sha256 ? { sha256 } : { note: 'the build is missing' }) };
   });
 }
@@ -101,6 +104,7 @@ export async function collectManifest(
   session: RigSession,
   scenario: { devices: string[]; extensions: Record<string, ExtensionDecl> },
   dextbench: ReproManifest['dextbench'],
+  projectRoot?: string,
 ): Promise<ReproManifest> {
   let macos: ReproManifest['macos'];
   try {
@@ -115,7 +119,7 @@ export async function collectManifest(
     format: 1,
     rig: session.definition.name,
     macos,
-    extensions: describeExtensions(scenario.extensions),
+    extensions: describeExtensions(scenario.extensions, projectRoot),
     hubs: session.definition.hubs.filter((h) => hubIds.has(h.id)).map((h) => ({ id: h.id, describe: describeHub(h) })),
     devices,
     dextbench,

@@ -10,4 +10,4 @@ export { ValidationError, formatIssue, didYouMean, editDistance, type Validation
 export { duration, parseDuration, byteSize, parseByteSize, DURATION_PATTERN } from './units.ts';
 export { interpolateResults, DeferredStepArgs } from './variables.ts';
 export { borrowedExtensions, rigsWithNeeds, type RigNeeds } from './device-roles.ts';
-export { resolvedRigYaml, resolvedScenarioYaml } from './resolved.ts';
+export { projectPath, relocatedYaml, resolvedRigYaml, resolvedScenarioYaml } from './resolved.ts';

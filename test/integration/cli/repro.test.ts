@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { attachmentText, bin, dextbench, readJsonReport, repoRoot, scratchDir } from '../../support/cli.ts';
@@ -71,6 +71,57 @@ test('a failing scenario leaves a repro bundle beside its report: resolved files
   const command = reported!.results[0]!.attachments.find((a) => a.name === 'repro')!;
   assert.equal(attachmentText(command), `npx dextbench repro ${bundle}`);
   assert.deepEqual(JSON.parse(attachmentText(reported!.results[0]!.attachments.find((a) => a.name === 'repro/manifest.json')!)), manifest);
+});
+
+/** A project of its own at `root`: the failing scenario, its rig, the echo profile and the 1.0.0 build inside it. */
+function selfContainedProject(root: string): string {
+  mkdirSync(join(root, 'rigs'), { recursive: true });
+  cpSync(wrongClass, join(root, 'wrong-class.yaml'));
+  cpSync(join(repoRoot, 'devices/echo.yaml'), join(root, 'devices/echo.yaml'));
+  cpSync(join(repoRoot, 'devices/echo.proto'), join(root, 'devices/echo.proto'));
+  cpSync(join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext'), join(root, 'builds/EchoDriver-1.0.0.dext'), { recursive: true });
+  writeFileSync(join(root, 'rigs/sim-repro.yaml'), readFileSync(rig, 'utf8')
+    .replace('../../../../../devices/', '../devices/').replace('../../../../../dext-fixtures/echo/sim/', '../builds/'));
+  return root;
+}
+
+const allFiles = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+
+test('a bundle names project files relative to the project: repro in another checkout at another path resolves them there, and says which file it expected when one is missing', async () => {
+  const ci = selfContainedProject(join(scratchDir('dextbench-ci-'), 'runner/work/proj'));
+  const run = await dextbench(['run', '--rig', 'rigs/sim-repro.yaml', '--reporter', 'list', '--var', 'USER_CLASS=StillNotEchoDriver', 'wrong-class.yaml'], { cwd: ci });
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  const bundle = join(ci, BUNDLE.exec(run.stdout)![1]!);
+  for (const f of ['scenario.yaml', 'rig.yaml', 'inputs.json', 'manifest.json']) {
+    assert.doesNotMatch(readFileSync(join(bundle, f), 'utf8'), new RegExp(ci), `${f} names nothing by the CI machine's path`);
+  }
+  const inputs = JSON.parse(readFileSync(join(bundle, 'inputs.json'), 'utf8'));
+  assert.deepEqual([inputs.scenario.file, inputs.rig.file, inputs.rig.vars.ECHO_BUILD], ['wrong-class.yaml', 'rigs/sim-repro.yaml', './builds/EchoDriver-1.0.0.dext']);
+  assert.match(readFileSync(join(bundle, 'rig.yaml'), 'utf8'), /echo-driver: \{ dext: "\.\/builds\/EchoDriver-1\.0\.0\.dext", bundle: com\.example\.echo\.driver \}/);
+  assert.match(readFileSync(join(bundle, 'rig.yaml'), 'utf8'), /profile: \.\/devices\/echo\.yaml/);
+  assert.equal(JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')).extensions[0].build, 'builds/EchoDriver-1.0.0.dext');
+
+  // A developer's checkout elsewhere; the CI's is gone. The bundle is downloaded into it.
+  const dev = selfContainedProject(join(scratchDir('dextbench-dev-'), 'Users/me/src/proj'));
+  cpSync(bundle, join(dev, 'downloads/repro'), { recursive: true });
+  rmSync(ci, { recursive: true, force: true });
+  const repro = await dextbench(['repro', 'downloads/repro'], { cwd: dev });
+  assert.equal(repro.code, 1, repro.stdout + repro.stderr);
+  assert.match(repro.stdout, /^dextbench: reproducing "expects a user class the echo driver does not have" \(failed on rig sim-repro\) on \.dextbench\/repro\/\w+\/sim-repro\.yaml$/m);
+  assert.match(repro.stdout, /^dextbench: the rig matches the bundle's manifest/m, 'the same build, found in this checkout');
+  assert.match(repro.stdout, /\[sim-repro\] .*was not matched by StillNotEchoDriver within 300ms/s);
+  const workRig = allFiles(join(dev, '.dextbench/repro')).find((f) => f.endsWith('sim-repro.yaml'))!;
+  assert.match(readFileSync(workRig, 'utf8'), new RegExp(`dext: "${join(dev, 'builds/EchoDriver-1.0.0.dext')}"`));
+
+  rmSync(join(dev, 'wrong-class.yaml'));
+  const noScenario = await dextbench(['repro', 'downloads/repro'], { cwd: dev });
+  assert.equal(noScenario.code, 2, noScenario.stdout + noScenario.stderr);
+  assert.equal(noScenario.stderr.trim(), `dextbench: downloads/repro: the scenario it ran, wrong-class.yaml, is not in this checkout (expected ${join(dev, 'wrong-class.yaml')}): run dextbench repro from the root of the project the bundle came from, at a commit that has it`);
+  cpSync(wrongClass, join(dev, 'wrong-class.yaml'));
+  rmSync(join(dev, 'rigs/sim-repro.yaml'));
+  const noRig = await dextbench(['repro', 'downloads/repro'], { cwd: dev });
+  assert.equal(noRig.code, 2, noRig.stdout + noRig.stderr);
+  assert.equal(noRig.stderr.trim(), `dextbench: downloads/repro: the rig file it ran, rigs/sim-repro.yaml, is not in this checkout (expected ${join(dev, 'rigs/sim-repro.yaml')}): run dextbench repro from the root of the project the bundle came from, at a commit that has it, or name a rig with --rig`);
 });
 
 test('a passing scenario leaves no bundle', async () => {
