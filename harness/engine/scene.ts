@@ -125,8 +125,9 @@ export class Scene {
 
   /**
    * --hold after a failure: no cleanup, no safe state; the run's lease becomes a hold. Only the
-   * harness's own ends are let go (log streams, channels). False when the hold could not be taken
-   * (the lease was lost): then cleanup runs as usual.
+   * harness's own ends are let go: the releases on the cleanup stack (eslogger and verdict
+   * streams, channels, USB handles), the log streams, channels. False when the hold could not be
+   * taken (the lease was lost): then cleanup runs as usual.
    */
   private async hold(forMs: number): Promise<boolean> {
     const { testInfo, rig } = this;
@@ -141,6 +142,10 @@ export class Scene {
     }
     this.timeline.record({ type: 'hold', until, cleanup: 'skipped' });
     testInfo.annotations.push({ type: 'dextbench.hold', description: `rig ${rig.definition.name} held as this failure left it until ${until} (cleanup did not run)` });
+    // Nothing the run opened may outlive it while the rig waits (the worker may exit, its children not).
+    for (const f of await this.cleanup.runReleases()) {
+      this.timeline.record({ type: 'warning', message: `--hold: ${f.title} failed: ${f.error instanceof Error ? f.error.message : String(f.error)}` });
+    }
     await Promise.all([...this.channels.values()].map((c) => c.close().catch(() => undefined)));
     await Promise.all([this.log?.stop(), this.timelineLog?.stop()]);
     this.stopRecording();

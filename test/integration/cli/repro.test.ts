@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { attachmentText, bin, dextbench, readJsonReport, repoRoot, scratchDir } from '../../support/cli.ts';
@@ -235,6 +235,42 @@ test('--hold: the failure\'s rig stays as it was (no cleanup), the run\'s other 
   assert.match(again.stdout, /^rig sim-repro: not held$/m);
   const next = await dextbench(['run', '--rig', rig, join(project, 'passes.yaml')], { cwd });
   assert.equal(next.code, 0, next.stdout + next.stderr);
+});
+
+/** The run's stream processes still alive: the sim's shims (its bin/, under the run's folder) running `eslogger` or `log stream`. */
+function streamProcesses(cwd: string): { pid: number; argv: string[] }[] {
+  const shims = join(cwd, '.dextbench/sim/');
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try {
+      if (!readlinkSync(`/proc/${pid}/exe`).startsWith(shims)) return [];
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const streams = argv.includes('eslogger') || (argv.some((a) => a.endsWith('log')) && argv.includes('stream'));
+      return streams ? [{ pid: Number(pid), argv }] : [];
+    } catch {
+      return []; // gone meanwhile, or not ours to read
+    }
+  });
+}
+
+test('--hold: the held scenario\'s eslogger and log streams end at the hold (no stream of the run outlives it), while the rig stays held', async () => {
+  const cwd = scratchDir();
+  const run = await dextbench(['run', '--hold', '--hold-for', '5m', '--reporter', 'list', join(repoRoot, 'test/fixtures/projects/hold-streams')], { cwd });
+  try {
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /^dextbench: rig sim is held until \S+ as the failure of "fails while eslogger watches" left it/m);
+    // A moment for a process that would outlive the run's worker to show itself.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.deepEqual(streamProcesses(cwd), [], 'no eslogger or log stream of the run remains');
+    const timeline = readFileSync(join(cwd, BUNDLE.exec(run.stdout)![1]!, 'timeline.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(timeline.filter((e) => e.type === 'eslogger' || e.type === 'hold').map((e) => e.phase ?? e.type), ['started', 'hold', 'stopped'],
+      'eslogger ran, and was stopped at the hold');
+    const status = await dextbench(['rig', 'status'], { cwd });
+    assert.match(status.stdout, /holding it as the failure of "fails while eslogger watches" left it until/, 'the hold lasts');
+  } finally {
+    for (const { pid } of streamProcesses(cwd)) process.kill(pid, 'SIGKILL');
+    const release = await dextbench(['rig', 'release'], { cwd });
+    assert.match(release.stdout, /^rig sim: released the hold of dextbench run /m, release.stdout + release.stderr);
+  }
 });
 
 test('repro --hold --hold-for 2s: the hold runs out by itself and the next run takes the rig over', async () => {
