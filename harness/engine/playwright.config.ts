@@ -10,7 +10,10 @@ const run = readRunConfig();
 const rigs = run.rigFiles.map((file) => loadRig(file, { vars: run.vars }));
 
 export default defineConfig<RigOptions, RigOptions>({
-  testDir: engineDir,
+  // Playwright's rootDir is the top-level testDir: every report (HTML, JSON, JUnit, --list) shows
+  // paths relative to it, so it is the project the user ran from (scenarios/…, not
+  // ../../scenarios/… from this folder). The spec itself is found through each project's testDir.
+  testDir: run.rootDir,
   testMatch: 'scenario.spec.ts',
   // The package may live in node_modules; its spec must still be found.
   testIgnore: [],
@@ -26,6 +29,7 @@ export default defineConfig<RigOptions, RigOptions>({
   build: { external: ['**/*.mjs'] },
   projects: rigs.map((rig) => ({
     name: rig.name,
+    testDir: engineDir,
     workers: 1,
     // Several rigs: each runs the scenarios tagged for it (the ones it has the devices for).
     ...(rigs.length > 1 ? { grep: new RegExp(`${escapeRegExp(rigTag(rig.name))}(?:\\s|$)`) } : {}),

@@ -1,8 +1,8 @@
-// Runs one YAML step as a Playwright test.step titled with its file:line, under its deadline, and
-// records it on the timeline. A failure carries the YAML location as its only stack frame, so
-// reports point at the scenario line, not at harness internals. Deadlines are kept here, not by
-// Playwright, so a step that runs out of time (its own, or the scenario's) is named with its line
-// and closed on the timeline.
+// Runs one YAML step as a Playwright test.step titled and located at its file:line, under its
+// deadline, and records it on the timeline. A failure carries the YAML location as its only stack
+// frame, so reports point at the scenario line, not at harness internals. Deadlines are kept here,
+// not by Playwright, so a step that runs out of time (its own, or the scenario's) is named with its
+// line and closed on the timeline.
 import { relative } from 'node:path';
 import { test } from '@playwright/test';
 import { formatMs, settlesWithin } from '../common/time.ts';
@@ -40,6 +40,9 @@ export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRu
   if (scenarioLeftMs <= 0) throw withFailureClass(atScenarioLine(`${scenarioTimeout} exceeded before ${named} began`, step), 'product');
   const limitMs = Math.min(stepTimeoutMs, scenarioLeftMs);
   const { scene } = run;
+  // The step's location is its YAML line: reports show it beside the step (the HTML report with
+  // its snippet), instead of this call. Not `box`: that would replace a failure's YAML frame with
+  // this file's frames.
   await test.step(`${name} — ${where}`, async () => {
     const started = performance.now();
     // After a timeout the step's work is abandoned; whatever it does later is not its outcome.
@@ -82,7 +85,7 @@ export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRu
       located.stack += ownFrames(error, failureClass).map((l) => `\n${l}`).join('');
       throw withFailureClass(located, failureClass);
     }
-  });
+  }, { location: step.location });
 }
 
 /** An Error whose only stack frame is the YAML step, so reporters show the scenario's own line. */
