@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { RunConfig } from '../engine/run-config.ts';
-import { retryInfrastructureFailures } from '../engine/infra-retries.ts';
 import { runPlaywright } from '../engine/playwright-process.ts';
+import { runOnReservedRigs } from '../engine/reserved-run.ts';
 import { KNOWN_REPORTERS } from '../engine/reporters.ts';
 import { loadProjectRigs } from '../engine/project-rigs.ts';
 import type { RigDefinition } from '../rig/types.ts';
@@ -104,11 +104,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   const history = historyTarget(args.options.get('--history')?.at(-1), process.env, process.cwd());
   const quarantined = history.kind === 'off' ? [] : await quarantinedNow(history);
   if (quarantined.length) config.quarantined = Object.fromEntries(quarantined.map((q) => [q.scenario, describeQuarantine(q)]));
-  const exit = await runPlaywright(config, args.passthrough);
-  const code = exit.interrupted ? exit.code : await retryInfrastructureFailures(config, rigs, args.passthrough, exit.code, infraRetries);
-  if (history.kind !== 'off' && !args.passthrough.includes('--list')) await recordRun(history, config);
+  // --list only lists: Playwright runs no global setup for it, so no rig is reserved or judged.
+  const listing = args.passthrough.includes('--list');
+  const exit = listing ? { ...await runPlaywright(config, args.passthrough), ran: true, refused: 0 } : await runOnReservedRigs(config, rigs, args.passthrough, infraRetries);
+  const code = exit.code;
+  if (history.kind !== 'off' && !listing && exit.ran) await recordRun(history, config);
   if (hold) await attendHolds(readHoldNotes(config.outputDir), vars);
-  return exit.interrupted ? code : exitIgnoringQuarantined(code, config, quarantined);
+  // A scenario refused for want of a good rig fails the run, quarantined or not: it did not run.
+  return exit.interrupted || exit.refused ? code : exitIgnoringQuarantined(code, config, quarantined);
 }
 
 /**

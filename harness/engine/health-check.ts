@@ -1,20 +1,13 @@
-// Running a rig's health check (its `health:` scenario) and acting on the rig's health at the start
-// of a run. The check is an ordinary run of that scenario on that rig, by whoever holds the rig's
+// Running a rig's health check (its `health:` scenario); a run judges its rigs' health with it
+// (engine/run-leases.ts). The check is an ordinary run of that scenario on that rig, by whoever holds the rig's
 // lease: the holder hands its lease to the check (the lease's token, through the environment), so
 // nobody can take the rig between the check and what the holder does next.
 import { join, relative } from 'node:path';
 import type { RigSession } from '../rig/connect.ts';
-import { healthRecord, readHealth, refusalLine, runDecision, stateAfterCheck, writeHealth, type HealthRecord } from '../rig/health.ts';
+import { healthRecord, stateAfterCheck, writeHealth, type HealthRecord } from '../rig/health.ts';
 import { runPlaywright } from './playwright-process.ts';
 import { readRunResults } from './run-results.ts';
 import { heldLeaseEnvKey, type RunConfig } from './run-config.ts';
-
-export class RigRefused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RigRefused';
-  }
-}
 
 export interface HealthCheckOptions {
   /** The token of the rig's lease, which the caller holds for the whole check. */
@@ -43,7 +36,6 @@ export async function runHealthCheck(session: RigSession, options: HealthCheckOp
   const config: RunConfig = {
     rigFiles: [rig.file], scenarioFiles: [rig.health], runsOn: { [rig.health]: [rig.name] }, vars: options.vars,
     reporters: ['list', 'json'], reportDir, outputDir: join(reportDir, 'test-results'), rootDir: options.rootDir,
-    healthCheckOf: rig.name,
   };
   const exit = await runPlaywright(config, [], { [heldLeaseEnvKey(rig.name)]: options.leaseToken });
   const results = readRunResults(join(reportDir, 'results.json'), options.rootDir) ?? [];
@@ -57,21 +49,4 @@ export async function runHealthCheck(session: RigSession, options: HealthCheckOp
   const record = healthRecord(rig.name, stateAfterCheck(outcome), { setBy: options.setBy, why, runId });
   await writeHealth(session.exec, session.leaseDir, record);
   return record;
-}
-
-/**
- * At the start of a run, with the rig's lease held: a bad or maintenance rig is refused (one line);
- * an unknown rig that names a health check is checked first, and refused if the check fails.
- */
-export async function admitRig(session: RigSession, run: RunConfig, leaseToken: string): Promise<void> {
-  const rig = session.definition;
-  const record = await readHealth(session.exec, session.leaseDir, rig.name);
-  const rigFile = relative(run.rootDir, rig.file) || rig.file;
-  const decision = runDecision(record, rig.health !== undefined);
-  if (decision === 'refuse') throw new RigRefused(refusalLine(record, rigFile));
-  if (decision === 'run') return;
-  console.log(`dextbench: rig ${rig.name}'s health is unknown (${record.why}): running its health check ${relative(run.rootDir, rig.health!)}`);
-  const checked = await runHealthCheck(session, { leaseToken, rootDir: run.rootDir, vars: run.vars, setBy: 'dextbench run' });
-  if (checked.state !== 'good') throw new RigRefused(refusalLine(checked, rigFile));
-  console.log(`dextbench: rig ${rig.name}: health check passed; the rig is good`);
 }

@@ -9,12 +9,12 @@ import { join, relative } from 'node:path';
 import { describeHealth, healthRecord, readHealth, writeHealth, type HealthRecord } from '../rig/health.ts';
 import type { RigSession } from '../rig/connect.ts';
 import { activeHold, describeHolder } from '../rig/lease.ts';
-import { openRig, reserveRig } from '../rig/open.ts';
 import type { RigDefinition } from '../rig/types.ts';
 import { runHealthCheck } from './health-check.ts';
 import { runPlaywright } from './playwright-process.ts';
 import { readRunResults, type ScenarioResult } from './run-results.ts';
 import type { RunConfig } from './run-config.ts';
+import type { RunLeases } from './run-leases.ts';
 
 /** Options that must not narrow or repeat a retry the way they did the run. */
 const NOT_FOR_RETRIES = new Set(['--shard', '--last-failed', '--repeat-each']);
@@ -26,7 +26,7 @@ interface OpenFailure { file: string; rig: string; failure: string }
  * returns the run's exit code: 0 when every failure was infrastructure that a retry then passed.
  */
 export async function retryInfrastructureFailures(
-  config: RunConfig, rigs: RigDefinition[], passthrough: string[], runExitCode: number, retries: number,
+  config: RunConfig, rigs: RigDefinition[], passthrough: string[], runExitCode: number, retries: number, leases: RunLeases,
 ): Promise<number> {
   const results = readRunResults(join(config.reportDir, 'results.json'), config.rootDir);
   if (!results) return runExitCode;
@@ -53,13 +53,13 @@ export async function retryInfrastructureFailures(
     const health = new Map<string, HealthRecord | 'held'>();
     for (const name of new Set(open.map((o) => o.rig))) {
       const first = open.find((o) => o.rig === name)!;
-      health.set(name, await recheckRig(byName.get(name)!, config, `infrastructure failure in ${show(first.file)}: ${first.failure}`));
+      health.set(name, await recheckRig(byName.get(name)!, config, `infrastructure failure in ${show(first.file)}: ${first.failure}`, leases));
     }
     if (attempt > retries) break;
     const plan: (OpenFailure & { to: string })[] = [];
     const stay: OpenFailure[] = [];
     for (const failure of open) {
-      const to = await retryRig(byName.get(failure.rig)!, rigs, health, config);
+      const to = await retryRig(byName.get(failure.rig)!, rigs, health, leases);
       if (to) plan.push({ ...failure, to });
       else {
         const was = health.get(failure.rig)!;
@@ -81,7 +81,7 @@ export async function retryInfrastructureFailures(
       reportDir: join(config.reportDir, retryDir),
       outputDir: join(config.outputDir, retryDir),
     };
-    const exit = await runPlaywright(retryConfig, passthroughForRetries);
+    const exit = await runPlaywright(retryConfig, passthroughForRetries, leases.env(new Set(plan.map((p) => p.to))));
     if (exit.interrupted) return exit.code;
     const again = readRunResults(join(retryConfig.reportDir, 'results.json'), config.rootDir) ?? [];
     const next: OpenFailure[] = [];
@@ -103,48 +103,33 @@ export async function retryInfrastructureFailures(
 }
 
 /**
- * The rig's health after an infrastructure failure: its health check, holding its lease, when it
- * names one; otherwise unknown, saying why (LAVA's device goes to Unknown). A held rig (--hold) is
- * left as it is: no check, its health unchanged.
+ * The rig's health after an infrastructure failure: its health check, under the run's lease, when
+ * it names one; otherwise unknown, saying why (LAVA's device goes to Unknown). A held rig (--hold)
+ * is left as it is: no check, its health unchanged.
  */
-async function recheckRig(rig: RigDefinition, config: RunConfig, why: string): Promise<HealthRecord | 'held'> {
-  const opened = await openRig(rig, { projectDir: config.rootDir, who: `dextbench run (pid ${process.pid}), health check after an infrastructure failure` });
-  try {
-    const session = opened.session;
-    if (await isHeld(session)) return 'held';
-    let record: HealthRecord;
-    if (!rig.health) {
-      record = healthRecord(rig.name, 'unknown', { setBy: 'dextbench run', why });
-      await writeHealth(session.exec, session.leaseDir, record);
-    } else {
-      console.log(`dextbench: rig ${rig.name} had an infrastructure failure: running its health check ${relative(config.rootDir, rig.health)}`);
-      const lease = await reserveRig(session, { owner: 'dextbench run (health check)', waitMs: rig.reservation.waitMs });
-      try {
-        lease.keepAlive((error) => console.error(`dextbench: ${error.message}`));
-        record = await runHealthCheck(session, { leaseToken: lease.holder.token, rootDir: config.rootDir, vars: config.vars, setBy: 'dextbench run' });
-      } finally {
-        await lease.release();
-      }
-    }
-    console.log(`dextbench: rig ${rig.name}: ${describeHealth(record)}`);
-    return record;
-  } finally {
-    await opened.close();
+async function recheckRig(rig: RigDefinition, config: RunConfig, why: string, leases: RunLeases): Promise<HealthRecord | 'held'> {
+  const session = leases.session(rig.name);
+  if (await isHeld(session)) return 'held';
+  let record: HealthRecord;
+  if (!rig.health) {
+    record = healthRecord(rig.name, 'unknown', { setBy: 'dextbench run', why });
+    await writeHealth(session.exec, session.leaseDir, record);
+  } else {
+    console.log(`dextbench: rig ${rig.name} had an infrastructure failure: running its health check ${relative(config.rootDir, rig.health)}`);
+    record = await runHealthCheck(session, { leaseToken: leases.token(rig.name), rootDir: config.rootDir, vars: config.vars, setBy: 'dextbench run' });
   }
+  console.log(`dextbench: rig ${rig.name}: ${describeHealth(record)}`);
+  return record;
 }
 
 /** Another good rig of the failed rig's class in this run, else the same rig when it is good again. */
-async function retryRig(failedOn: RigDefinition, rigs: RigDefinition[], health: Map<string, HealthRecord | 'held'>, config: RunConfig): Promise<string | undefined> {
+async function retryRig(failedOn: RigDefinition, rigs: RigDefinition[], health: Map<string, HealthRecord | 'held'>, leases: RunLeases): Promise<string | undefined> {
   if (failedOn.class) {
     for (const other of rigs.filter((r) => r.class === failedOn.class && r.name !== failedOn.name)) {
       let record = health.get(other.name);
       if (!record) {
-        const opened = await openRig(other, { projectDir: config.rootDir, who: `dextbench run (pid ${process.pid})` });
-        try {
-          record = await isHeld(opened.session) ? 'held' : await readHealth(opened.session.exec, opened.session.leaseDir, other.name);
-        } finally {
-          await opened.close();
-        }
+        const session = leases.session(other.name);
+        record = await isHeld(session) ? 'held' : await readHealth(session.exec, session.leaseDir, other.name);
         health.set(other.name, record);
       }
       if (record !== 'held' && record.state === 'good') return other.name;

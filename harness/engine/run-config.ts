@@ -21,11 +21,6 @@ export interface RunConfig {
   outputDir: string;
   /** The directory scenario paths are shown relative to. */
   rootDir: string;
-  /**
-   * This run is the health check of this rig, run by the holder of its lease (engine/health-check.ts):
-   * the lease is not taken again (its token is in the environment) and the rig's health is not judged.
-   */
-  healthCheckOf?: string;
   /** --hold: a failing scenario's rig is kept as the failure left it, for `forMs` (--hold-for); see hold.ts. */
   hold?: { forMs: number };
   /** Quarantined scenarios, by name: `quarantined by X until Y (why)` (harness/history). */
@@ -46,13 +41,13 @@ export function readRunConfig(): RunConfig {
   return JSON.parse(raw) as RunConfig;
 }
 
-/** Environment key under which global setup hands workers the token of the rig's lease. */
+/** Environment key under which the holder of the rig's lease hands its token to a Playwright run and its workers. */
 export function heldLeaseEnvKey(rigName: string): string {
   return `DEXTBENCH_LEASE_${Buffer.from(rigName).toString('hex')}`;
 }
 
 /**
- * The rig's lease that the runner took (global-setup.ts) must still be this run's, and not a hold:
+ * The rig's lease the run was handed (engine/run-leases.ts) must still be this run's, and not a hold:
  * once a failure is held (hold.ts), the run's other scenarios leave that rig as it is.
  */
 export async function verifyRunLease(rig: RigSession): Promise<void> {

@@ -128,9 +128,14 @@ export function refusalLine(record: HealthRecord, rigFile: string): string {
   const fix = record.state === 'maintenance'
     ? `to put it back in service: dextbench rig state good --why "…" ${rigOption}`
     : `once it is fixed: dextbench rig check ${rigOption} (or dextbench rig state good --why "…" ${rigOption})`;
+  return `${healthLine(record)}; ${fix}`;
+}
+
+/** The rig's state, who set it, when and why: `rig "x" is bad (set by …, user@host, at …): why`. */
+export function healthLine(record: HealthRecord): string {
   const state = record.state === 'maintenance' ? 'in maintenance' : record.state;
   const who = record.setBy ? ` (set by ${record.setBy}, ${record.user}@${record.host}, at ${record.at})` : '';
-  return `rig "${record.rig}" is ${state}${who}: ${record.why}; ${fix}`;
+  return `rig "${record.rig}" is ${state}${who}: ${record.why}`;
 }
 
 function run(exec: Exec, argv: string[], stdin?: string, idempotent = false): Promise<ExecResult> {

@@ -190,3 +190,68 @@ test('an infrastructure failure held with --hold: the held rig gets no health ch
   const release = await dextbench(['rig', 'release', '--rig', a], { cwd });
   assert.equal(release.code, 0, release.stdout + release.stderr);
 });
+
+test('several rigs, one in maintenance: its scenarios run on the good rig of its class (one line); a bad rig with no other of its class refuses only its scenarios', async () => {
+  const cwd = scratchDir();
+  const a = rig(cwd, 'm-a');
+  const b = rig(cwd, 'm-b');
+  const lone = simRigFile(cwd, 'm-lone', { sim: SIM });
+  for (const [file, state] of [[a, 'maintenance'], [b, 'good'], [lone, 'maintenance']] as const) {
+    const set = await dextbench(['rig', 'state', state, '--why', state === 'good' ? 'racked' : 'swapping the hub', '--rig', file], { cwd });
+    assert.equal(set.code, 0, set.stderr);
+  }
+  const scenario = noDeviceScenario(cwd);
+  const moved = await dextbench(['run', '--rig', a, '--rig', b, scenario], { cwd });
+  assert.equal(moved.code, 0, moved.stdout + moved.stderr);
+  const record = readRecord(cwd, 'm-a');
+  assert.match(moved.stdout, new RegExp(`^dextbench: rig "m-a" is in maintenance \\(set by dextbench rig state, \\S+, at ${record.at.replace(/\./g, '\\.')}\\): swapping the hub: its scenarios run on rig m-b \\(class echo-sim\\)$`, 'm'));
+  assert.match(moved.stdout, /✓ .*\[m-b\] .*needs no device/);
+  assert.doesNotMatch(moved.stdout, /\[m-a\]/);
+  assert.match(moved.stdout, /1 passed/);
+
+  // m-lone names no class: the scenario's run there is refused, in one line; it still runs on m-b, and the run fails.
+  const refused = await dextbench(['run', '--rig', lone, '--rig', b, scenario], { cwd });
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  const line = refused.stderr.split('\n').filter((l) => l.includes('does not run'));
+  assert.equal(line.length, 1, refused.stderr);
+  assert.match(line[0]!, /^dextbench: no-device\.yaml does not run: rig "m-lone" is in maintenance \(set by .*\): swapping the hub; to put it back in service: dextbench rig state good --why "…" --rig m-lone\.yaml; and the run has no other good rig \(the rig names no class:\)$/);
+  assert.match(refused.stdout, /✓ .*\[m-b\] .*needs no device/);
+  assert.doesNotMatch(refused.stdout, /\[m-lone\]/);
+});
+
+test('the run holds each rig\'s lease across the run, the recheck and the retry: one holder, the dextbench process, from first to last', async () => {
+  const cwd = scratchDir();
+  const a = simRigFile(cwd, 'l-a', { sim: SIM, top: `${TOP}\nbridge: { command: [dextbench-bridge-gone] }` });
+  const b = rig(cwd, 'l-b');
+  for (const file of [a, b]) {
+    const set = await dextbench(['rig', 'state', 'good', '--why', 'racked', '--rig', file], { cwd });
+    assert.equal(set.code, 0, set.stderr);
+  }
+  const ping = join(repoRoot, 'scenarios/driverkit/echo-channel-ping-info.yaml');
+  const child = spawn(process.execPath, [bin, 'run', '--rig', a, '--rig', b, '--var', `ECHO_DEXT=${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}`, ping],
+    { cwd, env: { ...process.env, CI: '', DEXTBENCH_HISTORY: 'off' } });
+  let out = '';
+  child.stdout.on('data', (c) => { out += c; });
+  child.stderr.on('data', (c) => { out += c; });
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // Every holder each rig's lease had while the run went on, sampled often enough to see the recheck's.
+  const holders = new Map<string, Set<string>>([['l-a', new Set()], ['l-b', new Set()]]);
+  let finished = false;
+  void done.then(() => { finished = true; });
+  while (!finished) {
+    for (const [name, seen] of holders) {
+      const owner = join(cwd, '.dextbench/sim', name, 'fs/Users/Shared/dextbench/leases', `${name}.lease`, 'owner.json');
+      try {
+        const { pid, token } = JSON.parse(readFileSync(owner, 'utf8'));
+        seen.add(`${pid} ${token}`);
+      } catch { /* not reserved now, or being rewritten */ }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(await done, 0, out);
+  assert.match(out, /running its health check/);
+  assert.match(out, /passed on rig l-b on infrastructure retry 1/);
+  for (const [name, seen] of holders) {
+    assert.deepEqual([...seen].map((h) => h.split(' ')[0]), [String(child.pid)], `rig ${name} had one holder, the dextbench process: ${[...seen].join(', ')}`);
+  }
+});

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { infrastructureFailures, retryInfrastructureFailures, stoppedEarly } from '../../../harness/engine/infra-retries.ts';
 import type { RunConfig } from '../../../harness/engine/run-config.ts';
+import { RunLeases } from '../../../harness/engine/run-leases.ts';
 import type { ScenarioResult } from '../../../harness/engine/run-results.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dextbench-infra-retries-'));
@@ -66,6 +67,7 @@ test('a run stopped by --max-failures whose only failure is product: no rig is r
   const config: RunConfig = {
     rigFiles: [], scenarioFiles: [], runsOn: {}, vars: {}, reporters: ['json'], reportDir, outputDir: join(reportDir, 'test-results'), rootDir: '/p',
   };
-  // No rig is given: reaching one (a recheck, a retry) would throw.
-  assert.equal(await retryInfrastructureFailures(config, [], [], 1, 2), 1);
+  // The run holds no rig: reaching one (a recheck, a retry) would throw "not reserved by this run".
+  const leases = await RunLeases.take([], '/p');
+  assert.equal(await retryInfrastructureFailures(config, [], [], 1, 2, leases), 1);
 });
