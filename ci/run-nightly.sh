@@ -3,6 +3,9 @@
 #
 #   ci/run-nightly.sh rigs/a.yaml [rigs/b.yaml ...] [-- <dextbench run arguments: scenario paths, --var N=v, --grep …>]
 #
+# The rigs are named before `--` only; the run's arguments take no --rig (it would skip that rig's
+# check) and no --output (the script collects dextbench-report/ and test-results/).
+#
 # Run it from the project folder after `npm ci`. Several rigs of one `class:` make one run, so an
 # infrastructure failure is retried on another good rig of the class.
 #   1. validate the rig files (a typo is configuration: exit 1, not the rig's fault);
@@ -19,7 +22,8 @@
 # Exit codes:
 #   0  green (quarantined failures and failures that passed on an infrastructure retry don't count)
 #   1  failures that are not the rig's: product (or configuration, or a dextbench bug)
-#   2  this script was called wrongly
+#   2  this script was called wrongly (an option before --, a rig file that is not there, --rig or
+#      --output after --)
 #   3  infrastructure only: a rig was bad, in maintenance or failed its check, or the failures left
 #      are all infrastructure, and nothing failed on the product
 #   130 interrupted
@@ -36,18 +40,22 @@ for rig in "${rigs[@]}"; do
   [ -f "$rig" ] || { echo "nightly: no rig file $rig" >&2; exit 2; }
 done
 
-dextbench() { npx --no dextbench "$@"; }
-artifacts=${NIGHTLY_ARTIFACTS:-nightly-artifacts}
-# Last night's reports would be read as tonight's.
-rm -rf dextbench-report test-results report.html "$artifacts"
-
 vars=()
 for ((i = 0; i < ${#run_args[@]}; i++)); do
   case ${run_args[i]} in
     --var) vars+=(--var "${run_args[i + 1]:-}"); i=$((i + 1)) ;;
     --var=*) vars+=("${run_args[i]}") ;;
+    # A rig named here would skip its check; a run elsewhere would leave nothing to collect.
+    --rig | --rig=*) echo "nightly: name rigs before --, not with --rig after it: each is validated and checked before the run" >&2; exit 2 ;;
+    --output | --output=*) echo "nightly: no --output: the script collects dextbench-report/ and test-results/ (NIGHTLY_ARTIFACTS says where they go)" >&2; exit 2 ;;
   esac
 done
+
+dextbench() { npx --no dextbench "$@"; }
+artifacts=${NIGHTLY_ARTIFACTS:-nightly-artifacts}
+# Last night's reports would be read as tonight's.
+rm -rf dextbench-report test-results report.html "$artifacts"
+
 rig_options=()
 for rig in "${rigs[@]}"; do rig_options+=(--rig "$rig"); done
 dextbench validate "${rig_options[@]}" "${vars[@]}" "${rigs[@]}" || { echo "nightly: the rig files do not validate (configuration; fix them)" >&2; exit 1; }

@@ -1,8 +1,8 @@
 // ci/run-nightly.sh for real (bash, `npx dextbench` through the project's node_modules/.bin) on
 // simulated Macs, in a scratch copy of a small project, with the history in a scratch folder: the
 // rig check runs before the run, the run lands in the history, report.html and the repro bundles
-// are collected, and the exit codes: 0 green, 1 product, 3 infrastructure only (a rig in
-// maintenance; failures left only on the rigs of a class after retries on another of its rigs).
+// are collected, and the exit codes: 0 green, 1 product, 2 called wrongly, 3 infrastructure only (a
+// rig in maintenance; failures left only on the rigs of a class after retries on another of its rigs).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -103,4 +103,24 @@ test('three rigs of one class: the one in maintenance is left out, an infrastruc
   assert.doesNotMatch(r.out, /\[farm-c\]/, 'nothing ran on the rig in maintenance');
   const h = await historyRuns(cwd, history);
   assert.ok(h.scenarios.some((s) => s.scenario === 'needs no device' && s.rig === 'farm-a' && s.passRate === 1), JSON.stringify(h));
+});
+
+test('called wrongly: exit 2 with one line, before last night\'s reports are deleted or anything runs', async () => {
+  const { cwd, history } = project([]);
+  const rig = simRigFile(cwd, 'nightly-args', { sim: SIM, top: TOP });
+  writeFileSync(join(cwd, 'report.html'), 'last night');
+  const cases: [string[], RegExp][] = [
+    [[], /^usage: ci\/run-nightly\.sh rigs\/<rig>\.yaml /m],
+    [['--infra-retries', '1', rig], /^usage: ci\/run-nightly\.sh /m],
+    [[join(cwd, 'nowhere.yaml')], /^nightly: no rig file \S*nowhere\.yaml$/m],
+    [[rig, '--', 'scenarios', '--rig', rig], /^nightly: name rigs before --, not with --rig after it: each is validated and checked before the run$/m],
+    [[rig, '--', '--output=elsewhere'], /^nightly: no --output: the script collects dextbench-report\/ and test-results\/ \(NIGHTLY_ARTIFACTS says where they go\)$/m],
+  ];
+  for (const [args, line] of cases) {
+    const r = await nightly(cwd, history, args);
+    assert.equal(r.code, 2, `${args.join(' ')}\n${r.out}`);
+    assert.match(r.stderr, line);
+    assert.doesNotMatch(r.out, /OK \(|Running \d+ test/, 'neither validate nor the run ran');
+  }
+  assert.ok(existsSync(join(cwd, 'report.html')), 'last night\'s report.html is still there');
 });
