@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import type { RunConfig } from '../engine/run-config.ts';
 import { runPlaywright } from '../engine/playwright-process.ts';
 import { runOnReservedRigs } from '../engine/reserved-run.ts';
+import { mergeInfraRetries } from '../engine/retry-merge.ts';
 import { KNOWN_REPORTERS } from '../engine/reporters.ts';
 import { loadProjectRigs } from '../engine/project-rigs.ts';
 import type { RigDefinition } from '../rig/types.ts';
@@ -106,9 +107,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (quarantined.length) config.quarantined = Object.fromEntries(quarantined.map((q) => [q.scenario, describeQuarantine(q)]));
   // --list only lists: Playwright runs no global setup for it, so no rig is reserved or judged.
   const listing = args.passthrough.includes('--list');
-  const exit = listing ? { ...await runPlaywright(config, args.passthrough), ran: true, refused: 0 } : await runOnReservedRigs(config, rigs, args.passthrough, infraRetries);
+  const exit = listing ? { ...await runPlaywright(config, args.passthrough), ran: true, refused: 0, passedRetries: [] } : await runOnReservedRigs(config, rigs, args.passthrough, infraRetries);
   const code = exit.code;
   if (history.kind !== 'off' && !listing && exit.ran) await recordRun(history, config);
+  // After the history read the reports as written: the run's own reports now say how it ended.
+  mergeInfraRetries(config.reportDir, config.rootDir, exit.passedRetries);
   if (hold) await attendHolds(readHoldNotes(config.outputDir), vars);
   // A scenario refused for want of a good rig fails the run, quarantined or not: it did not run.
   return exit.interrupted || exit.refused ? code : exitIgnoringQuarantined(code, config, quarantined);

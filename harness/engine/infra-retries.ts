@@ -19,17 +19,28 @@ import type { RunLeases } from './run-leases.ts';
 /** Options that must not narrow or repeat a retry the way they did the run. */
 const NOT_FOR_RETRIES = new Set(['--shard', '--last-failed', '--repeat-each']);
 
-interface OpenFailure { file: string; rig: string; failure: string }
+/** A failure still to retry: `origin` is the rig it failed on in the run itself, `rig` the one it last failed on. */
+interface OpenFailure { file: string; origin: string; rig: string; failure: string }
+
+/** A scenario that failed on infrastructure on rig `from` in the run and passed on rig `to` on retry `attempt`. */
+export interface PassedRetry { file: string; from: string; to: string; attempt: number }
+
+export interface RetriesOutcome {
+  /** The run's exit code: 0 when every failure was infrastructure that a retry then passed. */
+  code: number;
+  passed: PassedRetry[];
+}
 
 /**
  * Reads the finished run's results.json, checks and retries its infrastructure failures, and
- * returns the run's exit code: 0 when every failure was infrastructure that a retry then passed.
+ * returns the run's exit code and the retries that passed.
  */
 export async function retryInfrastructureFailures(
   config: RunConfig, rigs: RigDefinition[], passthrough: string[], runExitCode: number, retries: number, leases: RunLeases,
-): Promise<number> {
+): Promise<RetriesOutcome> {
   const results = readRunResults(join(config.reportDir, 'results.json'), config.rootDir);
-  if (!results) return runExitCode;
+  const passed: PassedRetry[] = [];
+  if (!results) return { code: runExitCode, passed };
   const show = (file: string) => relative(config.rootDir, file) || file;
   for (const r of results.filter((r) => r.outcome === 'flaky')) {
     console.log(`dextbench: ${show(r.file)} on rig ${r.rig} passed on Playwright's own retry (--retries; attempt ${r.attempts} of the run): flaky`);
@@ -37,8 +48,8 @@ export async function retryInfrastructureFailures(
   const failed = results.filter((r) => r.outcome === 'unexpected');
   const infrastructure = infrastructureFailures(results);
   let others = failed.length - infrastructure.length;
-  let open: OpenFailure[] = infrastructure.map((r) => ({ file: r.file, rig: r.rig, failure: r.failure ?? 'failed' }));
-  if (!open.length) return runExitCode;
+  let open: OpenFailure[] = infrastructure.map((r) => ({ file: r.file, origin: r.rig, rig: r.rig, failure: r.failure ?? 'failed' }));
+  if (!open.length) return { code: runExitCode, passed };
   // --max-failures (dextbench repro --repeat-until-fail) asked the run to stop at its first
   // failures: running them again would go on where the user asked to stop.
   const stopped = stoppedEarly(join(config.reportDir, 'results.json'));
@@ -82,15 +93,16 @@ export async function retryInfrastructureFailures(
       outputDir: join(config.outputDir, retryDir),
     };
     const exit = await runPlaywright(retryConfig, passthroughForRetries, leases.env(new Set(plan.map((p) => p.to))));
-    if (exit.interrupted) return exit.code;
+    if (exit.interrupted) return { code: exit.code, passed };
     const again = readRunResults(join(retryConfig.reportDir, 'results.json'), config.rootDir) ?? [];
     const next: OpenFailure[] = [];
     for (const p of plan) {
       const r: ScenarioResult | undefined = again.find((a) => a.file === p.file && a.rig === p.to);
       if (r && (r.outcome === 'expected' || r.outcome === 'flaky')) {
         console.log(`dextbench: ${show(p.file)} passed on rig ${p.to} on infrastructure retry ${attempt} (reports in ${show(retryConfig.reportDir)})`);
+        passed.push({ file: p.file, from: p.origin, to: p.to, attempt });
       } else if (r?.failureClass === 'infrastructure') {
-        next.push({ file: p.file, rig: p.to, failure: r.failure ?? 'failed' });
+        next.push({ file: p.file, origin: p.origin, rig: p.to, failure: r.failure ?? 'failed' });
       } else {
         console.log(`dextbench: ${show(p.file)} failed again on rig ${p.to} on infrastructure retry ${attempt}${r?.failureClass ? ` (${r.failureClass})` : ''}: ${r?.failure ?? `the retry did not run it (exit ${exit.code})`}`);
         others++;
@@ -99,7 +111,7 @@ export async function retryInfrastructureFailures(
     open = next;
     others += stay.length;
   }
-  return others || open.length ? 1 : 0;
+  return { code: others || open.length ? 1 : 0, passed };
 }
 
 /**

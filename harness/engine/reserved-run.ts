@@ -5,7 +5,7 @@
 import { relative } from 'node:path';
 import { healthLine } from '../rig/health.ts';
 import type { RigDefinition } from '../rig/types.ts';
-import { retryInfrastructureFailures } from './infra-retries.ts';
+import { retryInfrastructureFailures, type PassedRetry } from './infra-retries.ts';
 import { runPlaywright, type PlaywrightExit } from './playwright-process.ts';
 import { routeAroundRefused } from './rig-routing.ts';
 import { RunLeases } from './run-leases.ts';
@@ -16,6 +16,8 @@ export interface ReservedRunExit extends PlaywrightExit {
   ran: boolean;
   /** Scenarios refused on a rig with no other good rig of its class: the run fails for them, whatever else passed. */
   refused: number;
+  /** Infrastructure failures that passed on a retry (engine/retry-merge.ts writes them into the run's reports). */
+  passedRetries: PassedRetry[];
 }
 
 /**
@@ -29,7 +31,7 @@ export async function runOnReservedRigs(config: RunConfig, rigs: RigDefinition[]
     if (refused.size === rigs.length) {
       // Every rig refused (a run on one rig, say): the refusals, as they always read, and nothing runs.
       for (const record of refused.values()) console.error(`Error: ${leases.refusal(record)}`);
-      return { code: 1, interrupted: false, ran: false, refused: 0 };
+      return { code: 1, interrupted: false, ran: false, refused: 0, passedRetries: [] };
     }
     const route = routeAroundRefused(config.runsOn, rigs, new Set(refused.keys()));
     for (const [rig, to] of route.movedTo) {
@@ -44,13 +46,13 @@ export async function runOnReservedRigs(config: RunConfig, rigs: RigDefinition[]
     config.rigFiles = rigs.filter((r) => !refused.has(r.name)).map((r) => r.file);
     config.runsOn = route.runsOn;
     const refusedScenarios = route.unplaced.length;
-    if (Object.values(route.runsOn).every((on) => on.length === 0)) return { code: 1, interrupted: false, ran: false, refused: refusedScenarios };
+    if (Object.values(route.runsOn).every((on) => on.length === 0)) return { code: 1, interrupted: false, ran: false, refused: refusedScenarios, passedRetries: [] };
 
     const exit = await runPlaywright(config, passthrough, leases.env());
-    if (exit.interrupted) return { ...exit, ran: true, refused: refusedScenarios };
+    if (exit.interrupted) return { ...exit, ran: true, refused: refusedScenarios, passedRetries: [] };
     const admitted = rigs.filter((r) => !refused.has(r.name));
-    const code = await retryInfrastructureFailures(config, admitted, passthrough, exit.code, infraRetries, leases);
-    return { code: code || (refusedScenarios ? 1 : 0), interrupted: false, ran: true, refused: refusedScenarios };
+    const { code, passed } = await retryInfrastructureFailures(config, admitted, passthrough, exit.code, infraRetries, leases);
+    return { code: code || (refusedScenarios ? 1 : 0), interrupted: false, ran: true, refused: refusedScenarios, passedRetries: passed };
   } finally {
     await leases.releaseAll();
   }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bin, dextbench, repoRoot, scratchDir } from '../../support/cli.ts';
+import { bin, dextbench, readJsonReport, repoRoot, scratchDir } from '../../support/cli.ts';
 import { simRigFile } from '../../support/sim-rig-file.ts';
 
 const healthScenario = join(repoRoot, 'scenarios/health/echo-rig.yaml');
@@ -127,7 +127,7 @@ test('two rigs of one class, an infrastructure failure on one: that rig is check
   const ping = join(repoRoot, 'scenarios/driverkit/echo-channel-ping-info.yaml');
   const callLine = readFileSync(healthScenario, 'utf8').split('\n').findIndex((l) => /^\s+- call: /.test(l)) + 1;
   const echoDext = ['--var', `ECHO_DEXT=${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}`];
-  const run = await dextbench(['run', '--rig', a, '--rig', b, ...echoDext, ping], { cwd });
+  const run = await dextbench(['run', '--rig', a, '--rig', b, '--reporter', 'list,junit,json', ...echoDext, ping], { cwd });
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /dextbench: rig i-a had an infrastructure failure: running its health check \S*echo-rig\.yaml/);
   assert.match(run.stdout, /^dextbench: infrastructure retry 1\/2: \S*echo-channel-ping-info\.yaml on rig i-b \(failed on rig i-a: \S*echo-channel-ping-info\.yaml:15: \[infrastructure\] bridge command not found: dextbench-bridge-gone/m);
@@ -138,6 +138,18 @@ test('two rigs of one class, an infrastructure failure on one: that rig is check
   assert.equal(readRecord(cwd, 'i-b').state, 'good');
   const retried = JSON.parse(readFileSync(join(cwd, 'dextbench-report/infra-retry-1/results.json'), 'utf8'));
   assert.deepEqual([retried.stats.expected, retried.stats.unexpected], [1, 0]);
+  // The run's own reports say how it ended: the failure on i-a passed on its retry on i-b.
+  const passedOn = 'failed on rig i-a on infrastructure; passed on rig i-b on infrastructure retry 1 (reports in infra-retry-1/)';
+  const main = JSON.parse(readFileSync(join(cwd, 'dextbench-report/results.json'), 'utf8'));
+  assert.deepEqual([main.stats.unexpected, main.stats.flaky], [0, 1]);
+  const [onA] = readJsonReport(cwd).filter((t) => t.projectName === 'i-a');
+  assert.equal(onA!.status, 'flaky');
+  assert.deepEqual(onA!.results.map((r) => r.status), ['failed', 'passed']);
+  assert.deepEqual(onA!.annotations.filter((n) => n.type === 'dextbench.infra-retry').map((n) => n.description), [passedOn]);
+  const junit = readFileSync(join(cwd, 'dextbench-report/junit.xml'), 'utf8');
+  assert.match(junit, /^<testsuites [^>]*\berrors="0"/);
+  assert.doesNotMatch(junit, /<error\b|<failure\b/);
+  assert.ok(junit.includes(`<property name="dextbench.infra-retry" value="${passedOn}">`), junit.slice(0, 2000));
 
   // A product failure (a key the echo dext's Ping does not answer) fails the run and is not retried.
   const product = join(cwd, 'ping-wrong-key.yaml');
