@@ -14,7 +14,9 @@ const USAGE = `usage: dextbench <command> [options]
         same class: (else the same rig once its health check passed); Playwright's
         --grep, --repeat-each, --retries, --reporter list,html,junit,json,blob, --shard,
         --last-failed, --workers ... pass through; --hold [--hold-for 4h]: a failing scenario's
-        rig is kept as the failure left it (no cleanup), held for you (see rig release)
+        rig is kept as the failure left it (no cleanup), held for you (see rig release);
+        --history dir|postgres://…|off: where the run is appended (default .dextbench/history,
+        or DEXTBENCH_HISTORY)
   repro <bundle> [--rig r] [--repeat-until-fail N] [--hold [--hold-for 4h]] [--output dir]
         rerun a failed scenario from its repro bundle (test-results/…/repro), saying where the
         rig differs from the bundle's manifest (default output ./dextbench-repro)
