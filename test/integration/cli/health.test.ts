@@ -267,3 +267,23 @@ test('the run holds each rig\'s lease across the run, the recheck and the retry:
     assert.deepEqual([...seen].map((h) => h.split(' ')[0]), [String(child.pid)], `rig ${name} had one holder, the dextbench process: ${[...seen].join(', ')}`);
   }
 });
+
+test('a run stopped by --max-failures (repro --repeat-until-fail): its infrastructure failure rechecks the rig but is not retried elsewhere', async () => {
+  const cwd = scratchDir();
+  // x-a's hub port powers the echo device but it never enumerates: a plug there fails on infrastructure.
+  const a = simRigFile(cwd, 'x-a', { sim: `${SIM}\ntiming: { enumerateMs: 600000 }`, top: 'class: echo-sim' });
+  const b = simRigFile(cwd, 'x-b', { sim: SIM, top: 'class: echo-sim' });
+  for (const file of [a, b]) {
+    const set = await dextbench(['rig', 'state', 'good', '--why', 'racked', '--rig', file], { cwd });
+    assert.equal(set.code, 0, set.stderr);
+  }
+  const plug = join(cwd, 'plug.yaml');
+  writeFileSync(plug, 'name: plugs echo\nuses:\n  devices: [echo]\nsteps:\n  - plug: { device: echo, within: 300ms }\n');
+  const run = await dextbench(['run', '--rig', a, '--rig', b, '--max-failures', '1', '--workers', '1', plug], { cwd });
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stdout, /\[infrastructure\] echo .*did not enumerate within 300ms/);
+  assert.match(run.stdout, /^dextbench: the run stopped early after 1 maximum allowed failures: its infrastructure failures are not retried \(their rigs are still checked\)$/m);
+  assert.doesNotMatch(run.stdout, /infrastructure retry \d/);
+  assert.equal(readRecord(cwd, 'x-a').state, 'unknown', 'a real infrastructure failure still rechecks its rig');
+  assert.equal(readRecord(cwd, 'x-b').state, 'good');
+});
