@@ -2,7 +2,8 @@
 // judged first, refused rigs' scenarios moved to good rigs of their class (engine/rig-routing.ts),
 // then the Playwright run, the rechecks after its infrastructure failures and their retries, all
 // under the same leases.
-import { relative } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { healthLine } from '../rig/health.ts';
 import type { RigDefinition } from '../rig/types.ts';
 import { retryInfrastructureFailures, type PassedRetry } from './infra-retries.ts';
@@ -27,11 +28,20 @@ export interface ReservedRunExit extends PlaywrightExit {
 export async function runOnReservedRigs(config: RunConfig, rigs: RigDefinition[], passthrough: string[], infraRetries: number): Promise<ReservedRunExit> {
   const leases = await RunLeases.take(rigs, config.rootDir);
   try {
-    const refused = await leases.admit(config);
+    // Ctrl-C during a health check cancels the check (the rig is then bad) and the run with it.
+    let stopped = false;
+    const stop = () => { stopped = true; };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    const refused = await leases.admit(config).finally(() => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    });
+    if (stopped) return { code: 130, interrupted: true, ran: false, refused: 0, passedRetries: [] };
     if (refused.size === rigs.length) {
       // Every rig refused (a run on one rig, say): the refusals, as they always read, and nothing runs.
       for (const record of refused.values()) console.error(`Error: ${leases.refusal(record)}`);
-      return { code: 1, interrupted: false, ran: false, refused: 0, passedRetries: [] };
+      return notRun(config, 0);
     }
     const route = routeAroundRefused(config.runsOn, rigs, new Set(refused.keys()));
     for (const [rig, to] of route.movedTo) {
@@ -46,7 +56,7 @@ export async function runOnReservedRigs(config: RunConfig, rigs: RigDefinition[]
     config.rigFiles = rigs.filter((r) => !refused.has(r.name)).map((r) => r.file);
     config.runsOn = route.runsOn;
     const refusedScenarios = route.unplaced.length;
-    if (Object.values(route.runsOn).every((on) => on.length === 0)) return { code: 1, interrupted: false, ran: false, refused: refusedScenarios, passedRetries: [] };
+    if (Object.values(route.runsOn).every((on) => on.length === 0)) return notRun(config, refusedScenarios);
 
     const exit = await runPlaywright(config, passthrough, leases.env());
     if (exit.interrupted) return { ...exit, ran: true, refused: refusedScenarios, passedRetries: [] };
@@ -56,4 +66,13 @@ export async function runOnReservedRigs(config: RunConfig, rigs: RigDefinition[]
   } finally {
     await leases.releaseAll();
   }
+}
+
+/**
+ * A run refused before Playwright started: an earlier run's results.json or junit.xml in its report
+ * folder must not be read (by CI, `dextbench report`) as this run's, as Playwright would have replaced them.
+ */
+function notRun(config: RunConfig, refused: number): ReservedRunExit {
+  for (const name of ['results.json', 'junit.xml']) rmSync(join(config.reportDir, name), { force: true });
+  return { code: 1, interrupted: false, ran: false, refused, passedRetries: [] };
 }

@@ -287,3 +287,23 @@ test('a run stopped by --max-failures (repro --repeat-until-fail): its infrastru
   assert.equal(readRecord(cwd, 'x-a').state, 'unknown', 'a real infrastructure failure still rechecks its rig');
   assert.equal(readRecord(cwd, 'x-b').state, 'good');
 });
+
+test('Ctrl-C during the health check a run starts with: the check is cancelled (bad) and the run stops there (130), nothing runs', async () => {
+  const cwd = scratchDir();
+  const file = rig(cwd, 'c-a', true);
+  const child = spawn(process.execPath, [bin, 'run', '--rig', file, noDeviceScenario(cwd)], { cwd, env: { ...process.env, CI: '', DEXTBENCH_HISTORY: 'off' }, detached: true });
+  let out = '';
+  child.stdout.on('data', (c) => { out += c; });
+  child.stderr.on('data', (c) => { out += c; });
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!/Running 1 test/.test(out)) {
+    assert.ok(Date.now() < deadline, `the check did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  process.kill(-child.pid!, 'SIGINT');
+  assert.equal(await done, 130, out);
+  assert.equal(readRecord(cwd, 'c-a').state, 'bad');
+  assert.doesNotMatch(out, /needs no device|Error: rig "c-a"/);
+});
