@@ -48,7 +48,7 @@ async function historyRuns(cwd: string, history: string): Promise<{ scenarios: {
   return JSON.parse(r.stdout);
 }
 
-test('one rig: the check first, then the run; green exits 0, a product failure 1 with its repro bundle collected; both nights in the history and report.html', async () => {
+test('one rig: the check first, then the run; green exits 0, a product failure 1 with its repro bundle collected, 0 once it is quarantined; every night in the history and report.html', async () => {
   const { cwd, history } = project(['failing/wrong-user-class.yaml']);
   const rig = simRigFile(cwd, 'nightly-one', { sim: SIM, top: TOP });
   const green = await nightly(cwd, history, [rig, '--', 'scenarios/passes.yaml']);
@@ -70,11 +70,19 @@ test('one rig: the check first, then the run; green exits 0, a product failure 1
   assert.ok(existsSync(join(bundle, 'manifest.json')) && existsSync(join(bundle, 'scenario.yaml')), 'the bundle is whole');
   assert.match(red.out, new RegExp(`^nightly: repro bundle kept: npx dextbench repro nightly-artifacts/repro/${bundles[0]}/repro \\[--hold\\]$`, 'm'));
 
+  // Quarantined in the same history, the failure still runs and is reported but no longer fails the night.
+  const quarantine = await dextbench(['history', 'quarantine', 'expects a user class the echo driver does not have', '--owner', 'alice', '--until', `${new Date().getFullYear() + 1}-12-31`], { cwd, env: { DEXTBENCH_HISTORY: history } });
+  assert.equal(quarantine.code, 0, quarantine.stderr);
+  const forgiven = await nightly(cwd, history, [rig, '--', '--var', `ECHO_DEXT=${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}`]);
+  assert.equal(forgiven.code, 0, forgiven.out);
+  assert.match(forgiven.out, /^nightly: none: 2 scenario runs, 1 failure quarantined or passed on an infrastructure retry$/m);
+  assert.equal(readdirSync(join(cwd, 'nightly-artifacts/repro')).length, 1, 'its repro bundle is still kept');
+
   const h = await historyRuns(cwd, history);
   const passes = h.scenarios.find((s) => s.scenario === 'needs no device');
-  assert.deepEqual([passes?.rig, passes?.runs, passes?.passRate], ['nightly-one', 2, 1], JSON.stringify(h));
+  assert.deepEqual([passes?.rig, passes?.runs, passes?.passRate], ['nightly-one', 3, 1], JSON.stringify(h));
   const failing = h.scenarios.find((s) => s.scenario === 'expects a user class the echo driver does not have');
-  assert.deepEqual([failing?.runs, failing?.passRate], [1, 0]);
+  assert.deepEqual([failing?.runs, failing?.passRate], [2, 0]);
 });
 
 test('a rig in maintenance: not checked, nothing runs, exit 3 and its one line', async () => {
@@ -123,4 +131,20 @@ test('called wrongly: exit 2 with one line, before last night\'s reports are del
     assert.doesNotMatch(r.out, /OK \(|Running \d+ test/, 'neither validate nor the run ran');
   }
   assert.ok(existsSync(join(cwd, 'report.html')), 'last night\'s report.html is still there');
+});
+
+test('a rig that fails its check is set bad and left out: the others run, and a green night still exits 3 so the operators hear of it', async () => {
+  const { cwd, history } = project([]);
+  const good = simRigFile(cwd, 'night-good', { sim: SIM, top: TOP });
+  // A port whose device never enumerates (a dead port or cable, as the check sees it).
+  const dead = simRigFile(cwd, 'night-dead', { sim: `${SIM}\ntiming: { enumerateMs: 600000 }`, top: TOP });
+  const r = await nightly(cwd, history, [good, dead, '--', 'scenarios/passes.yaml']);
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.out, /^rig night-dead: bad, set by dextbench rig check /m);
+  assert.match(r.out, /^nightly: running without \S*night-dead\.yaml \(out of service, see above\)$/m);
+  assert.match(r.out, /^nightly: none: 1 scenario runs$/m);
+  assert.match(r.stderr, /^nightly: infrastructure: the scenarios passed, but \S*night-dead\.yaml did not run \(out of service\)$/m);
+  assert.doesNotMatch(r.out, /\[night-dead\] › scenarios/, 'nothing ran on the bad rig');
+  const status = await dextbench(['rig', 'status', '--rig', dead], { cwd });
+  assert.match(status.stdout, /^ {2}health: bad, set by dextbench rig check /m);
 });
