@@ -9,7 +9,8 @@ const USAGE = `usage: dextbench <command> [options]
   run [files|folders] [--rig rigs/x.yaml ...] [--var NAME=value ...] [--output dir] [Playwright options]
         run scenarios (default: scenarios/ on rigs/sim.yaml, the simulated Mac); --output gives
         the run its own folder for reports and test-results (default ./dextbench-report and
-        ./test-results); a bad or maintenance rig is refused, an unknown one health-checked first;
+        ./test-results); an unknown rig is health-checked first; a bad or maintenance rig is refused
+        (among several rigs, its scenarios run on the good rigs of its class: instead);
         --infra-retries N (default 2) reruns infrastructure failures on another good rig of the
         same class: (else the same rig once its health check passed); Playwright's
         --grep, --repeat-each, --retries, --reporter list,html,junit,json,blob, --shard,
