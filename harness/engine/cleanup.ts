@@ -1,14 +1,14 @@
 // Teardown actions, last in first out. Every action runs even when an earlier one fails; the
 // failures are returned, each with the YAML step it belongs to, so the test can report them all
-// at the scenario's own lines. A hold (--hold) runs only the releases (steps/context.ts releasing):
-// the harness lets go of its streams, processes and handles, and the rig stays as it is.
+// at the scenario's own lines. A hold (--hold) runs only the releases (CleanupStack.release): the
+// harness lets go of its streams, processes and handles, and the rig stays as it is.
 import type { SourceLocation } from '../scenario/index.ts';
-import { isRelease, type CleanupStack } from '../steps/index.ts';
 
 interface CleanupAction {
   title: string;
   action: () => Promise<void>;
   location?: SourceLocation;
+  release: boolean;
 }
 
 export interface CleanupFailure {
@@ -18,11 +18,16 @@ export interface CleanupFailure {
   location?: SourceLocation;
 }
 
-export class CleanupStackImpl implements CleanupStack {
+/** The scene's stack; each action keeps the YAML step that registered it (step-runner.ts). */
+export class CleanupStackImpl {
   private readonly actions: CleanupAction[] = [];
 
   push(title: string, action: () => Promise<void>, location?: SourceLocation): void {
-    this.actions.push(location ? { title, action, location } : { title, action });
+    this.actions.push({ title, action, release: false, ...(location ? { location } : {}) });
+  }
+
+  release(title: string, action: () => Promise<void>, location?: SourceLocation): void {
+    this.actions.push({ title, action, release: true, ...(location ? { location } : {}) });
   }
 
   async runAll(): Promise<CleanupFailure[]> {
@@ -31,8 +36,8 @@ export class CleanupStackImpl implements CleanupStack {
 
   /** Only the releases, taken off the stack; the rest stays and never runs under a hold. */
   async runReleases(): Promise<CleanupFailure[]> {
-    const releases = this.actions.filter((a) => isRelease(a.action));
-    this.actions.splice(0, this.actions.length, ...this.actions.filter((a) => !isRelease(a.action)));
+    const releases = this.actions.filter((a) => a.release);
+    this.actions.splice(0, this.actions.length, ...this.actions.filter((a) => !a.release));
     return this.run(releases);
   }
 

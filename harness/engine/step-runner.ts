@@ -56,7 +56,10 @@ export async function runStep(step: ScenarioStep, phase: string, run: ScenarioRu
       rig: run.rig, scenario: run.scenario, extensions: run.extensions,
       timeline: scene.timeline, results: scene.results,
       // What a step registers is reported, if it fails, at the step that registered it.
-      cleanup: { push: (title, action) => scene.cleanup.push(title, action, step.location) },
+      cleanup: {
+        push: (title, action) => scene.cleanup.push(title, action, step.location),
+        release: (title, action) => scene.cleanup.release(title, action, step.location),
+      },
       startedAt: scene.startedAt, timeoutMs: stepTimeoutMs, measure: scene.measure, matchedProviders: scene.matchedProviders, servingDexts: scene.servingDexts,
       channels: scene.channels, codecFor: scene.codecFor,
       verifyLease: () => verifyRunLease(run.rig),

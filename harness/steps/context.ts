@@ -16,24 +16,13 @@ export interface Timeline {
 
 /** Teardown actions run last-in first-out, always: on success, failure and timeout. */
 export interface CleanupStack {
+  /** Undoes a change to the rig (deactivate, unplug, remove a file). */
   push(title: string, action: () => Promise<void>): void;
-}
-
-const RELEASES = new WeakSet<() => Promise<void>>();
-
-/**
- * Marks a cleanup action as letting go of something the harness itself holds open (a stream, a
- * process, a handle, a connection), rather than undoing a change to the rig: it runs also when a
- * failure holds the rig (--hold), where the rest of the cleanup never runs. A mark on the action
- * itself, so it passes through every wrapper of `push` unchanged.
- */
-export function releasing(action: () => Promise<void>): () => Promise<void> {
-  RELEASES.add(action);
-  return action;
-}
-
-export function isRelease(action: () => Promise<void>): boolean {
-  return RELEASES.has(action);
+  /**
+   * Lets go of something the harness itself holds open (a stream, a process, a handle, a
+   * connection): it also runs when a failure holds the rig (--hold), where pushed actions never run.
+   */
+  release(title: string, action: () => Promise<void>): void;
 }
 
 export interface Measurement {

@@ -55,4 +55,4 @@ export const stepRegistry: ReadonlyMap<string, StepDefinition> = new Map(all.map
 
 export type { StepDefinition } from './step.ts';
 export type { StepContext, Timeline, TimelineEvent, CleanupStack, Measurement, ServingDext } from './context.ts';
-export { isRelease, releasing, StepFailure } from './context.ts';
+export { StepFailure } from './context.ts';

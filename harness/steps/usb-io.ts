@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { byteSize, duration } from '../scenario/index.ts';
 import { findDevice, hexAddress, LoopbackAborted, loopbackTraffic, open, type LoopbackResult } from '../usb/index.ts';
-import { releasing, StepFailure, type StepContext } from './context.ts';
+import { StepFailure, type StepContext } from './context.ts';
 import { defineStep } from './step.ts';
 import { ioShape } from './support/io.ts';
 import { asStepFailure, localUsbDevice, usbFilterOf } from './support/usb-device.ts';
@@ -44,7 +44,7 @@ export default defineStep({
       const found = await findDevice(usbFilterOf(ctx.rig.definition, device));
       const handle = await open(found, { endpoints: [args.endpoints.out, args.endpoints.in] });
       // Closed by the step, and by the cleanup stack too should the step be abandoned at its timeout.
-      ctx.cleanup.push(`close USB device ${args.device}`, releasing(() => handle.close()));
+      ctx.cleanup.release(`close USB device ${args.device}`, () => handle.close());
       try {
         result = await loopbackTraffic(handle, {
           outEndpoint: args.endpoints.out, inEndpoint: args.endpoints.in, bytes: args.bytes,

@@ -52,7 +52,10 @@ export function testStepContext(rig: RigSession, options: TestStepContextOptions
     } as unknown as Scenario,
     extensions,
     timeline: { record: (e) => { events.push(e); } },
-    cleanup: { push: (title, action) => { cleanups.push({ title, action }); } },
+    cleanup: {
+      push: (title, action) => { cleanups.push({ title, action }); },
+      release: (title, action) => { cleanups.push({ title, action }); },
+    },
     results: new Map(),
     startedAt: new Date(),
     timeoutMs: options.timeoutMs ?? 30_000,

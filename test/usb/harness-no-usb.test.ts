@@ -25,7 +25,7 @@ const outcome = (p) => p.then((value) => ({ value: JSON.stringify(value) }), (e)
 const filter = { vendorId: 0x1d6b, productId: 0x0104, serial: 'ECHO0001' };
 const definition = simRig({ host: { kind: 'local' } });
 const ctx = { rig: { definition, devices: new Map(definition.devices.map((d) => [d.role, d])) }, timeoutMs: 2000,
-  timeline: { record() {} }, cleanup: { push() {} }, measure() {} };
+  timeline: { record() {} }, cleanup: { push() {}, release() {} }, measure() {} };
 const step = (kind, args) => { const s = stepRegistry.get(kind); return s.run(s.schema.parse(args), ctx); };
 const started = performance.now();
 const report = {

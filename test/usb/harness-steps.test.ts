@@ -11,7 +11,7 @@ import { ECHO_PROFILE, simRig } from '../unit/rig/rig-fixtures.ts';
 /** Only what the usb.* steps read of a rig: its definition and devices. */
 function context(definition: RigDefinition): StepContext {
   const rig = { definition, devices: new Map(definition.devices.map((d) => [d.role, d])) } as Partial<RigSession> as RigSession;
-  return { rig, timeoutMs: 5000, timeline: { record: () => undefined }, cleanup: { push: () => undefined }, measure: () => undefined } as Partial<StepContext> as StepContext;
+  return { rig, timeoutMs: 5000, timeline: { record: () => undefined }, cleanup: { push: () => undefined, release: () => undefined }, measure: () => undefined } as Partial<StepContext> as StepContext;
 }
 
 async function failure(kind: string, args: unknown, definition: RigDefinition): Promise<string> {

@@ -6,7 +6,7 @@ import { NoMatchingServiceError, openBridge, type ChannelClient } from '../../ch
 import { describeDevice, describeObservation, observeDevice, rigDevice, servicesOf } from '../../rig/device-state.ts';
 import type { RigDevice } from '../../rig/types.ts';
 import type { StepContext } from '../context.ts';
-import { releasing, StepFailure } from '../context.ts';
+import { StepFailure } from '../context.ts';
 import { noteChannelInstance } from './serving-dexts.ts';
 
 const OPEN_TIMEOUT_MS = 10_000;
@@ -33,7 +33,7 @@ export async function openChannel(ctx: StepContext, role: string, timeoutMs: num
     if (ctx.channels.get(role) === client) ctx.channels.delete(role);
     ctx.timeline.record({ type: 'channel-terminated', device: role, ioReturn: t.ioReturn, message: t.message });
   });
-  ctx.cleanup.push(`close channel to ${role}`, releasing(() => closeChannel(ctx, role, client)));
+  ctx.cleanup.release(`close channel to ${role}`, () => closeChannel(ctx, role, client));
   await noteChannelInstance(ctx, client);
   return client;
 }

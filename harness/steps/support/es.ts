@@ -6,7 +6,7 @@ import { DEFAULT_ESPROBE_COMMAND, describeProbe, EPERM, runProbe, type ProbeActi
 import { EsloggerStream, esloggerArgv } from '../../es/stream.ts';
 import { DeferredStepArgs } from '../../scenario/index.ts';
 import type { StepContext } from '../context.ts';
-import { releasing, StepFailure } from '../context.ts';
+import { StepFailure } from '../context.ts';
 import { show, subsetMismatches } from './match.ts';
 
 /** Always observed, whatever the scenario's es.expect/es.forbid name: exec, fork, exit. */
@@ -57,12 +57,12 @@ async function startStream(ctx: StepContext): Promise<EsloggerStream> {
   stream.onGap((gap) => ctx.timeline.record({
     type: 'warning', message: `eslogger dropped ${gap.missing} event(s): global_seq_num went from ${gap.after} to ${gap.before}`,
   }));
-  ctx.cleanup.push('stop eslogger', releasing(async () => {
+  ctx.cleanup.release('stop eslogger', async () => {
     await stream.stop();
     const dropped = stream.dropped();
     ctx.measure({ name: 'es_dropped_events', value: Number(dropped) });
     ctx.timeline.record({ type: 'eslogger', phase: 'stopped', received: stream.received, dropped: dropped.toString(), malformed: stream.malformed });
-  }));
+  });
   return stream;
 }
 

@@ -2,7 +2,7 @@
 // step (before the attempts it is to see) and stopped in cleanup. Keyed by the scenario's results
 // map, the one object every step of a scenario is given and no other scenario shares.
 import { VerdictStream } from '../../ne/index.ts';
-import { releasing, type StepContext } from '../context.ts';
+import type { StepContext } from '../context.ts';
 
 const streams = new WeakMap<object, Promise<VerdictStream>>();
 
@@ -14,10 +14,10 @@ export function verdictStream(ctx: StepContext): Promise<VerdictStream> {
     // A stream that failed to start is retried by the next step rather than kept as a failure.
     stream.catch(() => { if (streams.get(ctx.results) === stream) streams.delete(ctx.results); });
     const started = stream;
-    ctx.cleanup.push('stop the FlowGate verdict stream', releasing(async () => {
+    ctx.cleanup.release('stop the FlowGate verdict stream', async () => {
       const s = await started.catch(() => undefined);
       await s?.stop();
-    }));
+    });
   }
   return stream;
 }

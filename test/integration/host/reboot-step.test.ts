@@ -72,7 +72,7 @@ async function scenario(exec: Exec, rigOverrides: Partial<RigDefinition> = {}): 
     scenario: { file: '/x/s.yaml', name: 's', tags: [], timeoutMs: 60_000, vars: {}, uses: { devices: ['echo'], extensions }, setup: [], steps: [], cleanup: [] } as Scenario,
     extensions,
     timeline: { record: (e) => { events.push(e); } },
-    cleanup: { push: () => undefined },
+    cleanup: { push: () => undefined, release: () => undefined },
     results: new Map(),
     startedAt: new Date(),
     timeoutMs: 60_000,

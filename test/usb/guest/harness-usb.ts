@@ -227,7 +227,7 @@ function stepContext(profile: Profile): StepContext & { measurements: Measuremen
     scenario: { file: '/x/usb.yaml', name: 'usb', tags: [], timeoutMs: 60_000, vars: {}, uses: { devices: ['echo'], extensions: {} }, setup: [], steps: [], cleanup: [] } as unknown as Scenario,
     extensions: {},
     timeline: { record: (e) => { events.push(e); } },
-    cleanup: { push: () => undefined },
+    cleanup: { push: () => undefined, release: () => undefined },
     results: new Map(),
     startedAt: new Date(),
     timeoutMs: 60_000,
