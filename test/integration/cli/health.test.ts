@@ -164,21 +164,8 @@ test('two rigs of one class, an infrastructure failure on one: that rig is check
 test('a health check cancelled with Ctrl-C sets the rig bad, saying it was cancelled', async () => {
   const cwd = scratchDir();
   const file = rig(cwd, 'h-cancel', true);
-  // As a terminal starts it: a process group of its own, which Ctrl-C hits whole.
-  const child = spawn(process.execPath, [bin, 'rig', 'check', '--rig', file], { cwd, env: { ...process.env, CI: '', DEXTBENCH_HISTORY: 'off' }, detached: true });
-  let out = '';
-  child.stdout.on('data', (c) => { out += c; });
-  child.stderr.on('data', (c) => { out += c; });
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!/Running 1 test/.test(out)) {
-    assert.ok(Date.now() < deadline, `the check did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  // Inside the plug step, which waits for a device that never enumerates.
-  await new Promise((r) => setTimeout(r, 3000));
-  process.kill(-child.pid!, 'SIGINT');
-  assert.equal(await done, 1, out);
+  const { code, out } = await interruptDuringCheck(cwd, ['rig', 'check', '--rig', file]);
+  assert.equal(code, 1, out);
   const record = readRecord(cwd, 'h-cancel');
   assert.equal(record.state, 'bad');
   assert.match(record.why, /^health check \S*echo-rig\.yaml was cancelled/);
@@ -291,7 +278,19 @@ test('a run stopped by --max-failures (repro --repeat-until-fail): its infrastru
 test('Ctrl-C during the health check a run starts with: the check is cancelled (bad) and the run stops there (130), nothing runs', async () => {
   const cwd = scratchDir();
   const file = rig(cwd, 'c-a', true);
-  const child = spawn(process.execPath, [bin, 'run', '--rig', file, noDeviceScenario(cwd)], { cwd, env: { ...process.env, CI: '', DEXTBENCH_HISTORY: 'off' }, detached: true });
+  const { code, out } = await interruptDuringCheck(cwd, ['run', '--rig', file, noDeviceScenario(cwd)]);
+  assert.equal(code, 130, out);
+  assert.equal(readRecord(cwd, 'c-a').state, 'bad');
+  assert.doesNotMatch(out, /needs no device|Error: rig "c-a"/);
+});
+
+/**
+ * Starts the CLI as a terminal would (a process group of its own, which Ctrl-C hits whole) and
+ * sends SIGINT while the health check sits in its plug step, waiting for a device that never
+ * enumerates.
+ */
+async function interruptDuringCheck(cwd: string, argv: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [bin, ...argv], { cwd, env: { ...process.env, CI: '', DEXTBENCH_HISTORY: 'off' }, detached: true });
   let out = '';
   child.stdout.on('data', (c) => { out += c; });
   child.stderr.on('data', (c) => { out += c; });
@@ -303,7 +302,5 @@ test('Ctrl-C during the health check a run starts with: the check is cancelled (
   }
   await new Promise((r) => setTimeout(r, 3000));
   process.kill(-child.pid!, 'SIGINT');
-  assert.equal(await done, 130, out);
-  assert.equal(readRecord(cwd, 'c-a').state, 'bad');
-  assert.doesNotMatch(out, /needs no device|Error: rig "c-a"/);
-});
+  return { code: await done, out };
+}
