@@ -29,9 +29,13 @@ export interface ScenarioRun extends ScenarioResult {
   /** All attempts together. */
   durationMs: number;
   attachments: JsonAttachment[];
+  /** The test's own annotations (those of its last attempt, and any added after the run, e.g. dextbench.infra-retry). */
+  annotations: JsonAnnotation[];
+  /** When it passed on a later attempt: its first failed attempt (1-based), that attempt's failure line and class. */
+  firstFailure?: { attempt: number; failure: string; failureClass?: FailureClass };
 }
 
-interface JsonAnnotation { type: string; description?: string }
+export interface JsonAnnotation { type: string; description?: string }
 export interface JsonAttachment { name: string; contentType?: string; path?: string; body?: string }
 interface JsonResult {
   status: string;
@@ -50,7 +54,7 @@ interface JsonSuite {
 
 /** The scenarios of results.json; undefined when the run wrote none (refused before any test). */
 export function readRunResults(resultsFile: string, rootDir: string): ScenarioResult[] | undefined {
-  return readRunDetails(resultsFile, rootDir)?.scenarios.map(({ title: _t, startTime: _s, durationMs: _d, attachments: _a, ...result }) => result);
+  return readRunDetails(resultsFile, rootDir)?.scenarios.map(({ title: _t, startTime: _s, durationMs: _d, attachments: _a, annotations: _n, firstFailure: _f, ...result }) => result);
 }
 
 /** The same with each scenario's name, timing and attachments, and when the run began. */
@@ -68,12 +72,21 @@ export function readRunDetails(resultsFile: string, rootDir: string): { startTim
           attempts: test.results.length, lastStatus: last?.status ?? 'skipped',
           title: spec.title, ...(last?.startTime ? { startTime: last.startTime } : {}),
           durationMs: test.results.reduce((sum, r) => sum + (r.duration ?? 0), 0), attachments: last?.attachments ?? [],
+          annotations: test.annotations ?? [],
         };
         const annotations = [...(last?.annotations ?? []), ...(test.annotations ?? [])];
         const failureClass = annotations.find((a) => a.type === FAILURE_CLASS_FIELD)?.description;
         if (isFailureClass(failureClass)) entry.failureClass = failureClass;
         const error = last?.error ?? last?.errors?.[0];
         if (error && last?.status !== 'passed') entry.failure = failureLine(error, rootDir);
+        // A pass on a later attempt: Playwright keeps the earlier failure (and its class) only on that attempt.
+        const firstFailed = last?.status === 'passed' ? test.results.findIndex((r) => r.status !== 'passed' && r.status !== 'skipped') : -1;
+        const failed = test.results[firstFailed];
+        const failedError = failed?.error ?? failed?.errors?.[0];
+        if (failed && failedError) {
+          const failedClass = failed.annotations?.find((a) => a.type === FAILURE_CLASS_FIELD)?.description;
+          entry.firstFailure = { attempt: firstFailed + 1, failure: failureLine(failedError, rootDir), ...(isFailureClass(failedClass) ? { failureClass: failedClass } : {}) };
+        }
         out.push(entry);
       }
     }

@@ -1,6 +1,7 @@
 // The report page: one self-contained HTML file (styles and scripts inline, nothing fetched).
 // Counts per class at the top, then every scenario (failures first, expanded; passes collapsed)
-// with its class, failure line, repro command and timeline picture; with a history, the pass-rate
+// with its class, failure line, repro command and timeline picture; a scenario that passed on a
+// later attempt (flaky, or retried on another rig) shows the attempt that failed; with a history, the pass-rate
 // grid and the measurement trends.
 import { passRateGrids, TREND_SCRIPT, trendCharts, trendSection, uplotAssets, type HistoryView } from './history-charts.ts';
 import type { Outcome, ReportScenario, RunModel } from './model.ts';
@@ -8,10 +9,10 @@ import { esc, ms, timelineSvg } from './timeline-svg.ts';
 
 const CSS = `
 :root { color-scheme: light dark; --bg: #fbfbfc; --fg: #1d2129; --muted: #667085; --rule: #e3e6ea; --card: #fff;
-  --pass: #2e9d5b; --fail: #d0433a; --flaky: #d99a1e; --skip: #98a2b3; --accent: #3f6fd8; --info: #7b8ba6;
+  --pass: #2e9d5b; --fail: #d0433a; --flaky: #d99a1e; --retried: #2f8fa3; --skip: #98a2b3; --accent: #3f6fd8; --info: #7b8ba6;
   --band: #7b8ba6; --band-fill: rgba(123,139,166,.16); --code: #f2f4f7; }
 @media (prefers-color-scheme: dark) { :root { --bg: #12151b; --fg: #e4e7ec; --muted: #98a2b3; --rule: #2b313c; --card: #1a1e26;
-  --pass: #4cc27c; --fail: #f0645a; --flaky: #f0b53c; --skip: #667085; --accent: #7ea2f5; --info: #8d9bb5;
+  --pass: #4cc27c; --fail: #f0645a; --flaky: #f0b53c; --retried: #4fb6c9; --skip: #667085; --accent: #7ea2f5; --info: #8d9bb5;
   --band: #8d9bb5; --band-fill: rgba(141,155,181,.18); --code: #232833; } }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
@@ -24,16 +25,17 @@ pre { background: var(--code); padding: 8px 10px; border-radius: 6px; overflow-x
 .counts { display: flex; flex-wrap: wrap; gap: 10px; margin: 16px 0; }
 .count { background: var(--card); border: 1px solid var(--rule); border-left: 4px solid var(--skip); border-radius: 8px; padding: 8px 14px; min-width: 110px; }
 .count b { display: block; font-size: 22px; } .count.failed { border-left-color: var(--fail); } .count.passed { border-left-color: var(--pass); }
-.count.flaky { border-left-color: var(--flaky); }
+.count.flaky { border-left-color: var(--flaky); } .count.retried { border-left-color: var(--retried); }
 table { border-collapse: collapse; width: 100%; background: var(--card); border: 1px solid var(--rule); border-radius: 8px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; }
 thead th { font-weight: 600; color: var(--muted); font-size: 12px; }
 td.num { text-align: right; white-space: nowrap; } td.fail-line { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-word; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; color: #fff; background: var(--skip); }
-.badge.failed { background: var(--fail); } .badge.passed { background: var(--pass); } .badge.flaky { background: var(--flaky); }
+.badge.failed { background: var(--fail); } .badge.passed { background: var(--pass); } .badge.flaky { background: var(--flaky); } .badge.retried { background: var(--retried); }
 .class { font-family: ui-monospace, monospace; font-size: 12px; }
 details.scenario { background: var(--card); border: 1px solid var(--rule); border-left: 4px solid var(--skip); border-radius: 8px; margin: 10px 0; padding: 0 14px; }
 details.scenario.failed { border-left-color: var(--fail); } details.scenario.passed { border-left-color: var(--pass); } details.scenario.flaky { border-left-color: var(--flaky); }
+details.scenario.retried { border-left-color: var(--retried); } .attempt { color: var(--muted); }
 details.scenario > summary { cursor: pointer; padding: 10px 0; list-style-position: outside; }
 details.scenario > summary .meta { color: var(--muted); font-size: 12.5px; margin-left: 6px; }
 details.scenario[open] > summary { border-bottom: 1px solid var(--rule); margin-bottom: 8px; }
@@ -58,7 +60,7 @@ figure.trend.regression { border-color: var(--fail); } figure.trend figcaption {
 .uplot, .uplot * { color: var(--fg); } .u-legend { font-size: 11px; }
 `;
 
-const OUTCOME_LABEL: Record<Outcome, string> = { failed: 'failed', flaky: 'flaky', passed: 'passed', skipped: 'skipped' };
+const OUTCOME_LABEL: Record<Outcome, string> = { failed: 'failed', flaky: 'flaky', retried: 'passed on retry', passed: 'passed', skipped: 'skipped' };
 
 /** Bytes the timelines may take together (about 170 per mark with its tooltip), so 50 scenarios stay under 1 MB with uPlot. */
 const TIMELINE_BYTES = 650_000;
@@ -99,27 +101,36 @@ function counts(scenarios: ReportScenario[]): string {
   return `<div class="counts">${[
     chip('failed', 'failed', failed.length, 'failed'),
     ...[...classes].sort((a, b) => b[1] - a[1]).map(([c, n]) => chip('failed class', c, n, `class ${c}`)),
-    ...(['flaky', 'passed', 'skipped'] as const).map((o) => chip(o, o, by(o).length, o)),
+    ...(['flaky', 'retried', 'passed', 'skipped'] as const).map((o) => chip(o, o, by(o).length, OUTCOME_LABEL[o])),
   ].join('')}</div>`;
 }
 
 function scenarioTable(scenarios: ReportScenario[]): string {
   const rows = scenarios.map((s) => `<tr class="${s.outcome}"><td><span class="badge ${s.outcome}">${OUTCOME_LABEL[s.outcome]}</span></td>`
-    + `<td><a href="#${s.id}">${esc(s.title)}</a><div class="muted">${esc(s.file)}</div></td><td>${esc(s.rig)}</td>`
+    + `<td><a href="#${s.id}">${esc(s.title)}</a><div class="muted">${esc(s.file)}</div></td><td>${esc(s.passedOn ? `${s.rig} → ${s.passedOn.rig}` : s.rig)}</td>`
     + `<td class="class">${esc(s.failureClass ?? '')}</td><td class="num">${s.attempts}</td><td class="num">${ms(s.durationMs)}</td>`
-    + `<td class="fail-line">${esc(s.failure ?? '')}</td></tr>`).join('');
+    + `<td class="fail-line">${s.failedAttempt && s.failure ? `<span class="attempt">attempt ${s.failedAttempt}:</span> ` : ''}${esc(s.failure ?? '')}</td></tr>`).join('');
   return `<table class="scenarios"><thead><tr><th>outcome</th><th>scenario</th><th>rig</th><th>class</th><th>attempts</th><th>duration</th><th>failure</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function scenarioSection(s: ReportScenario, svg: string | undefined): string {
-  const open = s.outcome === 'failed' || s.outcome === 'flaky' ? ' open' : '';
-  const meta = [s.rig, s.failureClass ? `class ${s.failureClass}` : '', `${s.attempts} attempt${s.attempts > 1 ? 's' : ''}`, ms(s.durationMs)].filter(Boolean).join(' · ');
+  const open = s.outcome === 'failed' || s.outcome === 'flaky' || s.outcome === 'retried' ? ' open' : '';
+  const meta = [s.passedOn ? `${s.rig} → ${s.passedOn.rig}` : s.rig, s.failureClass ? `class ${s.failureClass}` : '', `${s.attempts} attempt${s.attempts > 1 ? 's' : ''}`, ms(s.durationMs)].filter(Boolean).join(' · ');
   return `<details class="scenario ${s.outcome}" id="${s.id}"${open}><summary><span class="badge ${s.outcome}">${OUTCOME_LABEL[s.outcome]}</span> <b>${esc(s.title)}</b><span class="meta">${esc(meta)}</span></summary><div class="body">`
     + `<div class="muted">${esc(s.file)}</div>`
+    + (s.failedAttempt || s.outcome === 'retried' ? `<p class="retry">${esc(laterPass(s))}</p>` : '')
     + (s.failure ? `<pre class="failure">${esc(s.failure)}</pre>` : '')
     + (s.repro ? `<div>repro: <code class="repro">${esc(s.repro)}</code></div>` : '')
     + (svg ?? `<p class="muted no-timeline">${esc(s.noTimeline ?? 'no timeline')}</p>`)
     + '</div></details>';
+}
+
+/** How a scenario that failed an attempt passed after all, one line. */
+function laterPass(s: ReportScenario): string {
+  const failed = `attempt ${s.failedAttempt ?? 1} of ${s.attempts} failed${s.failureClass ? ` (class ${s.failureClass})` : ''}`;
+  if (s.outcome === 'flaky') return `${failed}; passed on Playwright's retry (--retries)`;
+  if (s.passedOn) return `${failed} on rig ${s.rig}; passed on rig ${s.passedOn.rig} on infrastructure retry ${s.passedOn.retry} (its reports are in infra-retry-${s.passedOn.retry}/)`;
+  return `${failed} on rig ${s.rig}; ${s.retryNote ?? 'passed on an infrastructure retry'}`;
 }
 
 /** JSON inside a <script> element: `<` escaped so no `</script>` can end it early. */

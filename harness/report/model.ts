@@ -1,9 +1,12 @@
 // What `dextbench report` shows of one run, read from its Playwright JSON report (results.json)
 // through the engine's reader: each scenario on each rig with its outcome, class, failure line,
 // repro command and timeline (the `timeline.jsonl` attachment: an inline body, or a file in
-// test-results/ that may be gone by now).
+// test-results/ that may be gone by now). A scenario that passed on a later attempt shows its first
+// failed attempt's line and class: on Playwright's --retries (flaky), or on dextbench's
+// infrastructure retry on another rig of its class (retried; engine/retry-merge.ts).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { INFRA_RETRY_FIELD } from '../engine/retry-merge.ts';
 import { readRunDetails, type JsonAttachment, type ScenarioRun } from '../engine/run-results.ts';
 
 export interface TimelineEntry {
@@ -12,8 +15,8 @@ export interface TimelineEntry {
   [key: string]: unknown;
 }
 
-/** The row's state as the report colours it: flaky passed on Playwright's retry. */
-export type Outcome = 'failed' | 'flaky' | 'passed' | 'skipped';
+/** The row's state as the report colours it: flaky passed on Playwright's retry, retried on an infrastructure retry on another rig. */
+export type Outcome = 'failed' | 'flaky' | 'retried' | 'passed' | 'skipped';
 
 export interface ReportScenario {
   /** For the anchor (#s-…). */
@@ -25,8 +28,15 @@ export interface ReportScenario {
   outcome: Outcome;
   attempts: number;
   durationMs: number;
+  /** The failure's class and line: the last attempt's, or for flaky and retried the first failed attempt's. */
   failureClass?: string;
   failure?: string;
+  /** Flaky and retried: which attempt failed (1-based). */
+  failedAttempt?: number;
+  /** Retried: the rig it passed on, and the infrastructure retry's number (its reports are in infra-retry-N/). */
+  passedOn?: { rig: string; retry: number };
+  /** Retried, when the annotation is not in the form this reads: its text as written. */
+  retryNote?: string;
   repro?: string;
   timeline?: TimelineEntry[];
   /** Why there is no timeline, one line. */
@@ -36,7 +46,7 @@ export interface ReportScenario {
 export interface RunModel {
   source: string;
   startTime?: string;
-  /** Failures first, then flaky, passed, skipped; by name within each. */
+  /** Failures first, then flaky, retried, passed, skipped; by name within each. */
   scenarios: ReportScenario[];
 }
 
@@ -55,7 +65,7 @@ export function resultsFileOf(path: string | undefined, cwd: string): string {
   return file;
 }
 
-const ORDER: Record<Outcome, number> = { failed: 0, flaky: 1, passed: 2, skipped: 3 };
+const ORDER: Record<Outcome, number> = { failed: 0, flaky: 1, retried: 2, passed: 3, skipped: 4 };
 
 export function readRunModel(resultsFile: string, cwd: string): RunModel {
   let details: ReturnType<typeof readRunDetails>;
@@ -73,14 +83,23 @@ export function readRunModel(resultsFile: string, cwd: string): RunModel {
 }
 
 function scenarioOf(s: ScenarioRun, cwd: string, used: Set<string>): ReportScenario {
-  const outcome: Outcome = s.outcome === 'unexpected' ? 'failed' : s.outcome === 'flaky' ? 'flaky' : s.outcome === 'skipped' ? 'skipped' : 'passed';
+  const infraRetry = s.outcome === 'flaky' ? s.annotations.find((a) => a.type === INFRA_RETRY_FIELD) : undefined;
+  const outcome: Outcome = s.outcome === 'unexpected' ? 'failed' : infraRetry ? 'retried' : s.outcome === 'flaky' ? 'flaky' : s.outcome === 'skipped' ? 'skipped' : 'passed';
   const out: ReportScenario = {
     id: uniqueId(`${s.title}-${s.rig}`, used), title: s.title, file: shown(s.file, cwd), rig: s.rig,
     outcome, attempts: s.attempts, durationMs: Math.round(s.durationMs),
   };
-  if (s.failureClass) out.failureClass = s.failureClass;
+  const failureClass = s.firstFailure?.failureClass ?? s.failureClass;
+  if (failureClass) out.failureClass = failureClass;
+  const failure = s.firstFailure?.failure ?? s.failure;
   // The class has its own column.
-  if (s.failure) out.failure = s.failure.replace(/^(\S+:\d+: )?\[[a-z]+\] /, '$1').replace(/^(\.\.\/\S+?)(:\d+: )/, (_m, file: string, rest: string) => shown(resolve(cwd, file), cwd) + rest);
+  if (failure) out.failure = failure.replace(/^(\S+:\d+: )?\[[a-z]+\] /, '$1').replace(/^(\.\.\/\S+?)(:\d+: )/, (_m, file: string, rest: string) => shown(resolve(cwd, file), cwd) + rest);
+  if (s.firstFailure) out.failedAttempt = s.firstFailure.attempt;
+  if (infraRetry) {
+    const passedOn = passedOnOf(infraRetry.description ?? '');
+    if (passedOn) out.passedOn = passedOn;
+    else out.retryNote = infraRetry.description ?? 'passed on an infrastructure retry';
+  }
   const repro = s.attachments.find((a) => a.name === 'repro' && a.body !== undefined);
   if (repro) out.repro = attachmentText(repro)?.trim();
   const timeline = s.attachments.find((a) => a.name === 'timeline.jsonl');
@@ -95,6 +114,12 @@ function scenarioOf(s: ScenarioRun, cwd: string, used: Set<string>): ReportScena
   }
   out.timeline = parseTimeline(text);
   return out;
+}
+
+/** The rig and retry named by retry-merge.ts's describeInfraRetry: `failed on rig A on infrastructure; passed on rig B on infrastructure retry N (…)`. */
+function passedOnOf(description: string): { rig: string; retry: number } | undefined {
+  const m = /; passed on rig (.+) on infrastructure retry (\d+)\b/.exec(description);
+  return m ? { rig: m[1]!, retry: Number(m[2]) } : undefined;
 }
 
 /** Relative to where the report is made when it is inside it, else absolute (no ../../ chains). */
