@@ -111,7 +111,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const code = exit.code;
   if (history.kind !== 'off' && !listing && exit.ran) await recordRun(history, config);
   // After the history read the reports as written: the run's own reports now say how it ended.
-  mergeInfraRetries(config.reportDir, config.rootDir, exit.passedRetries);
+  await mergeInfraRetries(config.reportDir, config.rootDir, exit.passedRetries);
   if (hold) await attendHolds(readHoldNotes(config.outputDir), vars);
   // A scenario refused for want of a good rig fails the run, quarantined or not: it did not run.
   return exit.interrupted || exit.refused ? code : exitIgnoringQuarantined(code, config, quarantined);

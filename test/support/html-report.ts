@@ -11,8 +11,11 @@ export interface HtmlTest {
   title: string;
   projectName: string;
   location: HtmlLocation;
-  results: { steps: HtmlStep[]; errors: (string | { message?: string })[] }[];
+  outcome: 'expected' | 'unexpected' | 'flaky' | 'skipped';
+  annotations: { type: string; description?: string }[];
+  results: { retry: number; status: string; steps: HtmlStep[]; errors: (string | { message?: string })[] }[];
 }
+export interface HtmlStats { total: number; expected: number; unexpected: number; flaky: number; skipped: number; ok: boolean }
 export interface HtmlReport {
   /** report.json's files: each file's name as the report shows it, and its tests' locations. */
   files: { fileId: string; fileName: string; tests: { title: string; location: HtmlLocation }[] }[];
@@ -23,14 +26,24 @@ export interface HtmlReport {
 const MARKER = '<template id="playwrightReportBase64">data:application/zip;base64,';
 
 export function readHtmlReport(indexHtml: string): HtmlReport {
+  const json = embeddedJson(indexHtml);
+  const report = json('report.json') as { files: HtmlReport['files'] };
+  return { files: report.files, tests: report.files.flatMap((f) => (json(`${f.fileId}.json`) as { tests: HtmlTest[] }).tests) };
+}
+
+/** The counts the report's header shows (report.json's stats). */
+export function readHtmlReportStats(indexHtml: string): HtmlStats {
+  const { stats } = embeddedJson(indexHtml)('report.json') as { stats: HtmlStats };
+  return { total: stats.total, expected: stats.expected, unexpected: stats.unexpected, flaky: stats.flaky, skipped: stats.skipped, ok: stats.ok };
+}
+
+function embeddedJson(indexHtml: string): (name: string) => unknown {
   const html = readFileSync(indexHtml, 'utf8');
   const start = html.indexOf(MARKER);
   if (start < 0) throw new Error(`${indexHtml}: no embedded report data (${MARKER})`);
   const end = html.indexOf('</template>', start);
   const entries = unzip(Buffer.from(html.slice(start + MARKER.length, end), 'base64'));
-  const json = (name: string) => JSON.parse(entries.get(name)!.toString('utf8'));
-  const report = json('report.json') as { files: HtmlReport['files'] };
-  return { files: report.files, tests: report.files.flatMap((f) => (json(`${f.fileId}.json`) as { tests: HtmlTest[] }).tests) };
+  return (name: string) => JSON.parse(entries.get(name)!.toString('utf8'));
 }
 
 /** Every step of a result, depth first, nested ones included. */

@@ -17,7 +17,7 @@ function classesIn(run: CliResult) {
     t.annotations.filter((a) => a.type === FAILURE_CLASS_FIELD).map((a) => a.description),
   ]));
   const junit = new Map(readFileSync(join(run.cwd, 'dextbench-report/junit.xml'), 'utf8').split('<testcase ').slice(1).map((testcase) => [
-    /^name="([^"]*)"/.exec(testcase)![1]!,
+    /^name="\[[^\]]*\] ([^"]*)"/.exec(testcase)![1]!, // `[rig] title`
     [...testcase.matchAll(/<property name="dextbench\.class" value="([^"]*)">/g)].map((m) => m[1]),
   ]));
   return { json, junit };

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bin, dextbench, readJsonReport, repoRoot, scratchDir } from '../../support/cli.ts';
+import { readHtmlReport, readHtmlReportStats } from '../../support/html-report.ts';
 import { simRigFile } from '../../support/sim-rig-file.ts';
 
 const healthScenario = join(repoRoot, 'scenarios/health/echo-rig.yaml');
@@ -127,7 +128,7 @@ test('two rigs of one class, an infrastructure failure on one: that rig is check
   const ping = join(repoRoot, 'scenarios/driverkit/echo-channel-ping-info.yaml');
   const callLine = readFileSync(healthScenario, 'utf8').split('\n').findIndex((l) => /^\s+- call: /.test(l)) + 1;
   const echoDext = ['--var', `ECHO_DEXT=${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}`];
-  const run = await dextbench(['run', '--rig', a, '--rig', b, '--reporter', 'list,junit,json', ...echoDext, ping], { cwd });
+  const run = await dextbench(['run', '--rig', a, '--rig', b, '--reporter', 'list,junit,json,html', ...echoDext, ping], { cwd });
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /dextbench: rig i-a had an infrastructure failure: running its health check \S*echo-rig\.yaml/);
   assert.match(run.stdout, /^dextbench: infrastructure retry 1\/2: \S*echo-channel-ping-info\.yaml on rig i-b \(failed on rig i-a: \S*echo-channel-ping-info\.yaml:15: \[infrastructure\] bridge command not found: dextbench-bridge-gone/m);
@@ -150,6 +151,16 @@ test('two rigs of one class, an infrastructure failure on one: that rig is check
   assert.match(junit, /^<testsuites [^>]*\berrors="0"/);
   assert.doesNotMatch(junit, /<error\b|<failure\b/);
   assert.ok(junit.includes(`<property name="dextbench.infra-retry" value="${passedOn}">`), junit.slice(0, 2000));
+  // The run's HTML report too: the scenario once per rig of the run; on i-a flaky: its failed
+  // attempt there and the retry's passing one (with its steps), annotated; no blob left behind.
+  const html = readHtmlReport(join(cwd, 'dextbench-report/html/index.html'));
+  assert.deepEqual(html.tests.map((t) => [t.projectName, t.outcome]).sort(), [['i-a', 'flaky'], ['i-b', 'expected']]);
+  const inHtml = html.tests.find((t) => t.projectName === 'i-a');
+  assert.deepEqual(inHtml!.results.map((r) => [r.retry, r.status]), [[0, 'failed'], [1, 'passed']]);
+  assert.ok(inHtml!.results[1]!.steps.some((s) => s.title.startsWith('call ')), 'the retry\'s steps');
+  assert.deepEqual(inHtml!.annotations.filter((n) => n.type === 'dextbench.infra-retry').map((n) => n.description), [passedOn]);
+  assert.deepEqual(readHtmlReportStats(join(cwd, 'dextbench-report/html/index.html')), { total: 2, expected: 1, unexpected: 0, flaky: 1, skipped: 0, ok: false }); // flaky is not ok, as with Playwright's own retries
+  assert.ok(!existsSync(join(cwd, 'dextbench-report/.html-blob')) && !existsSync(join(cwd, 'dextbench-report/infra-retry-1/.html-blob')), 'blobs removed');
 
   // A product failure (a key the echo dext's Ping does not answer) fails the run and is not retried.
   const product = join(cwd, 'ping-wrong-key.yaml');

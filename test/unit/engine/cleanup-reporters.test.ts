@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { CleanupStackImpl } from '../../../harness/engine/cleanup.ts';
 import { buildReporters } from '../../../harness/engine/reporters.ts';
+import { engineDir } from '../../../harness/engine/run-config.ts';
 import { TimelineRecorder } from '../../../harness/engine/timeline.ts';
 
 test('cleanup runs last-in first-out and runs everything even when an action fails', async () => {
@@ -21,8 +23,10 @@ test('file reporters get their files under the report dir, plus list output', ()
   assert.deepEqual(buildReporters([], '/r'), [['list']]);
   assert.deepEqual(buildReporters(['junit', 'html'], '/r'), [
     ['list'],
-    ['junit', { outputFile: '/r/junit.xml', embedAnnotationsAsProperties: true }],
+    ['junit', { outputFile: '/r/junit.xml', embedAnnotationsAsProperties: true, includeProjectInTestName: true }],
     ['html', { outputFolder: '/r/html', open: 'never' }],
+    ['blob', { outputDir: '/r/.html-blob', fileName: 'report.zip' }],
+    [join(engineDir, 'junit-scenarios.ts'), { outputFile: '/r/junit.xml' }],
   ]);
   assert.deepEqual(buildReporters(['dot', 'blob'], '/r'), [['dot'], ['blob', { outputDir: '/r/blob' }]]);
 });
