@@ -32,8 +32,9 @@ function run(dir: string, tool: string, args: string[] = []): Promise<Run> {
 }
 
 /** Connections the daemon holds open (Linux: accepted unix sockets carry the listener's path). */
-function daemonConnections(socket: string): number {
-  return readFileSync('/proc/net/unix', 'utf8').split('\n').filter((line) => line.endsWith(` ${socket}`)).length - 1;
+/** The inodes of the daemon's socket ends (its listener and each accepted connection). */
+function daemonSockets(socket: string): Set<string> {
+  return new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').filter((line) => line.endsWith(` ${socket}`)).map((line) => line.trim().split(/\s+/)[6]!));
 }
 
 /** The daemon's C bridge processes (one per open dextbench-bridge command). */
@@ -120,21 +121,24 @@ for (const kind of ['relay', 'node'] as const satisfies readonly ShimKind[]) {
 
     /** `log stream` through the shim, once the daemon has its connection; killed after 10 s at the latest. */
     async function startLogStream() {
-      const before = daemonConnections(sim.socket);
+      // The stream's own connection, by inode: an earlier test's connection may still be closing,
+      // so a count would be off by it.
+      const before = daemonSockets(sim.socket);
       const child = spawn(join(dir, 'log'), ['stream', '--style', 'ndjson'], { stdio: ['pipe', 'pipe', 'pipe'] });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       const deadline = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await waitFor('log stream connected', async () => daemonConnections(sim.socket) === before + 1);
-      return { before, child, exited, deadline };
+      const connection = await waitFor('log stream connected', async () => [...daemonSockets(sim.socket)].find((inode) => !before.has(inode)));
+      const closed = () => waitFor('the daemon closed the stream', async () => !daemonSockets(sim.socket).has(connection));
+      return { child, exited, deadline, closed };
     }
 
     for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
       test(`${signal} ends the command with ${code} and disconnects, so the daemon aborts the tool`, { skip: notLinux }, async () => {
-        const { before, child, exited, deadline } = await startLogStream();
+        const { child, exited, deadline, closed } = await startLogStream();
         try {
           child.kill(signal);
           assert.equal(await exited, code);
-          await waitFor('the daemon closed the stream', async () => daemonConnections(sim.socket) === before);
+          await closed();
         } finally {
           clearTimeout(deadline);
         }
@@ -142,7 +146,7 @@ for (const kind of ['relay', 'node'] as const satisfies readonly ShimKind[]) {
     }
 
     test('a closed stdout (log stream | head) ends the command with 141 and disconnects', { skip: notLinux }, async () => {
-      const { before, child, exited, deadline } = await startLogStream();
+      const { child, exited, deadline, closed } = await startLogStream();
       try {
         child.stdout!.destroy();
         // An activation request logs sysextd lines for the stream to write into the closed pipe.
@@ -151,7 +155,7 @@ for (const kind of ['relay', 'node'] as const satisfies readonly ShimKind[]) {
           return child.exitCode !== null;
         });
         assert.equal(await exited, 141);
-        await waitFor('the daemon closed the stream', async () => daemonConnections(sim.socket) === before);
+        await closed();
       } finally {
         clearTimeout(deadline);
       }
