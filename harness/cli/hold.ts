@@ -8,7 +8,7 @@ import { dirname, relative } from 'node:path';
 import { DeadlineError, pollUntil } from '../common/time.ts';
 import { holdNotePath, type HoldNote } from '../engine/hold.ts';
 import type { RigSession } from '../rig/connect.ts';
-import { describeHolder, inspectLease, releaseHold, type LeaseHolder } from '../rig/lease.ts';
+import { activeHold, describeHolder, releaseHold, type LeaseHolder } from '../rig/lease.ts';
 import { parseDuration } from '../scenario/index.ts';
 import { UsageError } from './errors.ts';
 import { openRig } from './open-rig.ts';
@@ -82,9 +82,8 @@ function printHold(note: HoldNote): void {
 }
 
 /** The hold on the rig now, if the lease is one (and not expired). */
-export async function holdOn(session: RigSession): Promise<LeaseHolder | undefined> {
-  const state = await inspectLease(session.exec, session.leaseDir, session.definition.name, session.definition.reservation.ttlMs);
-  return state.held && !state.expired && state.holder?.hold ? state.holder : undefined;
+export function holdOn(session: RigSession): Promise<LeaseHolder | undefined> {
+  return activeHold(session.exec, session.leaseDir, session.definition.name, session.definition.reservation.ttlMs);
 }
 
 /**
