@@ -40,9 +40,14 @@ export async function attendHolds(notes: HoldNote[], vars: Record<string, string
     console.log('dextbench: not on a terminal, so not waiting: the hold stays until its time runs out or `dextbench rig release`');
     return;
   }
-  // Ctrl-C is caught before the line invites it: a ^C typed while the rigs open still releases.
+  // Ctrl-C is caught before the line invites it (a ^C typed while the rigs open still releases),
+  // and stays caught until the command ends: a second, impatient ^C must not kill the release
+  // half-way and leave the rig held with its ports on.
   let interrupted = false;
-  const onInterrupt = () => { interrupted = true; };
+  const onInterrupt = () => {
+    if (interrupted) console.log('dextbench: releasing the hold; the command ends once the rig is safe');
+    interrupted = true;
+  };
   process.on('SIGINT', onInterrupt);
   let sessions: Awaited<ReturnType<typeof openRig>>[] = [];
   try {
@@ -63,8 +68,9 @@ export async function attendHolds(notes: HoldNote[], vars: Record<string, string
       else console.log(`dextbench: rig ${session.definition.name}: the hold ${outcome === 'ran out' ? 'ran out' : 'ended'}`);
     }
   } finally {
-    process.off('SIGINT', onInterrupt);
     await Promise.all(sessions.map((s) => s.close()));
+    // Off only now, with the rigs closed; a ^C from here on ends a command that has nothing left to do.
+    process.off('SIGINT', onInterrupt);
   }
 }
 
