@@ -5,11 +5,12 @@
 //   `Allowed: true` or `Authorization: Allow` grant Full Disk Access to their Identifier;
 // - com.apple.webcontent-filter with FilterType Plugin approves the filter configuration of its
 //   FilterDataProviderBundleIdentifier;
-// - com.apple.system-extension-policy: AllowedTeamIdentifiers and AllowedSystemExtensions.
+// - com.apple.system-extension-policy: AllowedTeamIdentifiers and AllowedSystemExtensions, narrowed
+//   by AllowedSystemExtensionTypes; across payloads the values merge (reference §B.4).
 // A removed profile grants nothing any more: every question is asked of what is installed now.
 import type { Mac } from './mac.ts';
 import { isDict, type PDict } from './plist.ts';
-import type { InstalledPayload } from './state.ts';
+import { DRIVER_CATEGORY, ENDPOINT_SECURITY_CATEGORY, NETWORK_EXTENSION_CATEGORY, type InstalledPayload } from './state.ts';
 
 export const PAYLOAD_TYPES = {
   systemExtensionPolicy: 'com.apple.system-extension-policy',
@@ -33,10 +34,11 @@ export function payloadGrants(payload: PDict): Partial<InstalledPayload> {
       return payload['FilterType'] === 'Plugin' && typeof provider === 'string' ? { filterDataProvider: provider } : {};
     }
     case PAYLOAD_TYPES.systemExtensionPolicy: {
-      const byTeam = payload['AllowedSystemExtensions'];
+      const perTeam = (v: PDict[string] | undefined): Record<string, string[]> => (isDict(v) ? Object.fromEntries(Object.entries(v).map(([team, ids]) => [team, strings(ids)])) : {});
       return {
         allowedTeamIdentifiers: strings(payload['AllowedTeamIdentifiers']),
-        allowedSystemExtensions: isDict(byTeam) ? Object.fromEntries(Object.entries(byTeam).map(([team, ids]) => [team, strings(ids)])) : {},
+        allowedSystemExtensions: perTeam(payload['AllowedSystemExtensions']),
+        allowedSystemExtensionTypes: perTeam(payload['AllowedSystemExtensionTypes']),
       };
     }
     default:
@@ -60,12 +62,30 @@ export function contentFilterApproved(mac: Mac, provider: string): boolean {
     || installedPayloads(mac).some((p) => p.type === PAYLOAD_TYPES.webContentFilter && p.filterDataProvider === provider);
 }
 
-/** An extension a system-extension policy allows: by the config (the simulated MDM's), or by an installed payload. */
-export function systemExtensionAllowed(mac: Mac, teamId: string, bundle: string): boolean {
-  const policies = [
-    mac.config.policy,
-    ...installedPayloads(mac).filter((p) => p.type === PAYLOAD_TYPES.systemExtensionPolicy)
-      .map((p) => ({ allowedTeamIdentifiers: p.allowedTeamIdentifiers ?? [], allowedSystemExtensions: p.allowedSystemExtensions ?? {} })),
-  ];
-  return policies.some((policy) => policy.allowedTeamIdentifiers.includes(teamId) || (policy.allowedSystemExtensions[teamId] ?? []).includes(bundle));
+/** AllowedSystemExtensionTypes' names for the extension categories (reference §B.4). */
+const EXTENSION_TYPE_OF_CATEGORY: Record<string, string> = {
+  [DRIVER_CATEGORY]: 'DriverExtension',
+  [NETWORK_EXTENSION_CATEGORY]: 'NetworkExtension',
+  [ENDPOINT_SECURITY_CATEGORY]: 'EndpointSecurityExtension',
+};
+
+/**
+ * An extension a system-extension policy allows: by the config (the simulated MDM's, which names no
+ * types), or by an installed payload. The payloads are read merged, as the reference says macOS
+ * combines them: allowed teams and bundles are the union, and a team that any payload lists under
+ * AllowedSystemExtensionTypes may load only the union of the types listed for it (no entry: all
+ * types). Unconfirmed: whether one payload's types for a team also narrow another payload's
+ * AllowedTeamIdentifiers for it; the literal "values merge" reading is taken.
+ */
+export function systemExtensionAllowed(mac: Mac, teamId: string, bundle: string, category: string): boolean {
+  const payloads = installedPayloads(mac).filter((p) => p.type === PAYLOAD_TYPES.systemExtensionPolicy);
+  const teamAllowed = mac.config.policy.allowedTeamIdentifiers.includes(teamId)
+    || payloads.some((p) => (p.allowedTeamIdentifiers ?? []).includes(teamId));
+  const bundleAllowed = (mac.config.policy.allowedSystemExtensions[teamId] ?? []).includes(bundle)
+    || payloads.some((p) => (p.allowedSystemExtensions?.[teamId] ?? []).includes(bundle));
+  if (!teamAllowed && !bundleAllowed) return false;
+  const typeLists = payloads.flatMap((p) => (p.allowedSystemExtensionTypes?.[teamId] !== undefined ? [p.allowedSystemExtensionTypes[teamId]] : []));
+  if (typeLists.length === 0) return true;
+  const type = EXTENSION_TYPE_OF_CATEGORY[category];
+  return type !== undefined && typeLists.some((types) => types.includes(type));
 }

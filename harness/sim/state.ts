@@ -132,6 +132,8 @@ export interface InstalledPayload {
   /** com.apple.system-extension-policy: AllowedTeamIdentifiers and AllowedSystemExtensions. */
   allowedTeamIdentifiers?: string[];
   allowedSystemExtensions?: Record<string, string[]>;
+  /** com.apple.system-extension-policy: AllowedSystemExtensionTypes (team → DriverExtension, …). */
+  allowedSystemExtensionTypes?: Record<string, string[]>;
 }
 
 export function initialState(config: SimConfig): SimState {
@@ -227,6 +229,7 @@ const stateSchema = z.object({
       type: z.string(), identifier: z.string(), uuid: z.string(), displayName: z.string(),
       fullDiskAccess: z.array(z.string()).optional(), filterDataProvider: z.string().optional(),
       allowedTeamIdentifiers: z.array(z.string()).optional(), allowedSystemExtensions: z.record(z.string(), z.array(z.string())).optional(),
+      allowedSystemExtensionTypes: z.record(z.string(), z.array(z.string())).optional(),
     })),
   })).optional(),
   extensionProcesses: z.array(z.object({

@@ -34,8 +34,8 @@ function stateChange(mac: Mac, row: { teamId: string; bundle: string; shortVersi
 }
 
 /** Allowed by the simulated MDM's policy (config) or an installed system-extension-policy payload. */
-export function isPreApproved(mac: Mac, teamId: string, bundle: string): boolean {
-  return systemExtensionAllowed(mac, teamId, bundle);
+export function isPreApproved(mac: Mac, teamId: string, bundle: string, category: string): boolean {
+  return systemExtensionAllowed(mac, teamId, bundle, category);
 }
 
 function setState(row: ExtensionRow, state: ExtensionState): void {
@@ -126,7 +126,7 @@ export async function activate(mac: Mac, req: ActivateRequest, emit: (e: Activat
   if (isDriver) mac.log.append(KERNELMANAGERD, `Realize dext ${info.bundle}`, { subsystem: 'com.apple.kernelmanagerd.logging', category: 'DextValidation' });
   await sleep(t.activateMs / 3);
 
-  const approved = isPreApproved(mac, teamId, info.bundle);
+  const approved = isPreApproved(mac, teamId, info.bundle, category);
   const target: ExtensionState = approved ? 'activated enabled' : 'activated waiting for user';
   const row: ExtensionRow = {
     teamId, bundle: info.bundle, shortVersion: info.shortVersion, bundleVersion: info.bundleVersion,
@@ -136,14 +136,7 @@ export async function activate(mac: Mac, req: ActivateRequest, emit: (e: Activat
   };
   stateChange(mac, label, 'validating_by_category', target.replace(/ /g, '_'));
   if (existing && approved) {
-    // The new version takes the old row's place in the list; the old one waits for a reboot
-    // (§1-G shows the new row above the terminated one). Running dext processes keep the old
-    // binary until their device rematches (replug or reboot), as Karabiner's notes describe (§B.1).
-    mac.state.extensions.splice(mac.state.extensions.indexOf(existing), 0, row);
-    for (const old of rows) {
-      if (old.state === 'activated waiting for user') mac.state.extensions.splice(mac.state.extensions.indexOf(old), 1);
-      else { stateChange(mac, old, old.state.replace(/ /g, '_'), 'terminated_waiting_to_uninstall_on_reboot'); setState(old, 'terminated waiting to uninstall on reboot'); }
-    }
+    replaceOlderVersions(mac, row, existing, rows);
   } else {
     // A pending (unapproved) request replaces an older pending one for the same bundle.
     for (const old of rows.filter((r) => r.state === 'activated waiting for user')) mac.state.extensions.splice(mac.state.extensions.indexOf(old), 1);
@@ -151,6 +144,74 @@ export async function activate(mac: Mac, req: ActivateRequest, emit: (e: Activat
   }
   mac.settle();
   emit(approved ? { event: 'finished', bundle: info.bundle, result: 'completed' } : { event: 'needsUserApproval', bundle: info.bundle });
+}
+
+/**
+ * An approved row takes the place of `existing` (the enabled or first older row of its bundle) in the
+ * list, and the `older` rows go: pending ones at once, the others wait for a reboot (§1-G shows the
+ * new row above the terminated one). Running dext processes keep the old binary until their device
+ * rematches (replug or reboot), as Karabiner's notes describe (§B.1).
+ */
+function replaceOlderVersions(mac: Mac, row: ExtensionRow, existing: ExtensionRow, older: ExtensionRow[]): void {
+  const list = mac.state.extensions;
+  if (list.includes(row)) list.splice(list.indexOf(row), 1);
+  list.splice(list.indexOf(existing), 0, row);
+  for (const old of older) {
+    if (old === row) continue;
+    if (old.state === 'activated waiting for user') list.splice(list.indexOf(old), 1);
+    else { stateChange(mac, old, old.state.replace(/ /g, '_'), 'terminated_waiting_to_uninstall_on_reboot'); setState(old, 'terminated waiting to uninstall on reboot'); }
+  }
+}
+
+/**
+ * Deactivate `rows` of `bundle`: when a dext of the bundle was running it stops and the rows wait to
+ * uninstall on reboot; otherwise they are removed at once (an ES/NE process ends with its row, at the
+ * next settle). Returns how many dext processes stopped.
+ */
+function deactivateRows(mac: Mac, bundle: string, rows: ExtensionRow[]): number {
+  const stopped = stopDextsOf(mac, bundle);
+  for (const row of rows) {
+    if (stopped > 0) {
+      stateChange(mac, row, row.state.replace(/ /g, '_'), 'terminated_waiting_to_uninstall_on_reboot');
+      setState(row, 'terminated waiting to uninstall on reboot');
+    } else {
+      stateChange(mac, row, row.state.replace(/ /g, '_'), 'uninstalling');
+      mac.state.extensions.splice(mac.state.extensions.indexOf(row), 1);
+    }
+  }
+  return stopped;
+}
+
+/**
+ * Run `change` (installing, replacing or removing configuration profiles), then do what the
+ * system-extension policy's change means for extensions already known (reference §B.4, macOS 11.3+):
+ * - a row `activated waiting for user` the policy now allows completes its activation, as when the
+ *   user approves it (a dext's devices then match at the next settle);
+ * - a row `activated enabled` that the policy allowed before and no longer does is deactivated, as
+ *   a deactivation request deactivates it. Every row enabled in the sim got there by the policy
+ *   (the sim does not model a user clicking Allow), so one the config or another payload still
+ *   allows stays.
+ * The activator that submitted a pending request is not told: it exits right after
+ * needsUserApproval (dext-fixtures/activator contract, exit 3), so no delegate is left waiting; a
+ * new activation request for the same version then finishes at once.
+ * Unconfirmed: the reference has no capture of sysextd's lines for either case; the StateChanges
+ * lines the sim prints for activation and deactivation are reused (an author's note in
+ * macos-formats.md describes the sequence activated_waiting_for_user → activated_enabled).
+ */
+export function changePolicy(mac: Mac, change: () => void): void {
+  const allowed = (r: ExtensionRow): boolean => isPreApproved(mac, r.teamId, r.bundle, r.category);
+  const allowedBefore = new Set(mac.state.extensions.filter((r) => r.state === 'activated enabled' && allowed(r)));
+  change();
+  for (const row of mac.state.extensions.filter((r) => r.state === 'activated waiting for user' && allowed(r))) {
+    const older = mac.state.extensions.filter((r) => r !== row && r.bundle === row.bundle && r.state !== 'terminated waiting to uninstall on reboot');
+    const existing = older.find((r) => r.state === 'activated enabled');
+    stateChange(mac, row, 'activated_waiting_for_user', 'activated_enabled');
+    setState(row, 'activated enabled');
+    if (existing) replaceOlderVersions(mac, row, existing, older);
+  }
+  // No "client deactivation request" line: no client asked.
+  for (const row of [...allowedBefore].filter((r) => r.state === 'activated enabled' && !allowed(r))) deactivateRows(mac, row.bundle, [row]);
+  mac.settle();
 }
 
 /**
@@ -168,16 +229,7 @@ export async function deactivate(mac: Mac, bundle: string, emit: (e: ActivatorEv
     emit(failed(bundle, 'extensionNotFound', `no active extension with identifier ${bundle}`));
     return;
   }
-  const stopped = stopDextsOf(mac, bundle);
-  for (const row of rows) {
-    if (stopped > 0) {
-      stateChange(mac, row, row.state.replace(/ /g, '_'), 'terminated_waiting_to_uninstall_on_reboot');
-      setState(row, 'terminated waiting to uninstall on reboot');
-    } else {
-      stateChange(mac, row, row.state.replace(/ /g, '_'), 'uninstalling');
-      mac.state.extensions.splice(mac.state.extensions.indexOf(row), 1);
-    }
-  }
+  const stopped = deactivateRows(mac, bundle, rows);
   mac.settle();
   emit({ event: 'finished', bundle, result: stopped > 0 ? 'willCompleteAfterReboot' : 'completed' });
 }

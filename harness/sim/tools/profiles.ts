@@ -19,6 +19,7 @@ import type { Mac } from '../mac.ts';
 import { isDict, parsePlist, PlistError, type PDict } from '../plist.ts';
 import { PAYLOAD_TYPES, payloadGrants } from '../profile-grants.ts';
 import type { InstalledPayload, InstalledProfile } from '../state.ts';
+import { changePolicy } from '../sysext.ts';
 import type { Tool } from './context.ts';
 
 const MDM_ONLY = new Set<string>([PAYLOAD_TYPES.systemExtensionPolicy, PAYLOAD_TYPES.tcc]);
@@ -165,11 +166,13 @@ export const profiles: Tool = ({ mac, argv, cwd, out, err }) => {
     return 1;
   }
   // A profile with the same identifier replaces the installed one, as on a Mac: what only the old
-  // one approved is revoked.
+  // one approved is revoked. A system-extension policy that now allows a pending extension completes
+  // its activation; one that no longer allows an active extension deactivates it (sysext.ts).
   const replaced = (mac.state.profiles ?? []).find((p) => p.identifier === profile.identifier);
-  mac.state.profiles = [...(mac.state.profiles ?? []).filter((p) => p !== replaced), { ...profile, ...(mdmOnly.length ? { viaMdm: true } : {}) }];
-  if (replaced) revokeFilters(mac, filterProviders(replaced));
-  mac.settle();
+  changePolicy(mac, () => {
+    mac.state.profiles = [...(mac.state.profiles ?? []).filter((p) => p !== replaced), { ...profile, ...(mdmOnly.length ? { viaMdm: true } : {}) }];
+    if (replaced) revokeFilters(mac, filterProviders(replaced));
+  });
   return 0;
 };
 
@@ -180,7 +183,8 @@ function filterProviders(profile: InstalledProfile): string[] {
 /**
  * `remove -identifier <id>`: its grants end. Full Disk Access is asked at es_new_client, so an ES
  * client that runs keeps its client until its next start; a filter approved by it loses its
- * configuration (content-filter.ts revokeFilters). The simulated MDM's own profile is the config's.
+ * configuration (content-filter.ts revokeFilters); an extension only its system-extension policy
+ * allowed is deactivated (sysext.ts changePolicy). The simulated MDM's own profile is the config's.
  */
 function removeProfile(mac: Mac, identifier: string | undefined, err: (text: string) => void): number {
   if (!identifier) { err(`profiles: remove needs -identifier <profile identifier>\n${USAGE}`); return 1; }
@@ -190,8 +194,9 @@ function removeProfile(mac: Mac, identifier: string | undefined, err: (text: str
     err(`profiles: ${managed ? `the profile ${identifier} is managed by MDM and cannot be removed here` : `no profile with identifier ${identifier} is installed`}\n`);
     return 1;
   }
-  mac.state.profiles = (mac.state.profiles ?? []).filter((p) => p !== profile);
-  revokeFilters(mac, filterProviders(profile));
-  mac.settle();
+  changePolicy(mac, () => {
+    mac.state.profiles = (mac.state.profiles ?? []).filter((p) => p !== profile);
+    revokeFilters(mac, filterProviders(profile));
+  });
   return 0;
 }
