@@ -15,7 +15,10 @@ export interface LogStreamOptions {
   predicate?: string;
   /** `--level info|debug`; the default level shows Default, Error and Fault messages. */
   level?: LogLevel;
-  /** How long `log stream` must stay up before start() trusts it (a missing tool exits at once). */
+  /**
+   * How long `log stream` must stay up before start() trusts it (a missing tool exits at once),
+   * unless it printed its "Filtering the log data using" notice sooner.
+   */
   startupMs?: number;
   /** Oldest entries are dropped beyond this many. */
   maxEntries?: number;
@@ -43,6 +46,7 @@ function connectionLost(record: ExecRecord): boolean {
 const RESUME_BACKOFF_MS = [500, 1_000, 2_000, 5_000];
 
 const DEFAULT_STARTUP_MS = 300;
+const NOTICE = 'Filtering the log data using';
 const DEFAULT_MAX_ENTRIES = 100_000;
 const DEFAULT_LIFETIME_MS = 4 * 60 * 60_000;
 const DEFAULT_RESUME_WITHIN_MS = 10 * 60_000;
@@ -58,6 +62,9 @@ export class UnifiedLogStream {
 
   private child!: ExecProcess;
   private stopped = false;
+  /** Resolved by log's "Filtering the log data using …" notice (see start). */
+  private noticed!: () => void;
+  private readonly notice = new Promise<void>((resolve) => { this.noticed = resolve; });
   private readonly gapListeners = new Set<(gap: LogGap) => void>();
 
   private constructor(
@@ -71,8 +78,14 @@ export class UnifiedLogStream {
   /** Follows one `log stream` process; when its connection is lost, starts another (resume). */
   private attach(child: ExecProcess): void {
     this.child = child;
-    const out = lineSplitter((line) => this.accept(line));
-    const err = lineSplitter((line) => { this.stderrTail = [...this.stderrTail, line].slice(-5); });
+    const out = lineSplitter((line) => {
+      if (line.startsWith(NOTICE)) this.noticed();
+      this.accept(line);
+    });
+    const err = lineSplitter((line) => {
+      if (line.startsWith(NOTICE)) this.noticed();
+      this.stderrTail = [...this.stderrTail, line].slice(-5);
+    });
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     void child.exited.then((record) => {
@@ -123,7 +136,16 @@ export class UnifiedLogStream {
     const stream = new UnifiedLogStream(exec, argv, options);
     const child = stream.spawn();
     stream.attach(child);
-    const early = await exitedWithin(child, options.startupMs ?? DEFAULT_STARTUP_MS);
+    // `log` prints its notice once it has accepted the predicate, before any data; a missing tool
+    // or a bad predicate exits before it. So the notice ends the wait at once (in a few ms on the
+    // sim, a round trip over ssh), and only a stream without one (no --predicate) waits startupMs.
+    // Unconfirmed whether the notice goes to stdout or stderr (macos-formats.md §4.4): both count.
+    let timer: NodeJS.Timeout | undefined;
+    const early = await Promise.race([
+      stream.notice.then(() => undefined),
+      child.exited,
+      new Promise<undefined>((resolve) => { timer = setTimeout(resolve, options.startupMs ?? DEFAULT_STARTUP_MS, undefined); }),
+    ]).finally(() => clearTimeout(timer));
     if (early) {
       stream.stopped = true;
       // Let the stderr reader deliver what the tool said before it exited.

@@ -51,6 +51,29 @@ test('start rejects when log stream exits at once (no such command)', async () =
   await assert.rejects(UnifiedLogStream.start(exec, { startupMs: 500 }), { message: 'log stream on fake host is not available (no `log` command)' });
 });
 
+test('start trusts the stream once log prints its notice (stdout or stderr), without waiting out startupMs', { timeout: 20_000 }, async () => {
+  for (const where of ['stdout', 'stderr'] as const) {
+    let child!: FakeProcess;
+    const exec = new FakeExec(() => ({}), (p) => {
+      child = p;
+      setTimeout(() => p[where].write('Filtering the log data using "process == \\"kernel\\""\n'), 5);
+    });
+    // Only the notice can end this wait within the test's timeout.
+    const stream = await UnifiedLogStream.start(exec, { predicate: 'process == "kernel"', startupMs: 600_000 });
+    child.stdout.write(entry(START) + '\n');
+    assert.equal((await stream.waitFor((e) => e.eventMessage === START, { timeoutMs: 2000, description: 'the start line' })).eventMessage, START, where);
+    await stream.stop();
+  }
+});
+
+test('a predicate log rejects exits before any notice: start says what log said', async () => {
+  const exec = new FakeExec(() => ({}), (p) => {
+    setTimeout(() => { p.stderr.write("log: Couldn't parse predicate: nope\n"); p.exit(64); }, 2);
+  });
+  await assert.rejects(UnifiedLogStream.start(exec, { predicate: 'nope ==', startupMs: 600_000 }),
+    { message: "log stream on fake host exited at once with 64: log: Couldn't parse predicate: nope" });
+});
+
 test('logShow: --start in local time to the second, predicate, footer and notices skipped', async () => {
   const start = new Date(2025, 0, 26, 9, 5, 7, 900);
   assert.equal(formatLocalSecond(start), '2025-01-26 09:05:07');
