@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { activeQuarantine, describeQuarantine, localDay, type QuarantineEntry } from '../history/quarantine.ts';
 import { appendRun } from '../history/record.ts';
-import { readReport, type RunRecord } from '../history/report.ts';
+import { addBuilds, dextVersionsOf, readReport, readReportWithBuilds, type RunRecord } from '../history/report.ts';
 import { openHistory, type HistoryTarget } from '../history/store.ts';
 import type { RunConfig } from '../engine/run-config.ts';
 
@@ -26,7 +26,7 @@ export async function quarantinedNow(target: StoreTarget): Promise<QuarantineEnt
  * stays what its scenarios made it.
  */
 export async function recordRun(target: StoreTarget, config: RunConfig): Promise<void> {
-  const run = runRecord(config);
+  const run = runRecord(config.reportDir, config.rootDir);
   if (!run) return;
   try {
     const store = await openHistory(target);
@@ -42,22 +42,27 @@ export async function recordRun(target: StoreTarget, config: RunConfig): Promise
   }
 }
 
-function reports(config: RunConfig): string[] {
-  const main = join(config.reportDir, 'results.json');
+function reports(reportDir: string): string[] {
+  const main = join(reportDir, 'results.json');
   if (!existsSync(main)) return [];
-  const retries = readdirSync(config.reportDir).map((d) => /^infra-retry-(\d+)$/.exec(d)).filter((m) => m !== null)
-    .sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => join(config.reportDir, m[0], 'results.json')).filter(existsSync);
+  const retries = readdirSync(reportDir).map((d) => /^infra-retry-(\d+)$/.exec(d)).filter((m) => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => join(reportDir, m[0], 'results.json')).filter(existsSync);
   return [main, ...retries];
 }
 
-/** The run as one record: an infrastructure retry's attempts follow the run's own on that rig. */
-function runRecord(config: RunConfig): RunRecord | undefined {
-  const [main, ...retries] = reports(config).map(readReport);
-  if (!main) return undefined;
+/**
+ * The run as one record: an infrastructure retry's attempts follow the run's own on that rig. The
+ * builds stay per rig until all the reports are read, so a retry on a rig with another build of a
+ * bundle keeps both (`<bundle>@<rig>`); on a rig both ran on, the run's own build stays.
+ */
+export function runRecord(reportDir: string, rootDir: string): RunRecord | undefined {
+  const [first, ...retries] = reports(reportDir).map(readReportWithBuilds);
+  if (!first) return undefined;
+  const { record: main, builds } = first;
   const attempts = new Map<string, number>();
   const key = (r: { scenario: string; rig: string; repeat: number }) => `${r.scenario}\u0000${r.rig}\u0000${r.repeat}`;
   for (const r of main.results) attempts.set(key(r), Math.max(attempts.get(key(r)) ?? -1, r.attempt));
-  for (const retry of retries) {
+  for (const { record: retry, builds: retryBuilds } of retries) {
     const next = new Map<string, number>();
     for (const r of retry.results) {
       const attempt = (attempts.get(key(r)) ?? -1) + 1 + r.attempt;
@@ -66,12 +71,12 @@ function runRecord(config: RunConfig): RunRecord | undefined {
     }
     for (const [k, v] of next) attempts.set(k, v);
     main.measurements.push(...retry.measurements);
-    main.dextVersions = { ...retry.dextVersions, ...main.dextVersions };
+    addBuilds(builds, retryBuilds);
     if (retry.ended > main.ended) main.ended = retry.ended;
   }
   const rigs = new Set(main.results.map((r) => r.rig));
-  const commit = gitCommit(config.rootDir);
-  return { ...main, rig: [...rigs].sort().join(', '), source: join(config.reportDir, 'results.json'), ...(commit ? { commit } : {}) };
+  const commit = gitCommit(rootDir);
+  return { ...main, dextVersions: dextVersionsOf(builds), rig: [...rigs].sort().join(', '), source: join(reportDir, 'results.json'), ...(commit ? { commit } : {}) };
 }
 
 /** The project's commit: CI's (GitHub Actions, GitLab, Buildkite), else git's; none outside a checkout. */
@@ -90,11 +95,12 @@ function gitCommit(dir: string): string | undefined {
  */
 export function exitIgnoringQuarantined(code: number, config: RunConfig, quarantined: QuarantineEntry[]): number {
   if (code !== 1 || quarantined.length === 0) return code;
-  const [main, ...retries] = reports(config).map(readReport);
+  const [main, ...retries] = reports(config.reportDir).map(readReport);
   if (!main) return code;
   const byName = new Map(quarantined.map((q) => [q.scenario, q]));
   const last = new Map<string, RunRecord['results'][number]>();
-  for (const r of main.results) last.set(`${r.scenario}\u0000${r.rig}\u0000${r.repeat}`, r);
+  // By test: an infrastructure retry merged into results.json is its test's last attempt, wherever it ran.
+  for (const r of main.results) last.set(`${r.scenario}\u0000${r.movedFrom ?? r.rig}\u0000${r.repeat}`, r);
   const failed = [...last.values()].filter((r) => r.status !== 'passed' && r.status !== 'skipped');
   if (!failed.length) return code;
   const passedOnRetry = new Set(retries.flatMap((retry) => retry.results.filter((r) => r.status === 'passed').map((r) => r.scenario)));

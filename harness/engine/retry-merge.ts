@@ -3,23 +3,20 @@
 // infrastructure and then passed on a retry is rewritten there as Playwright writes a test that
 // passed on its own retry: results.json gets the retry's results as later attempts (status flaky),
 // junit.xml loses the testcase's error, and both carry a `dextbench.infra-retry` annotation
-// (property) naming the rig it passed on; html/ is rebuilt the same way by Playwright (html-merge.ts).
-// The retry's own reports stay where they are; the run's
-// history reads the reports as they were before this rewrite (cli/run-history.ts).
+// (property) naming the rig it passed on; in results.json each appended attempt also carries a
+// `dextbench.ran-on` annotation, the rig it ran on (common/playwright-json.ts), so that `history
+// import` of it files that attempt under that rig. html/ is rebuilt the same way by Playwright
+// (html-merge.ts). The retry's own reports stay where they are; the run's history reads the
+// reports as they were before this rewrite (cli/run-history.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { RAN_ON_ANNOTATION, testsOf, type JsonReport, type JsonTest } from '../common/playwright-json.ts';
 import { mergeRetriesIntoHtml, removeHtmlBlobs } from './html-merge.ts';
 import type { PassedRetry } from './infra-retries.ts';
 import { addProperty, childElements, parseJunit, recountRoot, recountSuite, serializeJunit } from './junit-xml.ts';
 
 /** The annotation type, and JUnit property, on a test that passed on an infrastructure retry. */
 export const INFRA_RETRY_FIELD = 'dextbench.infra-retry';
-
-interface JsonAnnotation { type: string; description?: string }
-interface JsonResult { retry: number; status: string; annotations?: JsonAnnotation[] }
-interface JsonTest { projectName: string; status: string; annotations?: JsonAnnotation[]; results: JsonResult[] }
-interface JsonSuite { specs?: { title: string; file: string; tests: JsonTest[] }[]; suites?: JsonSuite[] }
-interface JsonReport { config?: { rootDir?: string }; suites?: JsonSuite[]; stats?: { unexpected?: number; flaky?: number } }
 
 export function describeInfraRetry(retry: PassedRetry): string {
   return `failed on rig ${retry.from} on infrastructure; passed on rig ${retry.to} on infrastructure retry ${retry.attempt} (reports in infra-retry-${retry.attempt}/)`;
@@ -51,7 +48,8 @@ async function mergeReports(reportDir: string, rootDir: string, passed: PassedRe
     if (!again) continue;
     const annotation = { type: INFRA_RETRY_FIELD, description: describeInfraRetry(retry) };
     const before = original.test.results.length;
-    original.test.results.push(...again.test.results.map((r, i) => ({ ...r, retry: before + i, annotations: [...(r.annotations ?? []), annotation] })));
+    const ranOn = { type: RAN_ON_ANNOTATION, description: retry.to };
+    original.test.results.push(...again.test.results.map((r, i) => ({ ...r, retry: before + i, annotations: [...(r.annotations ?? []), annotation, ranOn] })));
     original.test.annotations = [...(original.test.annotations ?? []), annotation];
     original.test.status = 'flaky';
     if (main.stats) {
@@ -72,21 +70,8 @@ async function mergeReports(reportDir: string, rootDir: string, passed: PassedRe
 
 function findTest(report: JsonReport, rootDir: string, file: string, rig: string): { test: JsonTest } | undefined {
   const specRoot = report.config?.rootDir ?? rootDir;
-  const visit = (suite: JsonSuite): { test: JsonTest } | undefined => {
-    for (const spec of suite.specs ?? []) {
-      if (resolve(specRoot, spec.file) !== file) continue;
-      const test = spec.tests.find((t) => t.projectName === rig);
-      if (test) return { test };
-    }
-    for (const child of suite.suites ?? []) {
-      const found = visit(child);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  for (const suite of report.suites ?? []) {
-    const found = visit(suite);
-    if (found) return found;
+  for (const { spec, test } of testsOf(report)) {
+    if (resolve(specRoot, spec.file) === file && test.projectName === rig) return { test };
   }
   return undefined;
 }

@@ -4,7 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { isFailureClass, type FailureClass } from '../common/failure-class.ts';
+import { testsOf, type JsonAnnotation, type JsonAttachment, type JsonError, type JsonReport } from '../common/playwright-json.ts';
 import { FAILURE_CLASS_FIELD } from './failure-class.ts';
+
+export type { JsonAnnotation, JsonAttachment };
 
 export interface ScenarioResult {
   /** Absolute path of the scenario file. */
@@ -35,23 +38,6 @@ export interface ScenarioRun extends ScenarioResult {
   firstFailure?: { attempt: number; failure: string; failureClass?: FailureClass };
 }
 
-export interface JsonAnnotation { type: string; description?: string }
-export interface JsonAttachment { name: string; contentType?: string; path?: string; body?: string }
-interface JsonResult {
-  status: string;
-  retry: number;
-  duration?: number;
-  startTime?: string;
-  attachments?: JsonAttachment[];
-  error?: { message?: string; location?: { file: string; line: number; column: number } };
-  errors?: { message?: string; location?: { file: string; line: number; column: number } }[];
-  annotations?: JsonAnnotation[];
-}
-interface JsonSuite {
-  specs?: { title: string; file: string; tests: { projectName: string; status: ScenarioResult['outcome']; annotations?: JsonAnnotation[]; results: JsonResult[] }[] }[];
-  suites?: JsonSuite[];
-}
-
 /** The scenarios of results.json; undefined when the run wrote none (refused before any test). */
 export function readRunResults(resultsFile: string, rootDir: string): ScenarioResult[] | undefined {
   return readRunDetails(resultsFile, rootDir)?.scenarios.map(({ title: _t, startTime: _s, durationMs: _d, attachments: _a, annotations: _n, firstFailure: _f, ...result }) => result);
@@ -60,43 +46,37 @@ export function readRunResults(resultsFile: string, rootDir: string): ScenarioRe
 /** The same with each scenario's name, timing and attachments, and when the run began. */
 export function readRunDetails(resultsFile: string, rootDir: string): { startTime?: string; scenarios: ScenarioRun[] } | undefined {
   if (!existsSync(resultsFile)) return undefined;
-  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as { config?: { rootDir?: string }; suites?: JsonSuite[]; stats?: { startTime?: string } };
+  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as JsonReport;
   const specRoot = report.config?.rootDir ?? rootDir;
   const out: ScenarioRun[] = [];
-  const visit = (suite: JsonSuite): void => {
-    for (const spec of suite.specs ?? []) {
-      for (const test of spec.tests) {
-        const last = test.results.at(-1);
-        const entry: ScenarioRun = {
-          file: resolve(specRoot, spec.file), rig: test.projectName, outcome: test.status,
-          attempts: test.results.length, lastStatus: last?.status ?? 'skipped',
-          title: spec.title, ...(last?.startTime ? { startTime: last.startTime } : {}),
-          durationMs: test.results.reduce((sum, r) => sum + (r.duration ?? 0), 0), attachments: last?.attachments ?? [],
-          annotations: test.annotations ?? [],
-        };
-        const annotations = [...(last?.annotations ?? []), ...(test.annotations ?? [])];
-        const failureClass = annotations.find((a) => a.type === FAILURE_CLASS_FIELD)?.description;
-        if (isFailureClass(failureClass)) entry.failureClass = failureClass;
-        const error = last?.error ?? last?.errors?.[0];
-        if (error && last?.status !== 'passed') entry.failure = failureLine(error, rootDir);
-        // A pass on a later attempt: Playwright keeps the earlier failure (and its class) only on that attempt.
-        const firstFailed = last?.status === 'passed' ? test.results.findIndex((r) => r.status !== 'passed' && r.status !== 'skipped') : -1;
-        const failed = test.results[firstFailed];
-        const failedError = failed?.error ?? failed?.errors?.[0];
-        if (failed && failedError) {
-          const failedClass = failed.annotations?.find((a) => a.type === FAILURE_CLASS_FIELD)?.description;
-          entry.firstFailure = { attempt: firstFailed + 1, failure: failureLine(failedError, rootDir), ...(isFailureClass(failedClass) ? { failureClass: failedClass } : {}) };
-        }
-        out.push(entry);
-      }
+  for (const { spec, test } of testsOf(report)) {
+    const last = test.results.at(-1);
+    const entry: ScenarioRun = {
+      file: resolve(specRoot, spec.file), rig: test.projectName, outcome: test.status,
+      attempts: test.results.length, lastStatus: last?.status ?? 'skipped',
+      title: spec.title, ...(last?.startTime ? { startTime: last.startTime } : {}),
+      durationMs: test.results.reduce((sum, r) => sum + (r.duration ?? 0), 0), attachments: last?.attachments ?? [],
+      annotations: test.annotations ?? [],
+    };
+    const annotations = [...(last?.annotations ?? []), ...(test.annotations ?? [])];
+    const failureClass = annotations.find((a) => a.type === FAILURE_CLASS_FIELD)?.description;
+    if (isFailureClass(failureClass)) entry.failureClass = failureClass;
+    const error = last?.error ?? last?.errors?.[0];
+    if (error && last?.status !== 'passed') entry.failure = failureLine(error, rootDir);
+    // A pass on a later attempt: Playwright keeps the earlier failure (and its class) only on that attempt.
+    const firstFailed = last?.status === 'passed' ? test.results.findIndex((r) => r.status !== 'passed' && r.status !== 'skipped') : -1;
+    const failed = test.results[firstFailed];
+    const failedError = failed?.error ?? failed?.errors?.[0];
+    if (failed && failedError) {
+      const failedClass = failed.annotations?.find((a) => a.type === FAILURE_CLASS_FIELD)?.description;
+      entry.firstFailure = { attempt: firstFailed + 1, failure: failureLine(failedError, rootDir), ...(isFailureClass(failedClass) ? { failureClass: failedClass } : {}) };
     }
-    for (const child of suite.suites ?? []) visit(child);
-  };
-  for (const suite of report.suites ?? []) visit(suite);
+    out.push(entry);
+  }
   return { ...(report.stats?.startTime ? { startTime: report.stats.startTime } : {}), scenarios: out };
 }
 
-function failureLine(error: NonNullable<JsonResult['error']>, rootDir: string): string {
+function failureLine(error: JsonError, rootDir: string): string {
   // Playwright colours messages for terminals.
   const message = (error.message ?? 'failed').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim())?.trim() ?? 'failed';
   const text = message.replace(/^Error: /, '');

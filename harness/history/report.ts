@@ -3,11 +3,14 @@
 // each rig with their status, failure class (the `dextbench.class` annotation) and error line, and
 // its measurements (the `measurements.json` attachment when its file is at hand; else the
 // `measure:<name>` annotations, which carry value and unit but not the bounds), and the builds of
-// the extensions it ran (the `dextbench.extension` annotations).
+// the extensions it ran (the `dextbench.extension` annotations). An attempt that ran on another rig
+// than its test's (an infrastructure retry merged into the run's results.json, marked
+// `dextbench.ran-on`) is filed, with its measurements and builds, under the rig it ran on.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { EXTENSION_ANNOTATION, parseExtensionBuild } from '../common/extension-build.ts';
 import { isFailureClass, type FailureClass } from '../common/failure-class.ts';
+import { rigOfAttempt, testsOf, type JsonAnnotation, type JsonReport, type JsonResult } from '../common/playwright-json.ts';
 
 const CLASS_ANNOTATION = 'dextbench.class';
 const MEASURE_ANNOTATION = 'measure:';
@@ -25,6 +28,11 @@ export interface ResultRow {
   class?: FailureClass;
   durationMs: number;
   error?: string;
+  /**
+   * An attempt that ran on another rig than its test's (an infrastructure retry merged into
+   * results.json): the test's rig, the one it had failed on. Not stored; `rig` is where it ran.
+   */
+  movedFrom?: string;
 }
 
 export interface MeasurementRow {
@@ -60,23 +68,20 @@ export interface RunRecord {
   measurements: MeasurementRow[];
 }
 
-interface JsonAnnotation { type: string; description?: string }
-interface JsonAttachment { name: string; path?: string; body?: string }
-interface JsonResult {
-  status: string;
-  retry: number;
-  duration: number;
-  errors?: { message?: string }[];
-  error?: { message?: string };
-  annotations?: JsonAnnotation[];
-  attachments?: JsonAttachment[];
-}
-interface JsonTest { projectName: string; repeatEachIndex?: number; annotations?: JsonAnnotation[]; results: JsonResult[] }
-interface JsonSuite { specs?: { title: string; file: string; tests: JsonTest[] }[]; suites?: JsonSuite[] }
-interface JsonReport { config?: { metadata?: Record<string, unknown> }; suites?: JsonSuite[]; stats?: { startTime?: string; duration?: number } }
+/** Builds by bundle id, then by the rig that ran them. */
+export type RigBuilds = Map<string, Map<string, DextVersion>>;
 
 /** Reads a results.json; one clear line when it is not a Playwright JSON report. */
 export function readReport(file: string): RunRecord {
+  return readReportWithBuilds(file).record;
+}
+
+/**
+ * The same, with the builds still per rig: a run whose reports are several (its infrastructure
+ * retries, cli/run-history.ts) adds them together (addBuilds) and collapses them once (dextVersionsOf),
+ * so that a retry on a rig with another build keeps both.
+ */
+export function readReportWithBuilds(file: string): { record: RunRecord; builds: RigBuilds } {
   let report: JsonReport;
   try {
     report = JSON.parse(readFileSync(file, 'utf8')) as JsonReport;
@@ -89,65 +94,89 @@ export function readReport(file: string): RunRecord {
   return recordOf(report, file);
 }
 
-function recordOf(report: JsonReport, source: string): RunRecord {
+function recordOf(report: JsonReport, source: string): { record: RunRecord; builds: RigBuilds } {
   const results: ResultRow[] = [];
   const measurements: MeasurementRow[] = [];
-  const builds = new Map<string, Map<string, DextVersion>>();
-  const visit = (suite: JsonSuite): void => {
-    for (const spec of suite.specs ?? []) {
-      for (const test of spec.tests) {
-        for (const a of [...(test.annotations ?? []), ...test.results.flatMap((r) => r.annotations ?? [])]) {
-          const build = a.type === EXTENSION_ANNOTATION ? parseExtensionBuild(a.description) : undefined;
-          if (!build) continue;
-          const byRig = builds.get(build.bundle) ?? new Map<string, DextVersion>();
-          byRig.set(test.projectName, { ...(build.version ? { version: build.version } : {}), ...(build.sha256 ? { sha256: build.sha256 } : {}) });
-          builds.set(build.bundle, byRig);
-        }
-        for (const result of test.results) {
-          const annotations = [...(result.annotations ?? []), ...(test.annotations ?? [])];
-          const row: ResultRow = {
-            scenario: spec.title, file: spec.file, rig: test.projectName, repeat: test.repeatEachIndex ?? 0,
-            attempt: result.retry, status: result.status, durationMs: result.duration,
-          };
-          if (result.status !== 'passed' && result.status !== 'skipped') {
-            const failureClass = annotations.find((a) => a.type === CLASS_ANNOTATION)?.description;
-            if (isFailureClass(failureClass)) row.class = failureClass;
-            const message = result.error?.message ?? result.errors?.[0]?.message;
-            if (message) row.error = firstLine(message);
-          }
-          results.push(row);
-          for (const m of measurementsOf(result)) measurements.push({ scenario: spec.title, rig: test.projectName, ...m });
-        }
+  const builds: RigBuilds = new Map();
+  // The tests as Playwright reported them (scenario × project × repeat), whatever rig an attempt ran on: the run's identity.
+  const tests = new Set<string>();
+  for (const { spec, test } of testsOf(report)) {
+    for (const a of test.annotations ?? []) addBuild(builds, test.projectName, a);
+    for (const result of test.results) {
+      const rig = rigOfAttempt(test, result);
+      for (const a of result.annotations ?? []) addBuild(builds, rig, a);
+      const annotations = [...(result.annotations ?? []), ...(test.annotations ?? [])];
+      const row: ResultRow = {
+        scenario: spec.title, file: spec.file, rig, repeat: test.repeatEachIndex ?? 0,
+        attempt: result.retry, status: result.status, durationMs: result.duration,
+      };
+      if (result.status !== 'passed' && result.status !== 'skipped') {
+        const failureClass = annotations.find((a) => a.type === CLASS_ANNOTATION)?.description;
+        if (isFailureClass(failureClass)) row.class = failureClass;
+        const message = result.error?.message ?? result.errors?.[0]?.message;
+        if (message) row.error = firstLine(message);
       }
+      if (rig !== test.projectName) row.movedFrom = test.projectName;
+      results.push(row);
+      tests.add(testKey({ scenario: spec.title, rig: test.projectName, repeat: row.repeat }));
+      for (const m of measurementsOf(result)) measurements.push({ scenario: spec.title, rig, ...m });
     }
-    for (const child of suite.suites ?? []) visit(child);
-  };
-  for (const suite of report.suites ?? []) visit(suite);
+  }
+  // A moved attempt follows that rig's own attempts of the scenario, as when the run records its
+  // retries itself (cli/run-history.ts): the index it has on the failed test may be one of theirs.
+  const lastAttempt = new Map<string, number>();
+  for (const r of results) if (!r.movedFrom) lastAttempt.set(testKey(r), Math.max(lastAttempt.get(testKey(r)) ?? -1, r.attempt));
+  for (const r of results.filter((r) => r.movedFrom)) {
+    r.attempt = (lastAttempt.get(testKey(r)) ?? -1) + 1;
+    lastAttempt.set(testKey(r), r.attempt);
+  }
   const started = new Date(report.stats!.startTime!);
   const meta = report.config?.metadata ?? {};
   const commit = typeof meta['gitCommit'] === 'object' && meta['gitCommit'] !== null ? (meta['gitCommit'] as { hash?: string }).hash : undefined;
-  return {
-    key: runKey(started, results),
+  const record: RunRecord = {
+    key: runKey(started, tests),
     ...(commit ? { commit } : {}),
     dextVersions: dextVersionsOf(builds),
     rig: [...new Set(results.map((r) => r.rig))].sort().join(', '),
     started, ended: new Date(started.getTime() + (report.stats?.duration ?? 0)),
     source, results, measurements,
   };
+  return { record, builds };
+}
+
+function testKey(r: { scenario: string; rig: string; repeat: number }): string {
+  return `${r.scenario}\u0000${r.rig}\u0000${r.repeat}`;
+}
+
+function addBuild(builds: RigBuilds, rig: string, annotation: JsonAnnotation): void {
+  const build = annotation.type === EXTENSION_ANNOTATION ? parseExtensionBuild(annotation.description) : undefined;
+  if (!build) return;
+  const byRig = builds.get(build.bundle) ?? new Map<string, DextVersion>();
+  byRig.set(rig, { ...(build.version ? { version: build.version } : {}), ...(build.sha256 ? { sha256: build.sha256 } : {}) });
+  builds.set(build.bundle, byRig);
+}
+
+/** Adds `more`'s builds to `builds`; where both have one for a bundle on a rig, `builds`' stays. */
+export function addBuilds(builds: RigBuilds, more: RigBuilds): void {
+  for (const [bundle, byRig] of more) {
+    const into = builds.get(bundle) ?? new Map<string, DextVersion>();
+    for (const [rig, build] of byRig) if (!into.has(rig)) into.set(rig, build);
+    builds.set(bundle, into);
+  }
 }
 
 /**
  * A report's identity: its start (Playwright's, to the millisecond; a blob report merged keeps it)
- * and which scenarios ran on which rigs. Not the file it came from: CI's copy of a run's
- * results.json, or its blob report, is the run the run itself appended.
+ * and which scenarios ran on which rigs (its projects: an infrastructure retry merged into it
+ * does not make it another run). Not the file it came from: CI's copy of a run's results.json,
+ * or its blob report, is the run the run itself appended.
  */
-function runKey(started: Date, results: ResultRow[]): string {
-  const tests = [...new Set(results.map((r) => `${r.scenario}\u0000${r.rig}\u0000${r.repeat}`))].sort();
-  return createHash('sha256').update(JSON.stringify([started.toISOString(), tests])).digest('hex');
+function runKey(started: Date, tests: Set<string>): string {
+  return createHash('sha256').update(JSON.stringify([started.toISOString(), [...tests].sort()])).digest('hex');
 }
 
 /** bundle → build, or `bundle@rig` → build for each rig when the rigs ran different builds. */
-function dextVersionsOf(builds: Map<string, Map<string, DextVersion>>): Record<string, DextVersion> {
+export function dextVersionsOf(builds: RigBuilds): Record<string, DextVersion> {
   const out: Record<string, DextVersion> = {};
   for (const [bundle, byRig] of [...builds].sort(([a], [b]) => a.localeCompare(b))) {
     const distinct = new Set([...byRig.values()].map((b) => JSON.stringify(b)));
