@@ -1,11 +1,11 @@
 // A Playwright reporter listed right after the JUnit reporter (reporters.ts): Playwright ends its
-// reporters one after the other, so when this one ends junit.xml is written, and it names its suites
-// and classnames after the scenario files (junit-xml.ts says why). The scenario of each testcase
-// comes from the test itself: its location is the scenario file (scenario.spec.ts declares it there).
+// reporters one after the other, so when this one ends junit.xml is written, and it names its suites,
+// testcases' classnames and their `file`s after the scenario files (junit-xml.ts says how and why).
+// The scenario of each testcase comes from the test itself: its location is the scenario file
+// (scenario.spec.ts declares it there).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { relative, sep } from 'node:path';
 import type { FullConfig, Reporter, Suite } from '@playwright/test/reporter';
-import { parseJunit, serializeJunit, suitesPerScenario } from './junit-xml.ts';
+import { junitScenarioFile, parseJunit, serializeJunit, suitesPerScenario } from './junit-xml.ts';
 
 export interface JunitScenariosOptions { outputFile: string }
 
@@ -31,7 +31,7 @@ export default class JunitScenarios implements Reporter {
       const rig = test.parent.project()?.name ?? '';
       // The testcase's name as the JUnit reporter writes it with includeProjectInTestName.
       const name = `[${rig}] ${test.titlePath().slice(3).join(' › ')}`;
-      scenarios.set(testcaseKey(rig, name), relative(this.rootDir, test.location.file).split(sep).join('/'));
+      scenarios.set(testcaseKey(rig, name), junitScenarioFile(this.rootDir, test.location.file));
     }
     let xml: string;
     try {

@@ -2,11 +2,14 @@
 // scenario runs through one spec file, so Playwright names each <testsuite> and <testcase classname>
 // after that spec (harness/engine/scenario.spec.ts, node_modules/dextbench/… in a user's project).
 // CI systems (Jenkins, GitLab, Buildkite) group and track tests by classname and name, so here each
-// rig's suite is split into one suite per scenario file, named by its path from the project, which
-// is also each testcase's classname. The rig is in the testcase's name (`[rig] title`, Playwright's
-// includeProjectInTestName), because those systems key a test on classname + name and ignore
-// properties: with the rig only as a property, a scenario passing on one rig and failing on another
-// would be one test, flaky, and its history would mix the rigs.
+// rig's suite is split into one suite per scenario file, named by its path from the project; each
+// testcase gets that path as `file` (GitLab reads it; Jenkins ignores attributes it does not know)
+// and a classname made from it as pytest makes one from a test module (junitClassname says how).
+// The rig is in the testcase's name (`[rig] title`, Playwright's includeProjectInTestName), because
+// those systems key a test on classname + name and ignore properties: with the rig only as a
+// property, a scenario passing on one rig and failing on another would be one test, flaky, and its
+// history would mix the rigs.
+import { relative, sep } from 'node:path';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 
 export type JunitDocument = Document;
@@ -46,23 +49,55 @@ export function childElements(parent: Element, tag: string): Element[] {
 export type ScenarioOfTestcase = (rig: string, name: string) => string | undefined;
 
 /**
+ * A scenario file's path as the report gives it (suite name, testcase `file`): from the project's
+ * root, `/`-separated on every OS. retry-merge.ts finds a retried testcase by it.
+ */
+export function junitScenarioFile(rootDir: string, scenarioFile: string): string {
+  return relative(rootDir, scenarioFile).split(sep).join('/');
+}
+
+/**
+ * A testcase's classname for its scenario file (its `/`-separated path from the project): the path
+ * without its .yaml/.yml extension, folders and file joined by dots, as pytest writes
+ * `tests.test_foo` for tests/test_foo.py. Jenkins' JUnit plugin splits a classname at its LAST dot
+ * into package and class, so scenarios/driverkit/echo.yaml shows as class `echo` in package
+ * `scenarios.driverkit` (with the path itself, every scenario was class `yaml`). A dot inside a
+ * folder or file name (echo.v2.yaml; `..` of a scenario outside the project) would move that split,
+ * so it becomes `_` here, in the classname only; the testcase's `file` attribute keeps the real path.
+ */
+export function junitClassname(scenarioFile: string): string {
+  return scenarioFile.replace(/\.ya?ml$/, '').split('/').map((part) => part.replaceAll('.', '_')).join('.');
+}
+
+/**
  * Splits each rig's <testsuite> into one per scenario file (in the order their testcases come),
- * named by the file, with each testcase's classname the file; counts follow the testcases.
+ * named by the file; each of its testcases gets the file as `file` and junitClassname(file) as its
+ * classname; counts follow the testcases. A testcase whose scenario is unknown stays as Playwright
+ * wrote it, in a suite of its own suite's name.
+ *
+ * The suite keeps the scenario's path as its name (not the dotted classname): Jenkins builds its
+ * package / class / test tree from each testcase's classname alone (a suite's name stands in only
+ * for a testcase without one) and, in current versions, merges suites of one name, so the path
+ * costs Jenkins nothing and stays the file a reader looks for wherever a suite's name is shown.
  */
 export function suitesPerScenario(doc: JunitDocument, scenarioOf: ScenarioOfTestcase): void {
   const root = doc.documentElement!;
   for (const suite of childElements(root, 'testsuite')) {
     const rig = suite.getAttribute('hostname') ?? '';
-    const byFile = new Map<string, Element[]>();
+    const bySuiteName = new Map<string, Element[]>();
     for (const testcase of childElements(suite, 'testcase')) {
-      const file = scenarioOf(rig, testcase.getAttribute('name') ?? '') ?? suite.getAttribute('name') ?? '';
-      testcase.setAttribute('classname', file);
-      byFile.set(file, [...(byFile.get(file) ?? []), testcase]);
+      const scenario = scenarioOf(rig, testcase.getAttribute('name') ?? '');
+      if (scenario !== undefined) {
+        testcase.setAttribute('classname', junitClassname(scenario));
+        testcase.setAttribute('file', scenario);
+      }
+      const suiteName = scenario ?? suite.getAttribute('name') ?? '';
+      bySuiteName.set(suiteName, [...(bySuiteName.get(suiteName) ?? []), testcase]);
     }
-    for (const [file, testcases] of byFile) {
+    for (const [suiteName, testcases] of bySuiteName) {
       const split = doc.createElement('testsuite');
       for (const attribute of Array.from(suite.attributes)) split.setAttribute(attribute.name, attribute.value);
-      split.setAttribute('name', file);
+      split.setAttribute('name', suiteName);
       for (const testcase of testcases) {
         split.appendChild(doc.createTextNode('\n'));
         split.appendChild(testcase);

@@ -9,11 +9,11 @@
 // (html-merge.ts). The retry's own reports stay where they are; the run's history reads the
 // reports as they were before this rewrite (cli/run-history.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RAN_ON_ANNOTATION, testsOf, type JsonReport, type JsonTest } from '../common/playwright-json.ts';
 import { mergeRetriesIntoHtml, removeHtmlBlobs } from './html-merge.ts';
 import type { PassedRetry } from './infra-retries.ts';
-import { addProperty, childElements, parseJunit, recountRoot, recountSuite, serializeJunit } from './junit-xml.ts';
+import { addProperty, childElements, junitScenarioFile, parseJunit, recountRoot, recountSuite, serializeJunit } from './junit-xml.ts';
 
 /** The annotation type, and JUnit property, on a test that passed on an infrastructure retry. */
 export const INFRA_RETRY_FIELD = 'dextbench.infra-retry';
@@ -62,7 +62,7 @@ async function mergeReports(reportDir: string, rootDir: string, passed: PassedRe
   writeFileSync(mainFile, JSON.stringify(main, null, 2));
   const junitFile = join(reportDir, 'junit.xml');
   if (existsSync(junitFile)) {
-    const retried = merged.map((retry) => ({ rig: retry.from, scenario: relative(rootDir, retry.file).split(sep).join('/'), retry }));
+    const retried = merged.map((retry) => ({ rig: retry.from, scenario: junitScenarioFile(rootDir, retry.file), retry }));
     writeFileSync(junitFile, passedInJunit(readFileSync(junitFile, 'utf8'), junitFile, retried));
   }
   await mergeRetriesIntoHtml(reportDir, rootDir, merged.map((retry) => ({ ...retry, description: describeInfraRetry(retry) })));
@@ -78,14 +78,16 @@ function findTest(report: JsonReport, rootDir: string, file: string, rig: string
 
 /**
  * The JUnit report (junit-xml.ts: a <testsuite> per rig and scenario file, `hostname` the rig, each
- * <testcase> classed by its scenario file, its failure an <error> or <failure> element): the retried
- * testcase loses its error and gains the property; the suite's and the root's counts follow.
+ * <testcase> with its scenario's path from the project as `file`, its failure an <error> or
+ * <failure> element): the retried testcase loses its error and gains the property; the suite's and
+ * the root's counts follow. The testcase is found by `file`, the path itself, so its classname's
+ * mapping (junitClassname) stays in one place.
  */
 export function passedInJunit(xml: string, file: string, retried: { rig: string; scenario: string; retry: PassedRetry }[]): string {
   const doc = parseJunit(xml, file);
   for (const { rig, scenario, retry } of retried) {
     for (const suite of childElements(doc.documentElement!, 'testsuite').filter((s) => s.getAttribute('hostname') === rig)) {
-      const failed = childElements(suite, 'testcase').find((t) => t.getAttribute('classname') === scenario
+      const failed = childElements(suite, 'testcase').find((t) => t.getAttribute('file') === scenario
         && (childElements(t, 'error').length || childElements(t, 'failure').length));
       if (!failed) continue;
       for (const element of [...childElements(failed, 'error'), ...childElements(failed, 'failure')]) {

@@ -73,21 +73,24 @@ test('HTML, JSON, JUnit and list reports: the scenario path is relative to the p
   const htmlError = html.tests[0]!.results[0]!.errors.map((e) => stripAnsi(typeof e === 'string' ? e : e.message ?? '')).join('\n');
   assert.match(htmlError, new RegExp(`${escape(scenarioFile)}:${failing.line}:${failing.column}`));
 
-  // JUnit: the failure's header names the scenario from the project; the suite and the testcase's
-  // classname are the scenario file (not the engine's one spec file), the rig in the testcase's name.
+  // JUnit: the failure's header names the scenario from the project; the suite's name and the
+  // testcase's file are the scenario's path (not the engine's one spec file), its classname the
+  // dotted path without .yaml (Jenkins: package scenarios.driverkit, class located), the rig in the
+  // testcase's name.
   const junit = readFileSync(join(output, 'junit.xml'), 'utf8');
   assert.match(junit, new RegExp(`\\[sim\\] › ${escape(scenario)}:${nameLine}:1 ›`));
   assert.doesNotMatch(junit, /\.\.\/scenarios|step-runner\.ts|scenario\.spec\.ts/);
   assert.deepEqual(junitSuites(junit), [
-    { name: scenario, hostname: 'sim', counts: '1 tests, 0 failures, 1 errors, 0 skipped', testcases: [{ classname: scenario, name: '[sim] every step reported at its own line', failed: true }] },
+    { name: scenario, hostname: 'sim', counts: '1 tests, 0 failures, 1 errors, 0 skipped', testcases: [{ classname: 'scenarios.driverkit.located', file: scenario, name: '[sim] every step reported at its own line', failed: true }] },
   ]);
 });
 
-test('JUnit with two rigs: a testsuite per rig and scenario file, classname the file, the rig in the testcase name', async () => {
+test('JUnit with two rigs: a testsuite per rig and scenario file, classname the dotted path, file the path, the rig in the testcase name', async () => {
   const rigsDir = join(project, 'rigs');
   mkdirSync(rigsDir, { recursive: true });
   const rigs = ['bench-a', 'bench-b'].map((name) => simRigFile(rigsDir, name, { sim: 'sip: disabled\ndeveloperMode: false\napprovedExtensions: { DXTBNCH001: [com.example.echo.driver] }' }));
-  const passing = 'scenarios/driverkit/plugs.yaml';
+  // Dots in the file's name must not move Jenkins' package/class split at the classname's last dot.
+  const passing = 'scenarios/driverkit/plugs.v2.yaml';
   writeFileSync(join(project, passing), 'name: the echo device plugs\nuses: { devices: [echo] }\nsteps:\n  - plug: echo\n');
   const output = scratchDir();
   const echoDext = `ECHO_DEXT=${join(repoRoot, 'dext-fixtures/echo/sim/EchoDriver-1.0.0.dext')}`;
@@ -97,8 +100,8 @@ test('JUnit with two rigs: a testsuite per rig and scenario file, classname the 
   assert.doesNotMatch(junit, /scenario\.spec\.ts|classname="\.\.\//);
   const suites = junitSuites(junit);
   const expected = ['bench-a', 'bench-b'].flatMap((rig) => [
-    { name: scenario, hostname: rig, counts: '1 tests, 0 failures, 1 errors, 0 skipped', testcases: [{ classname: scenario, name: `[${rig}] every step reported at its own line`, failed: true }] },
-    { name: passing, hostname: rig, counts: '1 tests, 0 failures, 0 errors, 0 skipped', testcases: [{ classname: passing, name: `[${rig}] the echo device plugs`, failed: false }] },
+    { name: scenario, hostname: rig, counts: '1 tests, 0 failures, 1 errors, 0 skipped', testcases: [{ classname: 'scenarios.driverkit.located', file: scenario, name: `[${rig}] every step reported at its own line`, failed: true }] },
+    { name: passing, hostname: rig, counts: '1 tests, 0 failures, 0 errors, 0 skipped', testcases: [{ classname: 'scenarios.driverkit.plugs_v2', file: passing, name: `[${rig}] the echo device plugs`, failed: false }] },
   ]);
   const order = (s: { name: string | null; hostname: string | null }) => `${s.hostname} ${s.name}`;
   assert.deepEqual(suites.sort((a, b) => order(a).localeCompare(order(b))), expected.sort((a, b) => order(a).localeCompare(order(b))));
@@ -108,7 +111,7 @@ test('JUnit with two rigs: a testsuite per rig and scenario file, classname the 
   assert.match(junit, /^<testsuites [^>]*\btests="4" failures="0" skipped="0" errors="2"/);
 });
 
-/** Each <testsuite>: its name, rig, counts and testcases (classname, name, whether it has an error or failure). */
+/** Each <testsuite>: its name, rig, counts and testcases (classname, file, name, whether it has an error or failure). */
 function junitSuites(xml: string) {
   const doc = new DOMParser().parseFromString(xml, 'text/xml');
   return Array.from(doc.getElementsByTagName('testsuite')).map((suite) => ({
@@ -116,7 +119,7 @@ function junitSuites(xml: string) {
     hostname: suite.getAttribute('hostname'),
     counts: `${suite.getAttribute('tests')} tests, ${suite.getAttribute('failures')} failures, ${suite.getAttribute('errors')} errors, ${suite.getAttribute('skipped')} skipped`,
     testcases: Array.from(suite.getElementsByTagName('testcase')).map((t) => ({
-      classname: t.getAttribute('classname'), name: t.getAttribute('name'),
+      classname: t.getAttribute('classname'), file: t.getAttribute('file'), name: t.getAttribute('name'),
       failed: t.getElementsByTagName('error').length + t.getElementsByTagName('failure').length > 0,
     })),
   }));
