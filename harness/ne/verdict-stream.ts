@@ -6,7 +6,7 @@ import { UnifiedLogStream, type LogEntry } from '../host/tools/log.ts';
 import { ToolError } from '../host/tools/tool-error.ts';
 import {
   describeVerdict, FLOWGATE_PREDICATE, parseFlowGateMessage, verdictMismatches,
-  type DnsVerdict, type FlowVerdict, type Verdict, type VerdictMatch,
+  type DnsVerdict, type FlowGateStarted, type FlowVerdict, type Verdict, type VerdictMatch,
 } from './flowgate-log.ts';
 
 export type VerdictLine = (FlowVerdict | DnsVerdict) & { at: Date };
@@ -46,6 +46,22 @@ export class VerdictStream {
         : `${seen.length} other verdict(s), last: ${shown.join('; ')}`;
       throw new ToolError(`${/exited/.test(error.message) ? `${error.message}; ` : ''}saw ${saw}`);
     }
+  }
+
+  /** FlowGate's start lines received so far (startFilter: `FlowGate started rules=<n>`). */
+  starts(): LogEntry[] {
+    return this.log.entries().filter((e) => parseFlowGateMessage(e.eventMessage)?.kind === 'started');
+  }
+
+  /**
+   * The next start line that is not one of `seen` (those before the filter was turned on): the
+   * filter is in force from then on. A ToolError at the deadline.
+   */
+  async waitForStart(seen: LogEntry[], options: { timeoutMs: number }): Promise<FlowGateStarted> {
+    const before = new Set(seen);
+    const entry = await this.log.waitFor((e) => !before.has(e) && parseFlowGateMessage(e.eventMessage)?.kind === 'started',
+      { timeoutMs: options.timeoutMs, description: 'FlowGate\'s start line (FlowGate started rules=<n>)' });
+    return parseFlowGateMessage(entry.eventMessage) as FlowGateStarted;
   }
 
   stop(): Promise<void> {

@@ -5,20 +5,23 @@ import { duration } from '../scenario/index.ts';
 import { StepFailure, type StepContext } from './context.ts';
 import { defineStep } from './step.ts';
 import { resolveExtension } from './support/extensions.ts';
+import { verdictStream } from './support/ne.ts';
 
 /** How long saveToPreferences may wait for the filter prompt: on a rig nobody answers it. */
 const APPROVAL_WAIT_MS = 5_000;
+/** How long a saved filter may take to start (its provider launched, startFilter run). */
+const START_WAIT_MS = 10_000;
 
 /** Filters this scenario turned on, keyed like support/ne.ts by the scenario's results map. */
 const turnedOn = new WeakMap<object, Set<string>>();
 
 export default defineStep({
   kind: 'ne.filter',
-  summary: 'Turn an NE extension\'s content filter on or off (the activator\'s NEFilterManager configuration): `ne.filter: { extension: flowgate, enabled: true }`; one turned on is turned off again in cleanup.',
+  summary: 'Turn an NE extension\'s content filter on or off (the activator\'s NEFilterManager configuration): `ne.filter: { extension: flowgate, enabled: true }`; on returns once the filter is in force (FlowGate\'s start line), and one turned on is turned off again in cleanup.',
   schema: z.strictObject({
     extension: z.string().min(1),
     enabled: z.boolean(),
-    /** How long the save may wait for the "would like to filter network content" prompt. */
+    /** How long the save may wait for the "would like to filter network content" prompt, and then for the filter to start. */
     within: duration.optional(),
   }),
   defaultTimeoutMs: 60_000,
@@ -26,16 +29,35 @@ export default defineStep({
     const decl = resolveExtension(ctx, args.extension);
     const timeoutMs = args.within ?? Math.min(ctx.timeoutMs, APPROVAL_WAIT_MS);
     const wasOn = args.enabled && await isEnabled(ctx, decl.bundle, timeoutMs);
+    // A saved configuration is not yet a filter in force: NE starts the provider and calls its
+    // startFilter afterwards, and flows until then pass unfiltered. FlowGate logs its start line
+    // there (flowgate-log.ts), so turning it on waits for that line, seen on the NE steps' stream
+    // started before the save.
+    const stream = args.enabled && !wasOn ? await verdictStream(ctx).catch((error: unknown) => {
+      ctx.timeline.record({ type: 'warning', message: `FlowGate verdict stream unavailable, so the filter's start is not awaited: ${(error as Error).message}` });
+      return undefined;
+    }) : undefined;
+    const startsBefore = stream?.starts() ?? [];
     const enabled = await saveFilter(ctx, decl.bundle, args.enabled, timeoutMs);
     const mine = turnedOn.get(ctx.results) ?? new Set<string>();
     turnedOn.set(ctx.results, mine);
     if (args.enabled && !wasOn && !mine.has(decl.bundle)) {
-      // The rig is left with the filter as the scenario found it.
+      // The rig is left with the filter as the scenario found it (also when it then fails to start).
       mine.add(decl.bundle);
       ctx.cleanup.push(`turn the content filter of ${decl.bundle} off`, async () => {
         mine.delete(decl.bundle);
         await saveFilter(ctx, decl.bundle, false, timeoutMs);
       });
+    }
+    if (stream) {
+      const startMs = args.within ?? Math.min(ctx.timeoutMs, START_WAIT_MS);
+      try {
+        const started = await stream.waitForStart(startsBefore, { timeoutMs: startMs });
+        ctx.timeline.record({ type: 'ne-filter-started', bundle: decl.bundle, rules: started.rules });
+      } catch (error) {
+        if (!(error instanceof ToolError)) throw error;
+        throw new StepFailure(`ne.filter enable ${decl.bundle}: saved, but the filter did not start within ${startMs} ms (${error.message}); its flows pass unfiltered until it does`);
+      }
     }
     return { bundle: decl.bundle, enabled };
   },
