@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { activeQuarantine, describeQuarantine, localDay, type QuarantineEntry } from '../history/quarantine.ts';
 import { appendRun } from '../history/record.ts';
-import { addBuilds, dextVersionsOf, readReport, readReportWithBuilds, type RunRecord } from '../history/report.ts';
+import { addBuilds, dextVersionsOf, readReport, readReportWithBuilds, testKey, type RunRecord } from '../history/report.ts';
 import { openHistory, type HistoryTarget } from '../history/store.ts';
 import type { RunConfig } from '../engine/run-config.ts';
 
@@ -60,13 +60,12 @@ export function runRecord(reportDir: string, rootDir: string): RunRecord | undef
   if (!first) return undefined;
   const { record: main, builds } = first;
   const attempts = new Map<string, number>();
-  const key = (r: { scenario: string; rig: string; repeat: number }) => `${r.scenario}\u0000${r.rig}\u0000${r.repeat}`;
-  for (const r of main.results) attempts.set(key(r), Math.max(attempts.get(key(r)) ?? -1, r.attempt));
+  for (const r of main.results) attempts.set(testKey(r), Math.max(attempts.get(testKey(r)) ?? -1, r.attempt));
   for (const { record: retry, builds: retryBuilds } of retries) {
     const next = new Map<string, number>();
     for (const r of retry.results) {
-      const attempt = (attempts.get(key(r)) ?? -1) + 1 + r.attempt;
-      next.set(key(r), Math.max(next.get(key(r)) ?? -1, attempt));
+      const attempt = (attempts.get(testKey(r)) ?? -1) + 1 + r.attempt;
+      next.set(testKey(r), Math.max(next.get(testKey(r)) ?? -1, attempt));
       main.results.push({ ...r, attempt });
     }
     for (const [k, v] of next) attempts.set(k, v);
@@ -100,7 +99,7 @@ export function exitIgnoringQuarantined(code: number, config: RunConfig, quarant
   const byName = new Map(quarantined.map((q) => [q.scenario, q]));
   const last = new Map<string, RunRecord['results'][number]>();
   // By test: an infrastructure retry merged into results.json is its test's last attempt, wherever it ran.
-  for (const r of main.results) last.set(`${r.scenario}\u0000${r.movedFrom ?? r.rig}\u0000${r.repeat}`, r);
+  for (const r of main.results) last.set(testKey({ ...r, rig: r.movedFrom ?? r.rig }), r);
   const failed = [...last.values()].filter((r) => r.status !== 'passed' && r.status !== 'skipped');
   if (!failed.length) return code;
   const passedOnRetry = new Set(retries.flatMap((retry) => retry.results.filter((r) => r.status === 'passed').map((r) => r.scenario)));

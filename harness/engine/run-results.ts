@@ -7,8 +7,6 @@ import { isFailureClass, type FailureClass } from '../common/failure-class.ts';
 import { testsOf, type JsonAnnotation, type JsonAttachment, type JsonError, type JsonReport } from '../common/playwright-json.ts';
 import { FAILURE_CLASS_FIELD } from './failure-class.ts';
 
-export type { JsonAnnotation, JsonAttachment };
-
 export interface ScenarioResult {
   /** Absolute path of the scenario file. */
   file: string;

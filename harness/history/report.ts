@@ -144,7 +144,8 @@ function recordOf(report: JsonReport, source: string): { record: RunRecord; buil
   return { record, builds };
 }
 
-function testKey(r: { scenario: string; rig: string; repeat: number }): string {
+/** One test of a run: scenario × rig × repeat (its attempts share it). */
+export function testKey(r: { scenario: string; rig: string; repeat: number }): string {
   return `${r.scenario}\u0000${r.rig}\u0000${r.repeat}`;
 }
 

@@ -106,11 +106,16 @@ export async function stopProcess(child: ExecProcess, graceMs: number): Promise<
  * A tool that refuses to run (missing, no permission, a bad argument) exits at once: its exit
  * record when it ended within `ms`, else undefined (it is running, trust it).
  */
-export async function exitedWithin(child: ExecProcess, ms: number): Promise<ExecRecord | undefined> {
-  // Ref'd, unlike a grace period: the caller is waiting on this answer.
+export async function exitedWithin(child: ExecProcess, ms: number, upSooner?: Promise<unknown>): Promise<ExecRecord | undefined> {
+  // Ref'd, unlike a grace period: the caller is waiting on this answer. `upSooner` (the tool said
+  // it is running) ends the wait before `ms`.
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([child.exited, new Promise<undefined>((resolve) => { timer = setTimeout(resolve, ms, undefined); })]);
+    return await Promise.race([
+      child.exited,
+      new Promise<undefined>((resolve) => { timer = setTimeout(resolve, ms, undefined); }),
+      ...(upSooner ? [upSooner.then(() => undefined)] : []),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -7,7 +7,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { INFRA_RETRY_FIELD } from '../engine/retry-merge.ts';
-import { readRunDetails, type JsonAttachment, type ScenarioRun } from '../engine/run-results.ts';
+import type { JsonAttachment } from '../common/playwright-json.ts';
+import { readRunDetails, type ScenarioRun } from '../engine/run-results.ts';
 
 export interface TimelineEntry {
   t: number;

@@ -140,12 +140,7 @@ export class UnifiedLogStream {
     // or a bad predicate exits before it. So the notice ends the wait at once (in a few ms on the
     // sim, a round trip over ssh), and only a stream without one (no --predicate) waits startupMs.
     // Unconfirmed whether the notice goes to stdout or stderr (macos-formats.md §4.4): both count.
-    let timer: NodeJS.Timeout | undefined;
-    const early = await Promise.race([
-      stream.notice.then(() => undefined),
-      child.exited,
-      new Promise<undefined>((resolve) => { timer = setTimeout(resolve, options.startupMs ?? DEFAULT_STARTUP_MS, undefined); }),
-    ]).finally(() => clearTimeout(timer));
+    const early = await exitedWithin(child, options.startupMs ?? DEFAULT_STARTUP_MS, stream.notice);
     if (early) {
       stream.stopped = true;
       // Let the stderr reader deliver what the tool said before it exited.
