@@ -288,7 +288,10 @@ test('repro --hold --hold-for 2s: the hold runs out by itself and the next run t
 test('--hold on a terminal waits and Ctrl-C releases the hold', async () => {
   const cwd = scratchDir();
   // `script` gives the run a pseudo-terminal, as a person's shell would; ^C is typed into it.
-  const command = [process.execPath, bin, 'run', '--hold', '--rig', rig, '--reporter', 'line', '--var', 'USER_CLASS=X', wrongClass].map((a) => `'${a}'`).join(' ');
+  // `exec`: script runs the command through $SHELL, or /bin/sh when unset (as under CI), and
+  // Debian's dash forks rather than execs it, then dies of the ^C itself; script would report the
+  // shell's 130, not the run's exit code.
+  const command = ['exec', ...[process.execPath, bin, 'run', '--hold', '--rig', rig, '--reporter', 'line', '--var', 'USER_CLASS=X', wrongClass].map((a) => `'${a}'`)].join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: { ...process.env, CI: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c) => { out += c; });
