@@ -146,6 +146,8 @@ test('two rigs of one class, an infrastructure failure on one: that rig is check
   const [onA] = readJsonReport(cwd).filter((t) => t.projectName === 'i-a');
   assert.equal(onA!.status, 'flaky');
   assert.deepEqual(onA!.results.map((r) => r.status), ['failed', 'passed']);
+  // The passing attempt says where it ran, so the history files it under i-b, not i-a.
+  assert.deepEqual(onA!.results.map((r) => r.annotations?.find((n) => n.type === 'dextbench.ran-on')?.description), [undefined, 'i-b']);
   assert.deepEqual(onA!.annotations.filter((n) => n.type === 'dextbench.infra-retry').map((n) => n.description), [passedOn]);
   const junit = readFileSync(join(cwd, 'dextbench-report/junit.xml'), 'utf8');
   assert.match(junit, /^<testsuites [^>]*\berrors="0"/);
