@@ -1,7 +1,7 @@
 // ExecGuard: an Endpoint Security system extension that denies exec of the paths and signing ids
 // listed in its dextbench config (/Users/Shared/dextbench/config/<bundle>.json, es-ne-contract.md
-// §2) and logs every decision in the lines of contract §5 (subsystem com.example.execguard,
-// category policy). dextbench's es.* steps and the simulated Mac's ES model read those lines.
+// §2) and logs every decision in the lines of contract §5 (subsystem: the bundle id,
+// com.example.execguard unless built under another; category policy). dextbench's es.* steps and the simulated Mac's ES model read those lines.
 //
 // Runs as root, launched by sysextd once DextbenchActivator (or any app containing it) has
 // activated it; needs com.apple.developer.endpoint-security.client and Full Disk Access.
@@ -11,7 +11,8 @@ import Foundation
 import os
 
 let bundleId = Bundle.main.bundleIdentifier ?? "com.example.execguard"
-let logger = Logger(subsystem: "com.example.execguard", category: "policy")
+// dextbench reads an ES client's lines under its bundle id, so a copy built under your own id still works.
+let logger = Logger(subsystem: bundleId, category: "policy")
 
 // MARK: - Log lines (contract §5; test/unit/fixtures-es-ne.test.ts reads these format strings)
 

@@ -1,13 +1,16 @@
 // FlowGate's filter data provider: sees every new socket flow, drops those a configured rule
 // matches, reads the question of DNS queries on port 53 and drops those for a `dnsName` rule.
-// Every verdict is one unified-log line (es-ne-contract.md §5; subsystem com.example.flowgate,
-// category filter) that dextbench's ne.expect step reads.
+// Every verdict is one unified-log line (es-ne-contract.md §5; subsystem: the bundle id,
+// com.example.flowgate unless built under another; category filter) that dextbench's ne.expect
+// step reads.
 
 import Foundation
 import NetworkExtension
 import os
 
-let logger = Logger(subsystem: "com.example.flowgate", category: "filter")
+let bundleId = Bundle.main.bundleIdentifier ?? "com.example.flowgate"
+// dextbench follows a filter's lines under its bundle id, so a copy built under your own id still works.
+let logger = Logger(subsystem: bundleId, category: "filter")
 
 // MARK: - Log lines (contract §5; test/unit/fixtures-es-ne.test.ts reads these format strings)
 
@@ -73,7 +76,7 @@ final class FilterState {
 }
 
 let state = FilterState()
-let configFile = configURL(bundle: Bundle.main.bundleIdentifier ?? "com.example.flowgate")
+let configFile = configURL(bundle: bundleId)
 
 func reloadRules() {
     switch loadRules(from: configFile) {

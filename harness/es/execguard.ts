@@ -1,9 +1,8 @@
-// ExecGuard's unified log lines (contract §5): subsystem com.example.execguard, category policy.
+// ExecGuard's unified log lines (contract §5): subsystem its bundle id (com.example.execguard), category policy.
 // The Swift extension, the simulated Mac's model of it and the fixtures' cross-check all write or
 // read exactly these; values never contain spaces (a space in a path is written %20).
 
 export const EXECGUARD_BUNDLE = 'com.example.execguard';
-export const EXECGUARD_SUBSYSTEM = 'com.example.execguard';
 export const EXECGUARD_CATEGORY = 'policy';
 
 export type ExecGuardLine =

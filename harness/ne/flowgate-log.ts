@@ -1,14 +1,20 @@
-// FlowGate's unified log lines (es-ne contract §5): subsystem com.example.flowgate, category filter.
+// FlowGate's unified log lines (es-ne contract §5, dext-fixtures/es-ne-contract.md): category filter,
+// under the subsystem of the filter's bundle id (FlowGate's own is com.example.flowgate), so a filter
+// of your own that logs these lines under its bundle id is followed the same way.
 //   FlowGate started rules=<n>
 //   verdict=<allow|drop> protocol=<tcp|udp> remote=<ip>:<port> hostname=<name or -> pid=<pid>
 //   dns verdict=<allow|drop> name=<qname> pid=<pid>
 // Values never contain spaces (FlowGate writes a space as %20); the parser reads key=value tokens,
 // so keys it does not know, or in another order, do not break it.
 
-export const FLOWGATE_SUBSYSTEM = 'com.example.flowgate';
+export const FLOWGATE_BUNDLE = 'com.example.flowgate';
 export const FLOWGATE_CATEGORY = 'filter';
-/** What `log stream --predicate` gets to see FlowGate's lines. */
-export const FLOWGATE_PREDICATE = `subsystem == "${FLOWGATE_SUBSYSTEM}"`;
+
+/** What `log stream --predicate` gets to see the lines of filters with these bundle ids. */
+export function verdictPredicate(bundles: string[]): string {
+  if (bundles.length === 0) throw new Error('verdictPredicate: no bundle id');
+  return bundles.map((b) => `subsystem == ${JSON.stringify(b)}`).join(' OR ');
+}
 
 export type Verdict = 'allow' | 'drop';
 

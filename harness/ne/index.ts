@@ -3,7 +3,7 @@
 export { curlUrl, digLookup, ncConnect, type AttemptResult, type LookupResult } from './attempts.ts';
 export { classifyCurl, classifyDig, classifyNc, digAddresses, FLOW_OUTCOMES, type Classified, type FlowOutcome, type ToolExit } from './outcome.ts';
 export {
-  describeVerdict, FLOWGATE_CATEGORY, FLOWGATE_PREDICATE, FLOWGATE_SUBSYSTEM, parseFlowGateMessage, verdictMismatches,
+  describeVerdict, FLOWGATE_BUNDLE, FLOWGATE_CATEGORY, parseFlowGateMessage, verdictMismatches, verdictPredicate,
   type DnsVerdict, type FlowGateLine, type FlowGateStarted, type FlowVerdict, type Verdict, type VerdictMatch,
 } from './flowgate-log.ts';
 export { VerdictStream, type VerdictLine } from './verdict-stream.ts';

@@ -1,21 +1,23 @@
-// FlowGate's verdicts as they happen: `log stream --predicate 'subsystem == "com.example.flowgate"'`
-// through the rig's Exec, each line parsed (flowgate-log.ts). Started before the attempts it is to
-// see (the first ne.* step of a scenario), stopped in cleanup.
+// A content filter's verdicts as they happen: `log stream --predicate 'subsystem == "<its bundle id>"'`
+// through the rig's Exec, each line parsed as FlowGate's (flowgate-log.ts). Started before the
+// attempts it is to see (the first ne.* step of a scenario), stopped in cleanup.
 import type { Exec } from '../host/exec.ts';
 import { UnifiedLogStream, type LogEntry } from '../host/tools/log.ts';
 import { ToolError } from '../host/tools/tool-error.ts';
 import {
-  describeVerdict, FLOWGATE_PREDICATE, parseFlowGateMessage, verdictMismatches,
+  describeVerdict, parseFlowGateMessage, verdictMismatches, verdictPredicate,
   type DnsVerdict, type FlowGateStarted, type FlowVerdict, type Verdict, type VerdictMatch,
 } from './flowgate-log.ts';
 
 export type VerdictLine = (FlowVerdict | DnsVerdict) & { at: Date };
 
 export class VerdictStream {
-  private constructor(private readonly log: UnifiedLogStream) {}
+  private constructor(private readonly log: UnifiedLogStream, readonly predicate: string) {}
 
-  static async start(exec: Exec, options: { predicate?: string } = {}): Promise<VerdictStream> {
-    return new VerdictStream(await UnifiedLogStream.start(exec, { predicate: options.predicate ?? FLOWGATE_PREDICATE }));
+  /** Follows the lines of the filters with these bundle ids (each logs under its own, contract §5). */
+  static async start(exec: Exec, options: { bundles: string[] }): Promise<VerdictStream> {
+    const predicate = verdictPredicate(options.bundles);
+    return new VerdictStream(await UnifiedLogStream.start(exec, { predicate }), predicate);
   }
 
   /** Every verdict line received so far, oldest first. */
@@ -42,7 +44,7 @@ export class VerdictStream {
       const seen = this.verdicts();
       const shown = seen.slice(-3).map((l) => `${describeVerdict(l)} [${verdictMismatches(l, verdict, match).join(', ')}]`);
       const saw = seen.length === 0
-        ? `no FlowGate verdict at all (${this.log.entries().length} line(s) from ${FLOWGATE_PREDICATE})`
+        ? `no FlowGate verdict at all (${this.log.entries().length} line(s) from ${this.predicate})`
         : `${seen.length} other verdict(s), last: ${shown.join('; ')}`;
       throw new ToolError(`${/exited/.test(error.message) ? `${error.message}; ` : ''}saw ${saw}`);
     }

@@ -1,7 +1,8 @@
 // The NE content filter on the simulated Mac: FlowGate's behaviour (dext-fixtures/flowgate), acted
 // out for whichever filter provider is enabled and running. Its rules come from the config the
 // harness delivers (es-ne contract §2), re-read on every decision; its verdicts are unified log
-// lines (§5) under subsystem com.example.flowgate, category filter, from the provider's process.
+// lines (§5) under the provider's bundle id as subsystem (FlowGate's is com.example.flowgate),
+// category filter, from the provider's process.
 import { readFileSync } from 'node:fs';
 import type { LogSource } from './log.ts';
 import type { Mac } from './mac.ts';
@@ -10,7 +11,6 @@ import { extensionConfigPath } from './extension-config.ts';
 import { extensionLogSource, onExtensionStarted, runningExtension } from './extension-processes.ts';
 import { NETWORK_EXTENSION_CATEGORY } from './state.ts';
 
-export const FLOWGATE_SUBSYSTEM = 'com.example.flowgate';
 const CATEGORY = 'filter';
 
 export type Protocol = 'tcp' | 'udp';
@@ -103,7 +103,7 @@ export function logValue(text: string | undefined): string {
 }
 
 function logLine(mac: Mac, filter: RunningFilter, message: string, type?: 'Error'): void {
-  mac.log.append(filter.source, message, { subsystem: FLOWGATE_SUBSYSTEM, category: CATEGORY, ...(type ? { type } : {}) });
+  mac.log.append(filter.source, message, { subsystem: filter.bundle, category: CATEGORY, ...(type ? { type } : {}) });
 }
 
 /** The rules as FlowGate holds them now: the config file re-read, logged when it changed. */

@@ -27,7 +27,7 @@ export default defineStep({
   async run(args, ctx) {
     // FlowGate's lines from here on are seen by a later ne.expect.
     await verdictStream(ctx).catch((error: unknown) => {
-      ctx.timeline.record({ type: 'warning', message: `FlowGate verdict stream unavailable: ${(error as Error).message}` });
+      ctx.timeline.record({ type: 'warning', message: `filter verdict stream unavailable: ${(error as Error).message}` });
     });
     const timeoutMs = withinMs(ctx, args.within);
     const target = args.url ?? `${args.host}:${args.port}/${args.protocol ?? 'tcp'}`;

@@ -17,7 +17,7 @@ export default defineStep({
   defaultTimeoutMs: 30_000,
   async run(args, ctx) {
     await verdictStream(ctx).catch((error: unknown) => {
-      ctx.timeline.record({ type: 'warning', message: `FlowGate verdict stream unavailable: ${(error as Error).message}` });
+      ctx.timeline.record({ type: 'warning', message: `filter verdict stream unavailable: ${(error as Error).message}` });
     });
     let result;
     try {

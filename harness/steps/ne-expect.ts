@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ToolError } from '../host/tools/tool-error.ts';
-import { describeVerdict, FLOWGATE_PREDICATE } from '../ne/index.ts';
+import { describeVerdict } from '../ne/index.ts';
 import { duration } from '../scenario/index.ts';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';
@@ -8,7 +8,7 @@ import { verdictStream, withinMs } from './support/ne.ts';
 
 export default defineStep({
   kind: 'ne.expect',
-  summary: 'Wait for a FlowGate verdict (allow or drop) in its unified log lines whose flow matches (protocol, remote, hostname, port; name for a DNS verdict).',
+  summary: 'Wait for a content filter\'s verdict (allow or drop) in its unified log lines (FlowGate\'s format, under the filter\'s bundle id) whose flow matches (protocol, remote, hostname, port; name for a DNS verdict).',
   schema: z.strictObject({
     verdict: z.enum(['allow', 'drop']),
     match: z.strictObject({
@@ -28,7 +28,7 @@ export default defineStep({
     try {
       stream = await verdictStream(ctx);
     } catch (error) {
-      throw new StepFailure(`ne.expect ${wanted}: cannot follow ${FLOWGATE_PREDICATE}: ${(error as Error).message}`);
+      throw new StepFailure(`ne.expect ${wanted}: cannot follow the filter's log lines: ${(error as Error).message}`);
     }
     try {
       const line = await stream.waitFor(args.verdict, args.match ?? {}, { timeoutMs });

@@ -34,7 +34,7 @@ export default defineStep({
     // there (flowgate-log.ts), so turning it on waits for that line, seen on the NE steps' stream
     // started before the save.
     const stream = args.enabled && !wasOn ? await verdictStream(ctx).catch((error: unknown) => {
-      ctx.timeline.record({ type: 'warning', message: `FlowGate verdict stream unavailable, so the filter's start is not awaited: ${(error as Error).message}` });
+      ctx.timeline.record({ type: 'warning', message: `filter verdict stream unavailable, so the filter's start is not awaited: ${(error as Error).message}` });
       return undefined;
     }) : undefined;
     const startsBefore = stream?.starts() ?? [];

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ES_CATEGORY } from '../../harness/es/client.ts';
-import { EXECGUARD_BUNDLE, EXECGUARD_CATEGORY, EXECGUARD_SUBSYSTEM, logValue, parseExecGuardLine } from '../../harness/es/execguard.ts';
+import { EXECGUARD_BUNDLE, EXECGUARD_CATEGORY, logValue, parseExecGuardLine } from '../../harness/es/execguard.ts';
 import { ES_NEW_CLIENT_RESULTS } from '../../harness/es/new-client.ts';
 import { parsePlist, type PlistDict } from '../../harness/host/parsers/plist.ts';
 import { filterApprovalFix, filterOutcomeOf, NE_FILTER_ERRORS } from '../../harness/host/tools/activator.ts';
-import { FLOWGATE_CATEGORY, FLOWGATE_SUBSYSTEM, parseFlowGateMessage } from '../../harness/ne/flowgate-log.ts';
+import { FLOWGATE_BUNDLE, FLOWGATE_CATEGORY, parseFlowGateMessage } from '../../harness/ne/flowgate-log.ts';
 
 const source = (path: string) => readFileSync(new URL(`../../dext-fixtures/${path}`, import.meta.url), 'utf8');
 const plist = (path: string) => parsePlist(source(path)) as PlistDict;
@@ -121,7 +121,9 @@ test('the activator app may enable a content filter, and both read the config wh
 
 test('ExecGuard log lines: subsystem/category, the four §5 forms with public values, read back by harness/es', () => {
   const swift = source('execguard/main.swift');
-  assert.match(swift, new RegExp(`Logger\\(subsystem: "${EXECGUARD_SUBSYSTEM}", category: "${EXECGUARD_CATEGORY}"\\)`));
+  // Its lines are under its bundle id, as harness/es reads them (and the sim writes them).
+  assert.match(swift, new RegExp(`let bundleId = Bundle\\.main\\.bundleIdentifier \\?\\? "${EXECGUARD_BUNDLE}"`));
+  assert.match(swift, new RegExp(`Logger\\(subsystem: bundleId, category: "${EXECGUARD_CATEGORY}"\\)`));
   const calls = logFunctions(swift, 'PolicyLog');
   const started = calls.get('started');
   const failed = calls.get('failed');
@@ -161,7 +163,9 @@ test('ExecGuard log lines: subsystem/category, the four §5 forms with public va
 
 test('FlowGate log lines: subsystem/category, the three §5 forms with public values, read back by harness/ne', () => {
   const swift = source('flowgate/FilterDataProvider.swift');
-  assert.match(swift, new RegExp(`Logger\\(subsystem: "${FLOWGATE_SUBSYSTEM}", category: "${FLOWGATE_CATEGORY}"\\)`));
+  // Its lines are under its bundle id, as harness/ne follows them (and the sim writes them).
+  assert.match(swift, new RegExp(`let bundleId = Bundle\\.main\\.bundleIdentifier \\?\\? "${FLOWGATE_BUNDLE}"`));
+  assert.match(swift, new RegExp(`Logger\\(subsystem: bundleId, category: "${FLOWGATE_CATEGORY}"\\)`));
   const calls = logFunctions(swift, 'FilterLog');
   const started = calls.get('started');
   const verdict = calls.get('verdict');

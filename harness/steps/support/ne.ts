@@ -1,20 +1,33 @@
-// What the NE steps of one scenario share: FlowGate's verdict stream, started by the first ne.*
+// What the NE steps of one scenario share: the filters' verdict stream, started by the first ne.*
 // step (before the attempts it is to see) and stopped in cleanup. Keyed by the scenario's results
 // map, the one object every step of a scenario is given and no other scenario shares.
 import { VerdictStream } from '../../ne/index.ts';
 import type { StepContext } from '../context.ts';
+
+/**
+ * The bundle ids whose log lines the stream follows: every extension the scenario may name but the
+ * dexts. A filter logs under its bundle id (contract §5), and lines of an ES client there are not
+ * FlowGate's, so they are passed over.
+ */
+export function followedBundles(ctx: StepContext): string[] {
+  return [...new Set(Object.values(ctx.extensions).filter((d) => d.dext === undefined).map((d) => d.bundle))];
+}
 
 const streams = new WeakMap<object, Promise<VerdictStream>>();
 
 export function verdictStream(ctx: StepContext): Promise<VerdictStream> {
   let stream = streams.get(ctx.results);
   if (!stream) {
-    stream = VerdictStream.start(ctx.rig.exec);
+    const bundles = followedBundles(ctx);
+    if (bundles.length === 0) {
+      return Promise.reject(new Error('the scenario and the rig declare no system extension whose verdict lines to follow: declare the filter under uses.extensions or the rig\'s extensions (a bundle id is enough)'));
+    }
+    stream = VerdictStream.start(ctx.rig.exec, { bundles });
     streams.set(ctx.results, stream);
     // A stream that failed to start is retried by the next step rather than kept as a failure.
     stream.catch(() => { if (streams.get(ctx.results) === stream) streams.delete(ctx.results); });
     const started = stream;
-    ctx.cleanup.release('stop the FlowGate verdict stream', async () => {
+    ctx.cleanup.release('stop the filter verdict stream', async () => {
       const s = await started.catch(() => undefined);
       await s?.stop();
     });

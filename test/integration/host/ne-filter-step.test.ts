@@ -15,7 +15,7 @@ import { ROOT, simConfig, startSim, type Sim } from '../../sim/support.ts';
 
 const BUNDLE = 'com.example.flowgate';
 /** Turning a filter on starts the NE steps' verdict stream first (to see the filter start): cleanup stops it. */
-const STREAM = 'stop the FlowGate verdict stream';
+const STREAM = 'stop the filter verdict stream';
 const FLOWGATE = join(ROOT, 'dext-fixtures/flowgate/sim/FlowGate-1.0.0.systemextension');
 const EXTENSIONS: Record<string, ExtensionDecl> = {
   flowgate: { bundle: BUNDLE, systemExtension: FLOWGATE },

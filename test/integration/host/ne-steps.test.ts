@@ -2,11 +2,12 @@
 // activator, its rules in the delivered config file, then ne.connect / ne.dns / ne.expect. Each
 // failure is one line naming what was expected and what was seen.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalExec } from '../../../harness/host/exec.ts';
 import { connectRig, type RigSession } from '../../../harness/rig/connect.ts';
+import { scratchDir } from '../../support/cli.ts';
 import { failure, step, testStepContext, type TestStepContext } from '../../support/run-step.ts';
 import { simRig } from '../../unit/rig/rig-fixtures.ts';
 import { ROOT, simConfig, startSim, type Sim } from '../../sim/support.ts';
@@ -15,12 +16,14 @@ const BUNDLE = 'com.example.flowgate';
 const FLOWGATE = join(ROOT, 'dext-fixtures/flowgate/sim/FlowGate-1.0.0.systemextension');
 const FLOW_RULE = { action: 'drop', host: 'blocked.example', port: 443, protocol: 'tcp' };
 const DNS_RULE = { action: 'drop', dnsName: 'blocked.example' };
+/** FlowGate built under another bundle id, as a team's own filter would be. */
+const ACME = 'com.acme.netfilter';
 
 let sim: Sim;
 let rig: RigSession;
 
 before(async () => {
-  sim = await startSim(simConfig({ developerMode: true, webContentFilter: [BUNDLE], policy: { allowedTeamIdentifiers: ['DXTBNCH001'] } }));
+  sim = await startSim(simConfig({ developerMode: true, webContentFilter: [BUNDLE, ACME], policy: { allowedTeamIdentifiers: ['DXTBNCH001'] } }));
   rig = connectRig(simRig(), { exec: new LocalExec({ pathPrefix: [sim.binDir], where: 'simulated Mac "test"' }) });
   deliver([FLOW_RULE]);
   const activated = await sim.run('dextbench-activator', ['activate', '--sysext', FLOWGATE, '--bundle', BUNDLE]);
@@ -33,18 +36,18 @@ after(async () => {
 });
 
 /** The config as the harness delivers it (contract §2); FlowGate re-reads it on every decision. */
-function deliver(rules: object[]): void {
+function deliver(rules: object[], bundle = BUNDLE): void {
   const configDir = join(sim.stateDir, 'fs/Users/Shared/dextbench/config');
   mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, `${BUNDLE}.json`), `${JSON.stringify({ rules }, null, 2)}\n`);
+  writeFileSync(join(configDir, `${bundle}.json`), `${JSON.stringify({ rules }, null, 2)}\n`);
 }
 
 function scenario(): TestStepContext {
-  return testStepContext(rig);
+  return testStepContext(rig, { extensions: { flowgate: { bundle: BUNDLE, systemExtension: FLOWGATE } } });
 }
 
-async function filter(enabled: boolean): Promise<void> {
-  const r = await sim.run('dextbench-activator', ['filter', enabled ? 'enable' : 'disable', '--bundle', BUNDLE]);
+async function filter(enabled: boolean, bundle = BUNDLE): Promise<void> {
+  const r = await sim.run('dextbench-activator', ['filter', enabled ? 'enable' : 'disable', '--bundle', bundle]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
 }
 
@@ -86,4 +89,37 @@ test('with the filter off, everything is allowed and no verdict is logged; dropp
   const none = await failure(step(ctx, 'ne.expect', { verdict: 'drop', within: '300ms' }));
   assert.equal(none.message, 'ne.expect: no FlowGate verdict drop within 300 ms; saw no FlowGate verdict at all (0 line(s) from subsystem == "com.example.flowgate")');
   await ctx.close();
+});
+
+test('a filter of your own, built under another bundle id, is followed under that id; a scenario that declares no filter fails ne.expect in one line', async () => {
+  // FlowGate built as com.acme.netfilter: it logs under its own bundle id (contract §5).
+  const acme = ACME;
+  const build = join(scratchDir('dextbench-ne-'), `${acme}.systemextension`);
+  cpSync(FLOWGATE, build, { recursive: true });
+  const plist = join(build, 'Contents/Info.plist');
+  writeFileSync(plist, readFileSync(plist, 'utf8').replaceAll('com.example.flowgate', acme));
+  deliver([FLOW_RULE], acme);
+  const activated = await sim.run('dextbench-activator', ['activate', '--sysext', build, '--bundle', acme]);
+  assert.equal(activated.code, 0, activated.stdout + activated.stderr);
+  // A bundle id is enough to declare a filter installed already; ne.filter sees it start under its id.
+  const ctx = testStepContext(rig, { extensions: { netfilter: { bundle: acme } } });
+  await step(ctx, 'ne.filter', { extension: 'netfilter', enabled: true, within: '5s' });
+  assert.ok(ctx.events.some((e) => e.type === 'ne-filter-started' && e['bundle'] === acme));
+  await step(ctx, 'ne.connect', { host: 'blocked.example', port: 443, expect: 'dropped', within: '2s' });
+  const drop = await step(ctx, 'ne.expect', { verdict: 'drop', match: { hostname: 'blocked.example' }, within: '2s' });
+  assert.equal(drop['remote'], '192.0.2.20:443');
+  // Following FlowGate's bundle id alone sees none of its lines.
+  const other = testStepContext(rig, { extensions: { flowgate: { bundle: BUNDLE } } });
+  await step(other, 'ne.connect', { host: 'blocked.example', port: 443, expect: 'dropped', within: '2s' });
+  const unseen = await failure(step(other, 'ne.expect', { verdict: 'drop', within: '300ms' }));
+  assert.equal(unseen.message, `ne.expect: no FlowGate verdict drop within 300 ms; saw no FlowGate verdict at all (0 line(s) from subsystem == "${BUNDLE}")`);
+  await other.close();
+  const bare = testStepContext(rig);
+  const none = await failure(step(bare, 'ne.expect', { verdict: 'drop', within: '300ms' }));
+  assert.equal(none.message, 'ne.expect drop: cannot follow the filter\'s log lines: the scenario and the rig declare no system extension whose verdict lines to follow: declare the filter under uses.extensions or the rig\'s extensions (a bundle id is enough)');
+  await bare.close();
+  // The filter ne.filter turned on is off again after its scenario.
+  await ctx.close();
+  const status = await sim.run('dextbench-activator', ['filter', 'status', '--bundle', acme]);
+  assert.equal(JSON.parse(status.stdout).enabled, false);
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  curlUrl, digLookup, ncConnect, parseFlowGateMessage, VerdictStream, verdictMismatches, type FlowVerdict,
+  curlUrl, digLookup, FLOWGATE_BUNDLE, ncConnect, parseFlowGateMessage, VerdictStream, verdictMismatches, verdictPredicate, type FlowVerdict,
 } from '../../../harness/ne/index.ts';
 import { FakeExec } from '../host/fake-exec.ts';
 
@@ -46,7 +46,7 @@ const ndjson = (message: string, subsystem = 'com.example.flowgate') => `${JSON.
 
 test('the verdict stream follows FlowGate\'s subsystem, finds past and later verdicts, and says what it saw at the deadline', async () => {
   const exec = new FakeExec(() => ({}));
-  const stream = await VerdictStream.start(exec);
+  const stream = await VerdictStream.start(exec, { bundles: [FLOWGATE_BUNDLE] });
   const child = exec.spawned[0]!;
   assert.deepEqual(child.argv, ['log', 'stream', '--style', 'ndjson', '--predicate', 'subsystem == "com.example.flowgate"']);
   child.stdout.write('Filtering the log data using "subsystem == \\"com.example.flowgate\\""\n');
@@ -59,10 +59,20 @@ test('the verdict stream follows FlowGate\'s subsystem, finds past and later ver
   assert.equal((await later).pid, 701);
   await assert.rejects(stream.waitFor('drop', { name: 'blocked.example' }, { timeoutMs: 50 }),
     { message: 'saw 2 other verdict(s), last: allow tcp 192.0.2.10:443 (allowed.example) pid 700 [verdict=allow, a flow verdict, not a dns one]; drop tcp 192.0.2.20:443 (blocked.example) pid 701 [a flow verdict, not a dns one]' });
-  const quiet = await VerdictStream.start(new FakeExec(() => ({})));
+  const quiet = await VerdictStream.start(new FakeExec(() => ({})), { bundles: [FLOWGATE_BUNDLE] });
   await assert.rejects(quiet.waitFor('drop', {}, { timeoutMs: 30 }), { message: 'saw no FlowGate verdict at all (0 line(s) from subsystem == "com.example.flowgate")' });
   await stream.stop();
   await quiet.stop();
+});
+
+test('the stream follows each filter under its own bundle id: one predicate term per bundle', async () => {
+  assert.equal(verdictPredicate(['com.acme.netfilter']), 'subsystem == "com.acme.netfilter"');
+  assert.equal(verdictPredicate(['com.example.flowgate', 'com.acme.netfilter']), 'subsystem == "com.example.flowgate" OR subsystem == "com.acme.netfilter"');
+  assert.throws(() => verdictPredicate([]), /no bundle id/);
+  const exec = new FakeExec(() => ({}));
+  const stream = await VerdictStream.start(exec, { bundles: ['com.acme.netfilter'] });
+  assert.deepEqual(exec.spawned[0]!.argv, ['log', 'stream', '--style', 'ndjson', '--predicate', 'subsystem == "com.acme.netfilter"']);
+  await stream.stop();
 });
 
 test('attempt argv: curl -v with --max-time, nc -z with -G/-w or -u, dig +short +time; a missing tool or a refused argument is an error, not an outcome', async () => {
