@@ -244,7 +244,7 @@ final class RequestReporter: NSObject, OSSystemExtensionRequestDelegate {
     }
 }
 
-// MARK: - Content filter configuration (es-ne-contract.md §3)
+// MARK: - Content filter configuration (dext-fixtures/es-ne-contract.md §3)
 
 /// NEFilterManagerError raw values, 1...6 in Apple's order; a table so a newer code keeps its number.
 let filterErrorNames: [Int: String] = [

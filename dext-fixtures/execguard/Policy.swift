@@ -1,5 +1,5 @@
 // ExecGuard's policy: which exec targets to deny, read from the dextbench config file
-// (es-ne-contract.md §2), and how values are written into its log lines (§5).
+// (dext-fixtures/es-ne-contract.md §2), and how values are written into its log lines (§5).
 // Plain Foundation, no EndpointSecurity: the decision logic stays apart from the ES plumbing.
 
 import Foundation

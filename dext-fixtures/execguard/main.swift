@@ -1,7 +1,8 @@
 // ExecGuard: an Endpoint Security system extension that denies exec of the paths and signing ids
-// listed in its dextbench config (/Users/Shared/dextbench/config/<bundle>.json, es-ne-contract.md
-// §2) and logs every decision in the lines of contract §5 (subsystem: the bundle id,
-// com.example.execguard unless built under another; category policy). dextbench's es.* steps and the simulated Mac's ES model read those lines.
+// listed in its dextbench config (/Users/Shared/dextbench/config/<bundle>.json,
+// dext-fixtures/es-ne-contract.md §2) and logs every decision in the lines of contract §5
+// (subsystem: the bundle id, com.example.execguard unless built under another; category policy).
+// dextbench's es.* steps and the simulated Mac's ES model read those lines.
 //
 // Runs as root, launched by sysextd once DextbenchActivator (or any app containing it) has
 // activated it; needs com.apple.developer.endpoint-security.client and Full Disk Access.

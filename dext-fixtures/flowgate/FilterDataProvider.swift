@@ -1,8 +1,8 @@
 // FlowGate's filter data provider: sees every new socket flow, drops those a configured rule
 // matches, reads the question of DNS queries on port 53 and drops those for a `dnsName` rule.
-// Every verdict is one unified-log line (es-ne-contract.md §5; subsystem: the bundle id,
-// com.example.flowgate unless built under another; category filter) that dextbench's ne.expect
-// step reads.
+// Every verdict is one unified-log line (dext-fixtures/es-ne-contract.md §5; subsystem: the
+// bundle id, com.example.flowgate unless built under another; category filter) that dextbench's
+// ne.expect step reads.
 
 import Foundation
 import NetworkExtension

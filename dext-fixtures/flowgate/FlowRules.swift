@@ -1,4 +1,5 @@
-// FlowGate's rules (es-ne-contract.md §2) and the DNS wire format it reads from port-53 flows.
+// FlowGate's rules (dext-fixtures/es-ne-contract.md §2) and the DNS wire format it reads from
+// port-53 flows.
 // Plain Foundation, no NetworkExtension: the decisions stay apart from the provider plumbing.
 
 import Foundation

@@ -217,3 +217,29 @@ test('the activator\'s filter JSON lines (main.swift) are the ones harness/host/
   const fix = /let filterApprovalFix = "([^"]+)"/.exec(swift)?.[1];
   assert.equal(fix?.replace('<bundle>', bundle), filterApprovalFix(bundle));
 });
+
+test('es-ne-contract.md: its six sections are where the links point, and its §5 example lines parse with harness/es\'s and harness/ne\'s parsers', () => {
+  const contract = source('es-ne-contract.md');
+  // READMEs link `es-ne-contract.md#5-log-lines` and the like: the headings give those anchors.
+  const headings = [...contract.matchAll(/^## (\d)\. (.+)$/gm)].map((m) => `${m[1]}-${m[2]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')}`);
+  assert.deepEqual(headings, ['1-declaration', '2-config-delivery', '3-the-activators-filter-verbs', '4-the-es-probe', '5-log-lines', '6-the-simulated-macs-side']);
+  const block = (tag: string): string[] => {
+    const body = new RegExp('```log ' + tag + '\\n([\\s\\S]*?)\\n```').exec(contract)?.[1];
+    assert.ok(body, `a \`\`\`log ${tag} block in es-ne-contract.md`);
+    return body.split('\n').filter((l) => l.trim() !== '');
+  };
+  const execGuardKinds = block('execguard').map((line) => {
+    const parsed = parseExecGuardLine(line);
+    assert.ok(parsed, `parseExecGuardLine reads the contract's line: ${line}`);
+    return parsed.kind;
+  });
+  assert.deepEqual(execGuardKinds, ['started', 'failed', 'deny', 'allow']);
+  const flowGateKinds = block('flowgate').map((line) => {
+    const parsed = parseFlowGateMessage(line);
+    assert.ok(parsed, `parseFlowGateMessage reads the contract's line: ${line}`);
+    return parsed.kind;
+  });
+  assert.deepEqual(flowGateKinds, ['started', 'flow', 'flow', 'dns']);
+  // The encoded value in the example decodes as the contract says (%20 is a space, - is none).
+  assert.deepEqual(parseExecGuardLine(block('execguard')[3]!), { kind: 'allow', path: '/tmp/my tool', signingId: null, pid: 7, cached: true });
+});
