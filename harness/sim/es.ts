@@ -8,6 +8,7 @@
 // on macOS.
 import { createHash } from 'node:crypto';
 import { readExtensionConfig } from './extension-config.ts';
+import { logValue } from './log-value.ts';
 import { extensionLogSource, extensionProcesses, onExtensionStarted } from './extension-processes.ts';
 import type { Mac } from './mac.ts';
 import { hasFullDiskAccess } from './profile-grants.ts';
@@ -90,17 +91,6 @@ export function readPolicy(mac: Mac, bundle: string): EsPolicy {
     denyExec: list(read.config['denyExec']), denySigningIds: list(read.config['denySigningIds']), valid: true,
     key: createHash('sha1').update(JSON.stringify(read.config)).digest('hex'),
   };
-}
-
-/** A value in ExecGuard's `key=value` tokens (its Policy.swift logValue). */
-export function logValue(text: string | null): string {
-  if (!text) return '-';
-  return [...text].map((ch) => {
-    if (ch === '%') return '%25';
-    if (ch === ' ') return '%20';
-    if (/\s/u.test(ch) || ch.charCodeAt(0) < 0x20) return [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-    return ch;
-  }).join('');
 }
 
 /** ExecGuard names itself in its lines by its CFBundleName. */

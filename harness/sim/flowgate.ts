@@ -5,6 +5,7 @@
 // category filter, from the provider's process.
 import { readFileSync } from 'node:fs';
 import type { LogSource } from './log.ts';
+import { logValue } from './log-value.ts';
 import type { Mac } from './mac.ts';
 import { enabledFilters, onFilterEnabled } from './content-filter.ts';
 import { extensionConfigPath } from './extension-config.ts';
@@ -94,12 +95,6 @@ function parseRules(text: string): Rule[] | string {
     rules.push(rule);
   }
   return rules;
-}
-
-/** FlowGate's logValue: never empty, never a space (%20), % itself escaped. */
-export function logValue(text: string | undefined): string {
-  if (!text) return '-';
-  return text.replace(/%/g, '%25').replace(/\s/g, (c) => (c === ' ' ? '%20' : `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`));
 }
 
 function logLine(mac: Mac, filter: RunningFilter, message: string, type?: 'Error'): void {
