@@ -21,20 +21,6 @@ export function keyValues(message: string): Record<string, string> {
   return out;
 }
 
-/**
- * A value as ExecGuard logs it (its Policy.swift logValue): `-` when empty, `%` as %25, a space as
- * %20, other whitespace and control characters as their UTF-8 bytes in %XX.
- */
-export function logValue(text: string | null): string {
-  if (!text) return '-';
-  return [...text].map((ch) => {
-    if (ch === '%') return '%25';
-    if (ch === ' ') return '%20';
-    if (/\s/u.test(ch) || ch.charCodeAt(0) < 0x20) return [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-    return ch;
-  }).join('');
-}
-
 function fromLogValue(value: string): string {
   return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
 }

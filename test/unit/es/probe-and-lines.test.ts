@@ -1,7 +1,8 @@
 // The probe's argv and JSON line, es_new_client results to fixes, and ExecGuard's log lines.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseExecGuardLine, logValue } from '../../../harness/es/execguard.ts';
+import { parseExecGuardLine } from '../../../harness/es/execguard.ts';
+import { logValue } from '../../../harness/sim/log-value.ts';
 import { findNewClientResult, newClientFix } from '../../../harness/es/new-client.ts';
 import { describeProbe, parseProbeLine, probeArgv, runProbe } from '../../../harness/es/probe.ts';
 import { FakeExec } from '../host/fake-exec.ts';
