@@ -33,11 +33,6 @@ function stateChange(mac: Mac, row: { teamId: string; bundle: string; shortVersi
     { subsystem: 'com.apple.sx', category: 'StateChanges' });
 }
 
-/** Allowed by the simulated MDM's policy (config) or an installed system-extension-policy payload. */
-export function isPreApproved(mac: Mac, teamId: string, bundle: string, category: string): boolean {
-  return systemExtensionAllowed(mac, teamId, bundle, category);
-}
-
 function setState(row: ExtensionRow, state: ExtensionState): void {
   row.state = state;
 }
@@ -126,7 +121,7 @@ export async function activate(mac: Mac, req: ActivateRequest, emit: (e: Activat
   if (isDriver) mac.log.append(KERNELMANAGERD, `Realize dext ${info.bundle}`, { subsystem: 'com.apple.kernelmanagerd.logging', category: 'DextValidation' });
   await sleep(t.activateMs / 3);
 
-  const approved = isPreApproved(mac, teamId, info.bundle, category);
+  const approved = systemExtensionAllowed(mac, teamId, info.bundle, category);
   const target: ExtensionState = approved ? 'activated enabled' : 'activated waiting for user';
   const row: ExtensionRow = {
     teamId, bundle: info.bundle, shortVersion: info.shortVersion, bundleVersion: info.bundleVersion,
@@ -199,7 +194,7 @@ function deactivateRows(mac: Mac, bundle: string, rows: ExtensionRow[]): number 
  * macos-formats.md describes the sequence activated_waiting_for_user → activated_enabled).
  */
 export function changePolicy(mac: Mac, change: () => void): void {
-  const allowed = (r: ExtensionRow): boolean => isPreApproved(mac, r.teamId, r.bundle, r.category);
+  const allowed = (r: ExtensionRow): boolean => systemExtensionAllowed(mac, r.teamId, r.bundle, r.category);
   const allowedBefore = new Set(mac.state.extensions.filter((r) => r.state === 'activated enabled' && allowed(r)));
   change();
   for (const row of mac.state.extensions.filter((r) => r.state === 'activated waiting for user' && allowed(r))) {

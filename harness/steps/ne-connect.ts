@@ -4,7 +4,7 @@ import { curlUrl, ncConnect, type AttemptResult } from '../ne/index.ts';
 import { duration } from '../scenario/index.ts';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';
-import { verdictStream, withinMs } from './support/ne.ts';
+import { verdictStreamIfAny, withinMs } from './support/ne.ts';
 
 export default defineStep({
   kind: 'ne.connect',
@@ -26,9 +26,7 @@ export default defineStep({
   defaultTimeoutMs: 30_000,
   async run(args, ctx) {
     // FlowGate's lines from here on are seen by a later ne.expect.
-    await verdictStream(ctx).catch((error: unknown) => {
-      ctx.timeline.record({ type: 'warning', message: `filter verdict stream unavailable: ${(error as Error).message}` });
-    });
+    await verdictStreamIfAny(ctx);
     const timeoutMs = withinMs(ctx, args.within);
     const target = args.url ?? `${args.host}:${args.port}/${args.protocol ?? 'tcp'}`;
     let result: AttemptResult;

@@ -4,7 +4,7 @@ import { digLookup } from '../ne/index.ts';
 import { duration } from '../scenario/index.ts';
 import { StepFailure } from './context.ts';
 import { defineStep } from './step.ts';
-import { verdictStream, withinMs } from './support/ne.ts';
+import { verdictStreamIfAny, withinMs } from './support/ne.ts';
 
 export default defineStep({
   kind: 'ne.dns',
@@ -16,9 +16,7 @@ export default defineStep({
   }),
   defaultTimeoutMs: 30_000,
   async run(args, ctx) {
-    await verdictStream(ctx).catch((error: unknown) => {
-      ctx.timeline.record({ type: 'warning', message: `filter verdict stream unavailable: ${(error as Error).message}` });
-    });
+    await verdictStreamIfAny(ctx);
     let result;
     try {
       result = await digLookup(ctx.rig.exec, args.name, { timeoutMs: withinMs(ctx, args.within) });

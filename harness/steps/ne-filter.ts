@@ -5,7 +5,7 @@ import { duration } from '../scenario/index.ts';
 import { StepFailure, type StepContext } from './context.ts';
 import { defineStep } from './step.ts';
 import { resolveExtension } from './support/extensions.ts';
-import { verdictStream } from './support/ne.ts';
+import { verdictStreamIfAny } from './support/ne.ts';
 
 /** How long saveToPreferences may wait for the filter prompt: on a rig nobody answers it. */
 const APPROVAL_WAIT_MS = 5_000;
@@ -33,10 +33,7 @@ export default defineStep({
     // startFilter afterwards, and flows until then pass unfiltered. FlowGate logs its start line
     // there (flowgate-log.ts), so turning it on waits for that line, seen on the NE steps' stream
     // started before the save.
-    const stream = args.enabled && !wasOn ? await verdictStream(ctx).catch((error: unknown) => {
-      ctx.timeline.record({ type: 'warning', message: `filter verdict stream unavailable, so the filter's start is not awaited: ${(error as Error).message}` });
-      return undefined;
-    }) : undefined;
+    const stream = args.enabled && !wasOn ? await verdictStreamIfAny(ctx, ', so the filter\'s start is not awaited') : undefined;
     const startsBefore = stream?.starts() ?? [];
     const enabled = await saveFilter(ctx, decl.bundle, args.enabled, timeoutMs);
     const mine = turnedOn.get(ctx.results) ?? new Set<string>();

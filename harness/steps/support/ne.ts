@@ -9,7 +9,7 @@ import type { StepContext } from '../context.ts';
  * dexts. A filter logs under its bundle id (contract §5), and lines of an ES client there are not
  * FlowGate's, so they are passed over.
  */
-export function followedBundles(ctx: StepContext): string[] {
+function followedBundles(ctx: StepContext): string[] {
   return [...new Set(Object.values(ctx.extensions).filter((d) => d.dext === undefined).map((d) => d.bundle))];
 }
 
@@ -33,6 +33,18 @@ export function verdictStream(ctx: StepContext): Promise<VerdictStream> {
     });
   }
   return stream;
+}
+
+/**
+ * The stream for steps that can do without it (ne.connect, ne.dns, ne.filter): started for a later
+ * ne.expect, and when it cannot start, a timeline warning saying what is lost (`lost`) instead of a
+ * failure.
+ */
+export function verdictStreamIfAny(ctx: StepContext, lost = ''): Promise<VerdictStream | undefined> {
+  return verdictStream(ctx).catch((error: unknown) => {
+    ctx.timeline.record({ type: 'warning', message: `filter verdict stream unavailable${lost}: ${(error as Error).message}` });
+    return undefined;
+  });
 }
 
 /** How long an NE step waits: its `within:`, else its timeout, at most 10 s. */
